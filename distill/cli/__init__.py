@@ -1,0 +1,57 @@
+"""The `distill` command: one subcommand per stage, each with --help.
+
+User mistakes (bad config, bad input, wrong run folder) print one line and exit 2; bugs keep their traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from distill.errors import DistillError
+
+app = typer.Typer(
+    name="distill",
+    help="Seed dialogues -> teacher LLM on Ray -> curated empathetic dialogues -> distilled students.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    # Each stage's commands live in their own module; importing them is cheap (heavy imports are inside commands).
+    from distill.cli import config_cmd, run_cmd, seeds_cmd
+
+    app.add_typer(seeds_cmd.app, name="seeds")
+    app.add_typer(config_cmd.app, name="config")
+    app.command("run")(run_cmd.run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except DistillError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:  # click's own exit for --help / usage errors
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
