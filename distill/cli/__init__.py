@@ -21,8 +21,15 @@ app = typer.Typer(
 )
 
 
+_registered = False
+
+
 def _register() -> None:
     # Each stage's commands live in their own module; importing them is cheap (heavy imports are inside commands).
+    global _registered
+    if _registered:
+        return
+    _registered = True
     from distill.cli import config_cmd, run_cmd, seeds_cmd
 
     app.add_typer(seeds_cmd.app, name="seeds")

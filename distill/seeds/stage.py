@@ -1,0 +1,136 @@
+"""The seeds stage: every configured source -> `seeds/` (for generation) + `holdout/` (for evaluation) + rejects.
+
+The split is a pure function of the seed id, so it is the same on every rerun and machine. Duplicate ids
+(the same record loaded twice) are rejected, not silently merged. With `strict`, any reject fails the
+stage with one line naming where the first ones are; nothing is marked done.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from distill.config import RunConfig, SeedsSection
+from distill.errors import InputError
+from distill.records import REJECT, SEED, make_reject
+from distill.run_dir import RunDir
+from distill.seeds.reader import STAGE, Outcome, iter_source
+from distill.seeds.rows import Limits
+from distill.shards import ShardWriter
+from distill.stats import StageStats
+
+log = logging.getLogger(__name__)
+
+
+def limits_of(section: SeedsSection) -> Limits:
+    return Limits(min_turns=section.min_turns, max_turns=section.max_turns, max_turn_chars=section.max_turn_chars)
+
+
+def is_holdout(seed_id: str, fraction: float) -> bool:
+    """Deterministic split by id: the same seed is held out on every run and machine."""
+    return int(seed_id[:8], 16) / 0x1_0000_0000 < fraction
+
+
+def iter_outcomes(section: SeedsSection) -> Iterator[tuple[str, Outcome]]:
+    """(source name, outcome) for every source, with duplicate ids turned into rejects."""
+    limits = limits_of(section)
+    seen: set[str] = set()
+    for source in section.sources:
+        name = source.name or source.path or source.hub or "?"
+        for outcome in iter_source(source, limits):
+            seed = outcome.seed
+            if seed is not None and seed["id"] in seen:
+                detail = f"seed id {seed['id']} (source {seed['source']}) was already loaded: the same record appears twice"
+                reject = make_reject(
+                    STAGE, "duplicate_id", detail, record=seed, source_file=outcome.source_file, source_row=outcome.source_row, field="id"
+                )
+                outcome = Outcome(None, reject, outcome.rows, outcome.source_file, outcome.source_row)
+            elif seed is not None:
+                seen.add(seed["id"])
+            yield name, outcome
+
+
+def strict_failure(rejects: list[dict], total: int | None = None) -> InputError:
+    total = len(rejects) if total is None else total
+    where = "; ".join(
+        f"{r['source_file']}:{r['source_row']}{' ' + r['field'] if r['field'] else ''}: {r['reason']} ({r['detail']})" for r in rejects[:3]
+    )
+    more = f" and {total - 3} more" if total > 3 else ""
+    return InputError(f"{total} malformed seed record(s) in strict mode: {where}{more}")
+
+
+def count_outcome(stats: StageStats, source_name: str, outcome: Outcome) -> None:
+    stats.add("records_in")
+    stats.add("rows_in", outcome.rows)
+    if outcome.seed is not None:
+        seed = outcome.seed
+        stats.add("records_kept")
+        stats.add(f"source/{seed['source']}")
+        stats.add(f"emotion/{seed['emotion'] or 'none'}")
+        stats.add(f"language/{seed['language'] or 'none'}")
+        stats.add(f"turns/{sum(m['role'] != 'system' for m in seed['messages'])}")
+    else:
+        reason = (outcome.reject or {}).get("reason", "unknown")
+        stats.add("records_rejected")
+        stats.add(f"rejected/{reason}")
+        stats.add(f"rejected_from/{source_name}")
+
+
+def load_seeds(cfg: RunConfig, *, strict: bool | None = None) -> StageStats:
+    """Run the seeds stage into the run folder (idempotent: a finished stage is not redone)."""
+    run = RunDir(cfg)
+    run.begin_stage(STAGE)
+    if run.stage_done(STAGE):
+        log.info("seeds already loaded in %s", run.seeds)
+        return StageStats(STAGE)
+    strict = cfg.seeds.strict if strict is None else strict
+    stats = StageStats(STAGE)
+    # A previous attempt may have died half-way: its shards are not marked done as a stage, so start over.
+    for folder in (run.seeds, run.holdout, run.rejects(STAGE)):
+        _clear(folder)
+    rejects: list[dict] = []
+    with (
+        ShardWriter(run.seeds, SEED, rows_per_shard=50_000) as seeds_out,
+        ShardWriter(run.holdout, SEED, rows_per_shard=50_000) as holdout_out,
+        ShardWriter(run.rejects(STAGE), REJECT, rows_per_shard=50_000) as rejects_out,
+    ):
+        for source_name, outcome in iter_outcomes(cfg.seeds):
+            count_outcome(stats, source_name, outcome)
+            if outcome.seed is not None:
+                held = is_holdout(outcome.seed["id"], cfg.seeds.holdout_fraction)
+                (holdout_out if held else seeds_out).write([outcome.seed])
+                stats.add("holdout" if held else "for_generation")
+            else:
+                rejects_out.write([outcome.reject])
+                if strict and len(rejects) < 100:
+                    rejects.append(outcome.reject)
+        if strict and rejects:
+            raise strict_failure(rejects, total=stats.counters["records_rejected"])
+    if stats.counters["records_kept"] == 0:
+        raise InputError("no valid seed records in any source; see " + str(run.rejects(STAGE)))
+    stats.info = {"sources": [s.model_dump(exclude_none=True) for s in cfg.seeds.sources], "holdout_fraction": cfg.seeds.holdout_fraction}
+    stats.write(run.root)
+    run.finish_stage(STAGE)
+    log.info(
+        "seeds: %d records in, %d kept (%d for generation, %d held out), %d rejected",
+        stats.counters["records_in"],
+        stats.counters["records_kept"],
+        stats.counters["for_generation"],
+        stats.counters["holdout"],
+        stats.counters["records_rejected"],
+    )
+    return stats
+
+
+def ensure_seeds(cfg: RunConfig) -> Path:
+    """The folder of generation seeds for this run, loading them first if the stage has not finished."""
+    run = RunDir(cfg)
+    if not run.stage_done(STAGE):
+        load_seeds(cfg)
+    return run.seeds
+
+
+def _clear(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
