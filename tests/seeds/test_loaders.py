@@ -175,3 +175,27 @@ def test_bundled_seed_set_covers_every_emotion_at_least_twice() -> None:
     for o in results:
         assert o.seed["messages"][0]["role"] == "user" and o.seed["messages"][-1]["role"] == "assistant"
         assert o.seed["situation"]
+
+
+def test_hub_sources_go_through_datasets_load_dataset(seed_assets: Path, tmp_path: Path) -> None:
+    # A local dataset folder is what load_dataset resolves offline; the same code path serves hub ids online.
+    for name in ("chat_messages.jsonl",):
+        (tmp_path / name).write_bytes((seed_assets / name).read_bytes())
+    results = list(iter_source(SeedSource(hub=str(tmp_path)), Limits()))
+    assert [o.seed["emotion"] for o in results] == ["disappointed", "hopeful"]
+    assert results[0].source_file == f"hub:{tmp_path}"
+
+
+def test_hub_empathetic_dialogues_rows_are_grouped(seed_assets: Path, tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_bytes((seed_assets / "ed_sample.csv").read_bytes())
+    seeds = [o.seed for o in iter_source(SeedSource(hub=str(tmp_path)), Limits())]
+    assert [s["emotion"] for s in seeds] == ["lonely", "proud", "terrified"]
+    # Same conv_ids as the local CSV, so the same seed ids.
+    assert [s["id"] for s in seeds] == [s["id"] for s in seeds_of(seed_assets / "ed_sample.csv")]
+
+
+def test_unreachable_hub_dataset_is_a_clear_error() -> None:
+    from distill.errors import InputError
+
+    with pytest.raises(InputError, match="could not be loaded"):
+        list(iter_source(SeedSource(hub="nobody/no-such-dataset-offline"), Limits()))

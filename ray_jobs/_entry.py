@@ -1,0 +1,32 @@
+"""The shared main() of every entrypoint: argument parsing, logging, user errors as one line + exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+
+from distill.config import RunConfig, load_config
+from distill.errors import DistillError
+
+
+def run_entrypoint(stage: str, fn: Callable[[RunConfig], object], argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m ray_jobs.{stage}",
+        description=f"Run the {stage} stage (usable verbatim as a `ray job submit` entrypoint).",
+    )
+    parser.add_argument("--config", "-c", default=None, help="YAML config file or packaged config name (e.g. demo)")
+    parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. generate.variants_per_seed=4")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    try:
+        cfg = load_config(args.config, args.overrides)
+        result = fn(cfg)
+    except DistillError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if isinstance(result, (list, tuple)) or hasattr(result, "__next__"):
+        for line in result:
+            print(line)
+    return 0

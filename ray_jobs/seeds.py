@@ -1,0 +1,9 @@
+"""`python -m ray_jobs.seeds --config X.yaml`: load and validate seed dialogues into the run folder."""
+
+import sys
+
+from distill.seeds.stage import load_seeds
+from ray_jobs._entry import run_entrypoint
+
+if __name__ == "__main__":
+    sys.exit(run_entrypoint("seeds", load_seeds))
