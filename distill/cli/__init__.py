@@ -30,18 +30,26 @@ def _register() -> None:
     if _registered:
         return
     _registered = True
-    from distill.cli import config_cmd, run_cmd, seeds_cmd
+    from distill.cli.generate_cmd import generate
+
+    app.command("generate")(generate)
+    from distill.cli import config_cmd, eval_cmd, run_cmd, seeds_cmd, submit_cmd
 
     app.add_typer(seeds_cmd.app, name="seeds")
     app.add_typer(config_cmd.app, name="config")
     app.command("run")(run_cmd.run)
+    app.command("eval")(eval_cmd.eval_)
+    app.command("report")(eval_cmd.report)
+    app.command("submit")(submit_cmd.submit)
+    app.add_typer(submit_cmd.job_app, name="job")
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode click returns the code of typer.Exit instead of exiting.
+        code = app(args=argv, standalone_mode=False)
     except DistillError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -57,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":
