@@ -80,10 +80,8 @@ def detect_format(path: Path) -> str:
     if suffix == ".parquet":
         try:
             first = next(pq.ParquetFile(path).iter_batches(batch_size=1)).to_pylist()[0]
-        except (StopIteration, IndexError):
-            return "chat"
-        except (OSError, pa.ArrowException) as exc:
-            raise InputError(f"{path}: unreadable Parquet file: {exc}") from None
+        except (StopIteration, IndexError, OSError, pa.ArrowException):
+            return "chat"  # empty or unreadable: the reader turns it into a reject naming the file
         return detect_format_of_record(first) or "chat"
     if suffix in (".json", ".jsonl"):
         for _, item in iter_json_records(path):
@@ -172,11 +170,22 @@ def _outcomes(
             yield reject(row, err)
 
 
+def _with_empty_check(outcomes: Iterator[Outcome], origin: str) -> Iterator[Outcome]:
+    """A file that yields no record at all is reported, not silently skipped."""
+    empty = True
+    for outcome in outcomes:
+        empty = False
+        yield outcome
+    if empty:
+        record = make_reject(STAGE, "empty_file", "the file holds no records", source_file=origin)
+        yield Outcome(None, record, 0, origin, None)
+
+
 def iter_source(source: SeedSource, limits: Limits) -> Iterator[Outcome]:
     """Outcomes of one configured source, streamed; `limit` caps kept seeds."""
     kept = 0
     for origin, fmt, records in _streams(source):
-        for outcome in _outcomes(records, fmt, origin, source, limits):
+        for outcome in _with_empty_check(_outcomes(records, fmt, origin, source, limits), origin):
             yield outcome
             kept += outcome.seed is not None
             if source.limit is not None and kept >= source.limit:

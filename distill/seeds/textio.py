@@ -74,7 +74,11 @@ def iter_json_array(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError
                     continue
                 yield index, item
         except ijson.IncompleteJSONError as exc:
-            yield index + 1, RowError("truncated_file", f"the file ends inside item {index + 1} ({_first_line(exc)})")
+            # The C backend reports every syntax error this way; only "premature EOF" means the file was cut.
+            if "premature eof" in str(exc).lower() or "incomplete" in str(exc).lower():
+                yield index + 1, RowError("truncated_file", f"the file ends inside item {index + 1} ({_first_line(exc)})")
+            else:
+                yield index + 1, RowError("invalid_json", f"item {index + 1} is not valid JSON: {_first_line(exc)}")
         except UnicodeDecodeError as exc:
             yield index + 1, RowError("invalid_utf8", f"item {index + 1} is not valid UTF-8: {exc.reason}")
         except ijson.JSONError as exc:

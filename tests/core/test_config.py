@@ -13,9 +13,10 @@ from distill.config import RunConfig, load_config
 from distill.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
-# Run configs are every YAML except the cluster manifests, which are Kubernetes/Ray objects checked elsewhere.
+# Run configs are every YAML except the cluster manifests (Kubernetes/Ray objects, tests/cluster) and the
+# deliberately broken configs of the bad-input corpus (tests/test_bad_inputs.py).
 RUN_CONFIGS = sorted(
-    p for p in REPO.rglob("*.y*ml") if p.suffix in (".yaml", ".yml") and not any(part in {".venv", "runs", "cluster", ".git"} for part in p.parts)
+    p for p in REPO.rglob("*.y*ml") if p.suffix in (".yaml", ".yml") and not any(part in {".venv", "runs", "cluster", ".git", "bad_inputs"} for part in p.parts)
 )
 
 
