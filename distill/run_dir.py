@@ -107,6 +107,7 @@ class RunDir:
             "generate": [self.plan, self.generated],
             "curate": [self.curated, self.samples, self.prefs],
             "train": [self.checkpoints],
+            "eval": [self.path("eval"), self.path("eval.json"), self.path("report.html")],
         }.get(stage, [])
         for folder in [*owned, self.rejects(stage)]:
             shutil.rmtree(folder, ignore_errors=True)
