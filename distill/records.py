@@ -20,8 +20,10 @@ STRATEGIES = ("questioning", "comfort", "recognition", "listening", "trust", "em
 
 MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 MESSAGES = pa.list_(MESSAGE)
-# Scores are an open set (scorers are pluggable), so a map keeps the schema fixed.
-SCORES = pa.map_(pa.string(), pa.float64())
+# Scores are an open set (scorers are pluggable). A list of (name, value) structs keeps the schema fixed and,
+# unlike an Arrow map, loads in `datasets`; writers may pass a plain dict, ShardWriter converts it.
+SCORE = pa.struct([("name", pa.string()), ("value", pa.float64())])
+SCORES = pa.list_(SCORE)
 
 
 def _schema(kind: str, fields: list[pa.Field]) -> pa.Schema:
@@ -119,6 +121,27 @@ def make_id(*parts: object) -> str:
     """A deterministic 16-hex-char id from its parts: same inputs, same id, on every machine and run."""
     joined = "\x1f".join(str(p) for p in parts)
     return hashlib.blake2b(joined.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def scores_dict(value: Any) -> dict[str, float]:
+    """Scores as a dict, from any form they travel in: a dict, [{name, value}] rows, or (name, value) pairs."""
+    if not value:
+        return {}
+    if isinstance(value, dict):
+        return dict(value)
+    out: dict[str, float] = {}
+    for item in value:
+        if isinstance(item, dict):
+            out[item["name"]] = item["value"]
+        else:
+            name, score = item
+            out[name] = score
+    return out
+
+
+def scores_rows(scores: dict[str, float]) -> list[dict[str, Any]]:
+    """A scores dict in its stored form, sorted by name so equal scores give equal bytes."""
+    return [{"name": k, "value": None if v is None else float(v)} for k, v in sorted(scores.items())]
 
 
 def make_reject(

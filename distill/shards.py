@@ -22,7 +22,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from distill.atomic import atomic_write_json
-from distill.records import SCHEMA_VERSION
+from distill.records import SCHEMA_VERSION, SCORES, scores_rows
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +87,14 @@ class ShardWriter:
         self._tmp: Path | None = None
         self._rows_in_shard = 0
         self._index = 0
+        self._score_fields = [f.name for f in schema if f.type == SCORES]
 
     # -- public API ---------------------------------------------------------------------------
     def write(self, rows: Iterable[dict[str, Any]]) -> None:
         for row in rows:
+            for name in self._score_fields:
+                if isinstance(row.get(name), dict):
+                    row = {**row, name: scores_rows(row[name])}
             self._buffer.append(row)
             if len(self._buffer) >= self.row_group_rows or self._rows_in_shard + len(self._buffer) >= self.rows_per_shard:
                 self._drain_buffer()

@@ -13,6 +13,7 @@ from typing import Any
 
 from distill.evaluate.diversity import diversity_metrics, length_stats
 from distill.evaluate.judge import RATINGS
+from distill.records import scores_dict
 
 UNLABELED = "unlabeled"
 
@@ -36,7 +37,7 @@ def rating_counts(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def score_means(rows: Sequence[dict[str, Any]]) -> dict[str, float | None]:
     values: dict[str, list[float]] = {}
     for row in rows:
-        for key, value in dict(row.get("scores") or {}).items():
+        for key, value in scores_dict(row.get("scores")).items():
             values.setdefault(key, []).append(float(value))
     return {key: _mean(vals) for key, vals in sorted(values.items())}
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from distill.records import scores_dict
 from distill.shards import iter_batches, list_shards
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def read_dataset(run_dir: Path) -> DatasetSummary | None:
             for m in messages:
                 if m["role"] == "assistant":
                     summary.supporter_words.add(len(m["content"].split()))
-            for key, value in dict(row.get("scores") or {}).items():
+            for key, value in scores_dict(row.get("scores")).items():
                 if value is not None:
                     summary.scores.setdefault(key, Reservoir()).add(float(value))
             if len(summary.examples) < EXAMPLE_DIALOGUES:

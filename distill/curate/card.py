@@ -1,0 +1,159 @@
+"""`dataset_card.md`: a Hugging Face dataset card whose YAML header `datasets` reads (configs -> data_files), and a body
+with the funnel per stage, emotions, strategies, lengths, teacher, seeds, config hash and the schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from distill.atomic import atomic_write_text
+from distill.records import DIALOGUE, PREFERENCE_PAIR, SAMPLE_WINDOW, SCHEMA_VERSION
+from distill.run_dir import RunDir
+from distill.shards import count_rows
+from distill.stats import read_stats
+
+CARD = "dataset_card.md"
+
+
+def size_category(n: int) -> str:
+    for bound, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
+        if n < bound:
+            return label
+    return "10M<n<100M"
+
+
+def card_header(run: RunDir, counts: dict[str, int], languages: list[str]) -> dict[str, Any]:
+    # The curated dialogues are what most users train on, so they are the default config.
+    configs = [
+        {"config_name": name, "data_files": [{"split": "train", "path": f"{folder}/*.parquet"}], **({"default": True} if name == "dialogues" else {})}
+        for name, folder in (("dialogues", "curated"), ("samples", "samples"), ("preferences", "prefs"))
+        if counts[name]
+    ]
+    return {
+        "pretty_name": f"Empathetic support dialogues ({run.cfg.run.name})",
+        "language": languages or ["en"],
+        "license": "other",
+        "task_categories": ["text-generation"],
+        "tags": ["empathy", "emotional-support", "synthetic", "distillation", "dialogue"],
+        "size_categories": [size_category(counts["dialogues"])],
+        "configs": configs,
+    }
+
+
+def _table(rows: list[tuple[Any, ...]], header: tuple[str, ...]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _counter_rows(counters: dict[str, Any], prefix: str) -> list[tuple[str, Any]]:
+    head = prefix + "/"
+    items = [(k[len(head) :], v) for k, v in counters.items() if k.startswith(head)]
+    return sorted(items, key=lambda kv: (-kv[1], kv[0]))
+
+
+def _schema_lines(schema: Any) -> str:
+    return "\n".join(f"- `{f.name}`: `{f.type}`" for f in schema)
+
+
+def write_card(run: RunDir, curate_counters: dict[str, Any]) -> Path:
+    cfg = run.cfg
+    counts = {"dialogues": count_rows(run.curated), "samples": count_rows(run.samples), "preferences": count_rows(run.prefs)}
+    languages = sorted(k for k, _ in _counter_rows(curate_counters, "language") if k != "none")
+    header = card_header(run, counts, languages)
+    seeds = (read_stats(run.root, "seeds") or {}).get("counters", {})
+    generate = (read_stats(run.root, "generate") or {}).get("counters", {})
+    funnel = [
+        ("seeds loaded", seeds.get("records_kept", "-")),
+        ("seeds for generation", seeds.get("for_generation", "-")),
+        ("dialogues generated", curate_counters.get("dialogues_in", 0)),
+        ("passed heuristic + safety filters", curate_counters.get("passed_filters", 0)),
+        ("passed scoring + thresholds", curate_counters.get("passed_thresholds", 0)),
+        ("curated (after exact, MinHash and semantic dedup)", counts["dialogues"]),
+        ("sample windows", counts["samples"]),
+        ("preference pairs", counts["preferences"]),
+    ]
+    dropped = _counter_rows(curate_counters, "dropped")
+    turns = sorted(_counter_rows(curate_counters, "turns"), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 10**9)
+    teacher = cfg.teacher
+    mean_chars = curate_counters.get("chars/supporter", 0) / max(1, curate_counters.get("samples", 0))
+    score_means = [
+        (name, f"{total / curate_counters[f'score_n/{name}']:.3f}")
+        for name, total in _counter_rows(curate_counters, "score_sum")
+        if curate_counters.get(f"score_n/{name}")
+    ]
+    score_means.sort()
+    semantic = f"semantic at MiniLM cosine {cfg.curate.semantic_threshold}" if cfg.curate.semantic_threshold else "no semantic pass"
+    body = f"""
+# {header['pretty_name']}
+
+Multi-turn emotional-support dialogues written by a teacher LLM from seed dialogues, then filtered (structure, length,
+language, AI boilerplate, advice without acknowledgement, repetition, prompt leaks, crisis safety), scored (EPITOME
+empathy, strategy coverage, valence shift) and deduplicated globally (exact, MinHash LSH at Jaccard
+{cfg.curate.minhash_threshold}, {semantic}).
+
+Synthetic data about emotional distress: it is not clinical advice and must not replace crisis services.
+
+## Load
+
+```python
+from datasets import load_dataset
+samples = load_dataset("parquet", data_files="{run.samples}/*.parquet", split="train")
+pairs = load_dataset("parquet", data_files="{run.prefs}/*.parquet", split="train")
+import pyarrow.dataset as ds  # dialogues: their `scores` column is an Arrow map, which `datasets` cannot hold yet
+dialogues = ds.dataset("{run.curated}", format="parquet").to_table()
+```
+Copied to `README.md` in the run folder, this card also works as `load_dataset("<run folder>", "samples")`.
+
+## Lineage
+
+- config hash: `{cfg.stage_hash()}` (curate sections: `{cfg.stage_hash('seeds', 'teacher', 'generate', 'curate')}`)
+- teacher: backend `{teacher.backend}`, model `{teacher.model}`, revision `{teacher.revision or 'default'}`
+- seeds: {', '.join(s.name or s.path or s.hub or '?' for s in cfg.seeds.sources)}
+- generation modes: {', '.join(cfg.generate.modes)}; prompt version `{cfg.generate.prompt_version}`
+- completion tokens generated: {generate.get('tokens/completion', '-')}
+- schema version: {SCHEMA_VERSION}
+
+## Funnel
+
+{_table(funnel, ("stage", "count"))}
+
+### Dropped in curation, by filter and reason
+
+{_table(dropped, ("filter/reason", "count")) if dropped else "nothing was dropped"}
+
+## Emotions
+
+{_table(_counter_rows(curate_counters, "emotion"), ("emotion", "dialogues"))}
+
+## Planned strategies
+
+{_table(_counter_rows(curate_counters, "strategy"), ("strategy", "dialogues")) if _counter_rows(curate_counters, "strategy") else "none recorded"}
+
+## Scores (mean over curated dialogues)
+
+{_table(score_means, ("score", "mean")) if score_means else "no scores"}
+
+## Lengths
+
+Mean supporter reply: {mean_chars:.0f} characters.
+
+{_table(turns, ("turns", "dialogues"))}
+
+## Schema
+
+`dialogues` (curated/):
+{_schema_lines(DIALOGUE)}
+
+`samples` (samples/), one per supporter turn:
+{_schema_lines(SAMPLE_WINDOW)}
+
+`preferences` (prefs/), EmPO pairs:
+{_schema_lines(PREFERENCE_PAIR)}
+"""
+    text = "---\n" + yaml.safe_dump(header, sort_keys=False, allow_unicode=True) + "---\n" + body
+    path = run.path(CARD)
+    atomic_write_text(path, text)
+    return path

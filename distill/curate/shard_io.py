@@ -1,0 +1,67 @@
+"""One shard at a time: the unit of parallel work in curation (a Ray task, or one step of the local loop)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+
+from distill.errors import InputError
+from distill.shards import CorruptShardError, ShardInfo
+
+
+def iter_shard_batches(info: ShardInfo, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    """Stream one complete shard's batches (memory: one row group); a short read is an error naming the file."""
+    rows = 0
+    try:
+        if info.path.suffix == ".parquet":
+            for batch in pq.ParquetFile(info.path).iter_batches(columns=columns):
+                rows += batch.num_rows
+                yield batch
+        else:
+            with pa.memory_map(str(info.path)) as source:
+                reader = ipc.open_file(source)
+                for i in range(reader.num_record_batches):
+                    batch = reader.get_batch(i)
+                    rows += batch.num_rows
+                    yield batch.select(columns) if columns else batch
+    except (OSError, pa.ArrowException) as exc:
+        raise CorruptShardError(f"{info.path}: unreadable shard: {exc}") from exc
+    if rows != info.rows:
+        raise CorruptShardError(f"{info.path}: read {rows} rows, marker says {info.rows}")
+
+
+def check_columns(info: ShardInfo, batch: pa.RecordBatch, required: tuple[str, ...]) -> None:
+    missing = [c for c in required if c not in batch.schema.names]
+    if missing:
+        raise InputError(f"{info.path}: not a dialogue shard, missing field(s) {', '.join(missing)}")
+
+
+def iter_shard_records(info: ShardInfo, required: tuple[str, ...] = ("id", "messages")) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(1-based row in the shard, record) for every row of one shard."""
+    row = 0
+    for batch in iter_shard_batches(info):
+        check_columns(info, batch, required)
+        for record in batch.to_pylist():
+            row += 1
+            yield row, record
+
+
+def clear(*folders: Path) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def clear_prefix(folder: Path, prefix: str) -> None:
+    """Remove a task's earlier output (a retried task rewrites its shards from scratch under the same names)."""
+    if not folder.is_dir():
+        return
+    for path in folder.glob(f"{prefix}-*"):
+        path.unlink(missing_ok=True)
+    for marker in (folder / "_done").glob(f"{prefix}-*") if (folder / "_done").is_dir() else []:
+        marker.unlink(missing_ok=True)

@@ -1,0 +1,129 @@
+"""The curate stage: generated/ -> filters + scorers -> global dedup -> curated/, samples/, prefs/, rejects/curate/,
+stats/curate.json and dataset_card.md.
+
+Passes talk through files under `<run>/dedup/`: (1) per shard, filter + score + MinHash signatures; (2) on the driver,
+exact + LSH candidates verified by Jaccard -> components -> keepers; (2b) per shard, MiniLM embeddings of the survivors,
+then cosine components on the driver; (3) per shard, write the keepers and their sample windows; (4) preference pairs
+and the card. Per-shard passes run in this process or as Ray tasks (`curate.executor`). An unfinished stage restarts
+from scratch on the next run (its passes are minutes, and a clean restart can never double-count).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from distill.config import RunConfig
+from distill.curate.card import write_card
+from distill.curate.embed_pass import embed_shard
+from distill.curate.executor import map_shards, resolve_executor
+from distill.curate.finalize import finalize_shard
+from distill.curate.score_pass import STAGE, score_shard
+from distill.curate.shard_io import clear
+from distill.dedup.near import Duplicate, find_duplicates
+from distill.errors import InputError
+from distill.records import PREFERENCE_PAIR
+from distill.run_dir import RunDir
+from distill.shards import ShardWriter, list_shards
+from distill.stats import StageStats, read_stats
+
+log = logging.getLogger(__name__)
+
+DUPLICATES_SCHEMA_FIELDS = ("id", "keeper_id", "reason", "similarity")
+
+
+def _write_duplicates(folder: Path, duplicates: list[Duplicate]) -> None:
+    """The cluster decisions, kept for audit (`why was X dropped?` -> its keeper and similarity)."""
+    import pyarrow as pa
+
+    schema = pa.schema([("id", pa.string()), ("keeper_id", pa.string()), ("reason", pa.string()), ("similarity", pa.float64())])
+    with ShardWriter(folder, schema, prefix="duplicates") as out:
+        out.write({"id": d.id, "keeper_id": d.keeper_id, "reason": d.reason, "similarity": d.similarity} for d in duplicates)
+
+
+def _close(scorers: list[object]) -> None:
+    for scorer in scorers:
+        close = getattr(scorer, "close", None)
+        if close is not None:
+            close()
+
+
+def dedup(cfg: RunConfig, work: Path) -> dict[str, Duplicate]:
+    section = cfg.curate
+    duplicates = find_duplicates(work / "signatures", section.minhash_threshold)
+    if section.semantic_threshold is not None:
+        dropped = {d.id for d in duplicates}
+        map_shards(embed_shard, list_shards(work / "scored"), section.executor, cfg=cfg, skip=dropped, out_dir=work / "embeddings")
+        from distill.dedup.semantic import semantic_duplicates
+
+        duplicates += semantic_duplicates(work / "embeddings", section.semantic_threshold)
+    _write_duplicates(work / "duplicates", duplicates)
+    return {d.id: d for d in duplicates}
+
+
+def write_prefs(cfg: RunConfig, run: RunDir, stats: StageStats) -> None:
+    from distill.curate.prefs import cross_dialogue_pairs, teacher_pairs
+
+    with ShardWriter(run.prefs, PREFERENCE_PAIR, rows_per_shard=cfg.curate.rows_per_shard) as out:
+        if cfg.curate.preference_method == "teacher":
+            from distill.teachers import build_teacher
+
+            teacher = build_teacher(cfg.teacher)
+            try:
+                out.write(teacher_pairs(run.curated, teacher, stats))
+            finally:
+                teacher.close()
+        else:
+            out.write(cross_dialogue_pairs(run.curated, stats))
+
+
+def run_curate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
+    """Run the curate stage into the run folder (a finished stage is not redone; `new_run` discards one made under another config)."""
+    run = RunDir(cfg)
+    run.begin_stage(STAGE, new_run=new_run)
+    if run.stage_done(STAGE):
+        log.info("curate already done in %s", run.root)
+        done = StageStats(STAGE)
+        done.merge(read_stats(run.root, STAGE) or {})
+        return done
+    inputs = list_shards(run.generated)
+    if not inputs:
+        raise InputError(f"{run.generated}: no generated shards to curate; run `distill generate` first")
+    section = cfg.curate
+    work, rejects = run.path("dedup"), run.rejects(STAGE)
+    clear(run.curated, run.samples, run.prefs, rejects, work)
+    stats = StageStats(STAGE)
+
+    executor = resolve_executor(section.executor)
+    scorers = []
+    if executor == "local":  # one set of scorers (a judge teacher, a classifier) for every shard
+        from distill.scorers import build_scorers
+
+        scorers = build_scorers(cfg)
+    try:
+        for counters in map_shards(score_shard, inputs, section.executor, cfg=cfg, work=work, rejects_dir=rejects, scorers=scorers or None):
+            stats.merge(counters)
+    finally:
+        _close(scorers)
+
+    duplicates = dedup(cfg, work)
+    scored = list_shards(work / "scored")
+    outputs = {"curated_dir": run.curated, "samples_dir": run.samples, "rejects_dir": rejects}
+    for counters in map_shards(finalize_shard, scored, section.executor, cfg=cfg, duplicates=duplicates, **outputs):
+        stats.merge(counters)
+    if section.preference_pairs:
+        write_prefs(cfg, run, stats)
+
+    c = stats.counters
+    c["rejected"] = sum(v for k, v in c.items() if k.startswith("dropped/"))
+    if c["dialogues_in"] != c["curated"] + c["rejected"]:  # a bug, not a user error: every record must land somewhere
+        raise RuntimeError(f"curate lost records: {c['dialogues_in']} in, {c['curated']} curated + {c['rejected']} rejected")
+    stats.info = {"shards_in": len(inputs), "executor": executor, "scorers": list(section.scorers)}
+    stats.write(run.root)
+    write_card(run, dict(c))
+    run.finish_stage(STAGE)
+    log.info(
+        "curate: %d in, %d curated, %d rejected, %d samples, %d preference pairs",
+        c["dialogues_in"], c["curated"], c["rejected"], c["samples"], c["preference_pairs"],
+    )  # fmt: skip
+    return stats

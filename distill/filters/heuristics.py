@@ -1,0 +1,208 @@
+"""Heuristic quality filters for teacher dialogues: structure, length, language, boilerplate, advice-dumping, repetition, leaks.
+
+Each filter is a small class with `name` and `__call__(record) -> True | drop(reason, detail)`; reasons are snake_case and
+the detail names the turn, so a reject row says exactly what was wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from distill.filters.base import Verdict, drop
+from distill.filters.dialogue import normalize_text, supporter_turns, turns
+from distill.scorers.lexicon import acknowledges, advice_count, sentences
+
+
+class RoleOrder:
+    """Seeker first, then strict alternation; a system prompt may only lead."""
+
+    name = "role_order"
+
+    def __call__(self, record: dict[str, Any]) -> Verdict:
+        messages = record.get("messages") or []
+        for i, m in enumerate(messages):
+            if m.get("role") not in ("system", "user", "assistant"):
+                return drop("unknown_role", f"message {i} has role {m.get('role')!r}")
+            if m.get("role") == "system" and i > 0:
+                return drop("system_not_first", f"message {i} is a system message after the conversation started")
+        convo = turns(record)
+        if not convo:
+            return drop("empty_dialogue", "no seeker or supporter messages")
+        if convo[0]["role"] != "user":
+            return drop("starts_with_supporter", "the first turn is the supporter's; dialogues start with the seeker")
+        for i in range(1, len(convo)):
+            if convo[i]["role"] == convo[i - 1]["role"]:
+                return drop("roles_not_alternating", f"turns {i - 1} and {i} are both {convo[i]['role']}")
+        return True
+
+
+class TurnCount:
+    name = "turn_count"
+
+    def __init__(self, min_turns: int, max_turns: int) -> None:
+        self.min_turns, self.max_turns = min_turns, max_turns
+
+    def __call__(self, record: dict[str, Any]) -> Verdict:
+        n = len(turns(record))
+        if n < self.min_turns:
+            return drop("too_few_turns", f"{n} turns, at least {self.min_turns} required")
+        if n > self.max_turns:
+            return drop("too_many_turns", f"{n} turns, at most {self.max_turns} allowed")
+        return True
+
+
+class TurnLength:
+    name = "turn_length"
+
+    def __init__(self, min_chars: int, max_chars: int) -> None:
+        self.min_chars, self.max_chars = min_chars, max_chars
+
+    def __call__(self, record: dict[str, Any]) -> Verdict:
+        for i, m in enumerate(turns(record)):
+            n = len((m.get("content") or "").strip())
+            if n < self.min_chars:
+                return drop("turn_too_short", f"turn {i} ({m['role']}) has {n} characters, at least {self.min_chars} required")
+            if n > self.max_chars:
+                return drop("turn_too_long", f"turn {i} ({m['role']}) has {n} characters, at most {self.max_chars} allowed")
+        return True
+
+
+class Truncated:
+    """The teacher hit max_tokens: the last turn is cut mid-sentence."""
+
+    name = "truncated"
+
+    def __call__(self, record: dict[str, Any]) -> Verdict:
+        if record.get("finish_reason") == "length":
+            return drop("truncated", "the teacher stopped at max_tokens (finish_reason=length)")
+        return True
+
+
+class Language:
+    """The detected language of the dialogue (py3langid over its text) must be one of `allowed`; empty allows all."""
+
+    name = "language"
+
+    def __init__(self, allowed: list[str]) -> None:
+        self.allowed = {code.lower() for code in allowed}
+
+    def __call__(self, record: dict[str, Any]) -> Verdict:
+        if not self.allowed:
+            return True
+        text = " ".join(m.get("content") or "" for m in turns(record))[:4000]
+        detected = detect_language(text)
+        if detected not in self.allowed:
+            return drop("language_not_allowed", f"detected language {detected!r}, allowed {sorted(self.allowed)}")
+        return True
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of `text` (py3langid, an offline model shipped in the package)."""
+    import py3langid
+
+    return py3langid.classify(text)[0]
+
+
+_DISCLAIMER = re.compile(
+    r"\bas an? (ai|artificial intelligence|language model|large language model|llm|virtual assistant|chatbot)\b"
+    r"|\bi(?:'m| am) (just |only )?(an? )?(ai|language model|chatbot|virtual assistant)\b"
+    r"|\bi(?:'m| am) not (a|an) (human|real person)\b|\bmy training data\b|\bknowledge cutoff\b"
+    r"|作为(一个)?(ai|人工智能|语言模型|AI助手)|我(只)?是(一个)?(ai|人工智能|语言模型)",
+    re.IGNORECASE,
+)
+_REFUSAL = re.compile(
+    r"\bi(?:'m| am) (sorry, but )?(unable|not able) to (help|assist|provide|engage)\b"
+    r"|\bi (can't|cannot|won't) (help|assist) (you )?with (that|this)\b|\bi (can't|cannot) (provide|fulfil+|comply)\b"
+    r"|\bi(?:'m| am) sorry,? but i (can't|cannot)\b|我(无法|不能)(提供|协助|帮助你)(这|此)",
+    re.IGNORECASE,
+)
+
+
+class Boilerplate:
+    """AI disclaimers and refusals in a supporter turn: a support dialogue never says 'as an AI' or refuses to listen."""
+
+    name = "boilerplate"
+
+    def __call__(self, record: dict[str, Any]) -> Verdict:
+        for i, text in enumerate(supporter_turns(record)):
+            if m := _DISCLAIMER.search(text):
+                return drop("ai_disclaimer", f"supporter turn {i} says {m.group(0)!r}")
+            if m := _REFUSAL.search(text):
+                return drop("refusal", f"supporter turn {i} refuses: {m.group(0)!r}")
+        return True
+
+
+class AdviceDump:
+    """A supporter turn with many directives and no acknowledgement of the feeling: advice before empathy."""
+
+    name = "advice_dump"
+
+    def __init__(self, max_advice_without_ack: int = 3) -> None:
+        self.max_advice = max_advice_without_ack
+
+    def __call__(self, record: dict[str, Any]) -> Verdict:
+        for i, text in enumerate(supporter_turns(record)):
+            n = advice_count(text)
+            if n > self.max_advice and not acknowledges(text):
+                return drop("advice_without_acknowledgement", f"supporter turn {i} gives {n} directives and acknowledges no feeling")
+        return True
+
+
+class RepeatedTurns:
+    """The same turn twice (a looping teacher), or one sentence repeated inside a turn."""
+
+    name = "repetition"
+
+    def __init__(self, max_sentence_repeats: int = 2) -> None:
+        self.max_sentence_repeats = max_sentence_repeats
+
+    def __call__(self, record: dict[str, Any]) -> Verdict:
+        seen: dict[str, int] = {}
+        for i, m in enumerate(turns(record)):
+            norm = normalize_text(m.get("content") or "")
+            if norm and norm in seen:
+                return drop("repeated_turn", f"turn {i} repeats turn {seen[norm]}")
+            seen[norm] = i
+            counts = Counter(normalize_text(s) for s in sentences(m.get("content") or "") if len(s.strip()) > 10)
+            if counts and (worst := counts.most_common(1)[0])[1] > self.max_sentence_repeats:
+                return drop("repetitive_text", f"turn {i} repeats the sentence {worst[0]!r} {worst[1]} times")
+        return True
+
+
+# Phrases that only occur in our prompt templates or in chat-template markup.
+_LEAK = re.compile(
+    r"<\|(im_start|im_end|endoftext|eot_id|start_header_id)\|>|\[/?INST\]|<</?SYS>>|^\s*\[(system|user|assistant)\]\s*$"
+    r"|\b(seeker|supporter)\s*:|\bcontinue this conversation\b|\bwrite one turn per line\b|\bwrite nothing else\b"
+    r"|\bmainly use the strategy\b|\bthe supporter uses these strategies\b|\$(transcript|emotion_line|strategies|turns|language|strategy_hint)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+class PromptLeak:
+    """Prompt text or chat-template markup inside a turn (the parser let an instruction or a speaker tag through)."""
+
+    name = "prompt_leak"
+
+    def __call__(self, record: dict[str, Any]) -> Verdict:
+        for i, m in enumerate(turns(record)):
+            if hit := _LEAK.search(m.get("content") or ""):
+                return drop("prompt_leak", f"turn {i} contains {hit.group(0).strip()!r}")
+        return True
+
+
+class ScoreThreshold:
+    """Keeps records whose scores[score] is at least `minimum` (scorers write scores; this decides)."""
+
+    def __init__(self, score: str, minimum: float) -> None:
+        self.score, self.minimum = score, minimum
+        self.name = f"min_{score}"
+
+    def __call__(self, record: dict[str, Any]) -> Verdict:
+        value = (record.get("scores") or {}).get(self.score)
+        if value is None:
+            return drop("missing_score", f"scores[{self.score!r}] was not computed")
+        if value < self.minimum:
+            return drop("below_threshold", f"scores[{self.score!r}] = {value:.3f} < {self.minimum}")
+        return True

@@ -1,0 +1,44 @@
+"""Empathy scorers: each writes `scores[name]` only (thresholds are separate filters); `build_scorers` picks them from config."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from distill.scorers.base import EMPATHY, Scorer, scores_of
+
+if TYPE_CHECKING:
+    from distill.config import RunConfig
+
+__all__ = ["EMPATHY", "Scorer", "build_scorers", "scores_of"]
+
+
+def build_scorers(cfg: RunConfig) -> list[Scorer]:
+    """Scorers named in `curate.scorers`, in order; the LLM judge uses the run's teacher backend."""
+    section = cfg.curate
+    scorers: list[Scorer] = []
+    for name in section.scorers:
+        match name:
+            case "epitome_lexical":
+                from distill.scorers.epitome_lexical import LexicalEpitomeScorer
+
+                scorers.append(LexicalEpitomeScorer())
+            case "strategy_coverage":
+                from distill.scorers.strategies import StrategyCoverageScorer
+
+                scorers.append(StrategyCoverageScorer())
+            case "valence_shift":
+                from distill.scorers.valence import ValenceShiftScorer
+
+                scorers.append(ValenceShiftScorer())
+            case "llm_judge":
+                from distill.scorers.llm_judge import LLMJudgeScorer, load_rubric
+                from distill.teachers import build_teacher
+
+                scorers.append(LLMJudgeScorer(build_teacher(cfg.teacher), load_rubric(section.judge_rubric), max_tokens=section.judge_max_tokens))
+            case "hf_classifier":
+                from distill.scorers.hf_classifier import HFClassifierScorer
+
+                scorers.append(HFClassifierScorer(section.hf_classifier_path or "", section.hf_classifier_name))
+            case other:
+                raise ValueError(f"unknown scorer {other!r}")
+    return scorers

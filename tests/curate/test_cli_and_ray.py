@@ -1,0 +1,70 @@
+"""`distill curate` in-process, and `python -m ray_jobs.curate` as a real Ray job (local cluster) giving the same dataset."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from distill.cli import main
+from distill.config import load_config
+from distill.run_dir import RunDir
+from distill.shards import iter_rows
+from distill.stats import read_stats
+
+from .conftest import bad_dialogues, good_dialogues, near_copy, write_generated  # noqa: TID252
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_config(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({"run": {"name": name, "output_dir": str(tmp_path / "runs")}, "curate": {"semantic_threshold": None}}))
+    good = good_dialogues()
+    write_generated(load_config(path), [good[:3] + [b for _, b in bad_dialogues()[:2]], good[3:] + [near_copy(good[0], "nc")]])
+    return path
+
+
+def test_cli_curates_and_exports_soulchat(tmp_path, capsys):
+    config = write_config(tmp_path, "cli")
+    out = tmp_path / "soulchat.jsonl"
+    assert main(["curate", "--config", str(config), "--export-soulchat", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "9 dialogues in" in err and "6 curated" in err and "dropped boilerplate/ai_disclaimer: 1" in err
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 12 and all(json.loads(line)["input"].startswith("用户：") for line in lines)
+
+
+def test_cli_without_generated_shards_prints_one_line_and_exits_2(tmp_path, capsys):
+    config = tmp_path / "empty.yaml"
+    config.write_text(yaml.safe_dump({"run": {"name": "empty", "output_dir": str(tmp_path / "runs")}}))
+    assert main(["curate", "--config", str(config)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "no generated shards" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_ray_job_gives_the_same_dataset_as_the_local_path(tmp_path):
+    config = write_config(tmp_path, "onray")
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # start a local cluster, never join a stray one
+    env.update(PYTHONPATH=str(REPO), RAY_USAGE_STATS_ENABLED="0")
+    proc = subprocess.run(
+        [sys.executable, "-m", "ray_jobs.curate", "--config", str(config), "curate.executor=ray"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "curate: 9 in, 6 curated, 3 rejected, 12 samples" in proc.stdout and "(executor: ray)" in proc.stdout
+    ray_cfg = load_config(config, ["curate.executor=ray"])
+    assert read_stats(ray_cfg.run_dir, "curate")["info"]["executor"] == "ray"
+    # The same generated shards curated in-process: identical curated ids and samples.
+    local = load_config(config, ["run.name=onlocal", "curate.executor=local"])
+    write_generated(local, [[r for r in iter_rows(RunDir(ray_cfg).generated)]])
+    assert main(["curate", "--config", str(config), "run.name=onlocal", "curate.executor=local"]) == 0
+    ids = lambda cfg, sub: sorted(r["id"] for r in iter_rows(RunDir(cfg).path(sub), columns=["id"]))  # noqa: E731
+    for sub in ("curated", "samples", "prefs"):
+        assert ids(ray_cfg, sub) == ids(local, sub)
