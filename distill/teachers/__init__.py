@@ -1,0 +1,42 @@
+"""Teacher backends behind one protocol (`distill.teachers.base.Teacher`); `build_teacher` picks one from the config.
+
+Each backend module imports its heavy dependency (vllm, openai, torch) inside functions, so importing this package is cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from distill.teachers.base import SamplingParams, Teacher, TeacherRequest, TeacherResult
+
+if TYPE_CHECKING:
+    from distill.config import TeacherSection
+
+__all__ = ["SamplingParams", "Teacher", "TeacherRequest", "TeacherResult", "build_teacher", "teacher_id"]
+
+
+def build_teacher(cfg: TeacherSection) -> Teacher:
+    match cfg.backend:
+        case "vllm":
+            from distill.teachers.vllm_backend import VLLMTeacher
+
+            return VLLMTeacher(cfg)
+        case "openai":
+            from distill.teachers.openai_backend import OpenAITeacher
+
+            return OpenAITeacher(cfg)
+        case "transformers":
+            from distill.teachers.transformers_backend import TransformersTeacher
+
+            return TransformersTeacher(cfg)
+        case "dryrun":
+            from distill.teachers.dryrun_backend import DryRunTeacher
+
+            return DryRunTeacher(cfg)
+        case other:
+            raise ValueError(f"unknown teacher backend {other!r}")
+
+
+def teacher_id(cfg: TeacherSection) -> str:
+    """What identifies the teacher in record ids: backend + model as configured (not the machine-local resolved path)."""
+    return f"{cfg.backend}/{cfg.model}@{cfg.revision or 'default'}"

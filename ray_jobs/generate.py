@@ -1,0 +1,9 @@
+"""`python -m ray_jobs.generate --config X.yaml [key=value ...]`: the generate stage as a Ray job (resumable)."""
+
+import sys
+
+from distill.generate import run_generate
+from ray_jobs._entry import run_entrypoint
+
+if __name__ == "__main__":
+    sys.exit(run_entrypoint("generate", run_generate))

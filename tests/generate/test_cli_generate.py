@@ -1,0 +1,37 @@
+"""`distill generate` through the real CLI on the dryrun teacher: exit codes, resume, one-line refusal of a changed config."""
+
+from __future__ import annotations
+
+import yaml
+
+from distill.cli import main
+from distill.config import load_config
+from distill.run_dir import RunDir
+from distill.shards import count_rows
+
+from .conftest import write_seeds
+
+
+def test_cli_generates_resumes_and_refuses_a_changed_config(tmp_path, capsys):
+    config = tmp_path / "gen.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "run": {"name": "cli", "output_dir": str(tmp_path / "runs")},
+                "teacher": {"backend": "dryrun", "placement": "local"},
+                "generate": {"modes": ["continue", "selfchat"], "variants_per_seed": 2},
+            }
+        )
+    )
+    cfg = load_config(config)
+    write_seeds(cfg, 3)
+    assert main(["generate", "--config", str(config)]) == 0
+    out = capsys.readouterr()
+    assert "12 units: 12 dialogues" in out.err and "generated" in out.err
+    assert count_rows(RunDir(cfg).generated) == 12
+    assert main(["generate", "--config", str(config)]) == 0  # already done: nothing rewritten
+    assert count_rows(RunDir(cfg).generated) == 12
+    capsys.readouterr()
+    assert main(["generate", "--config", str(config), "generate.variants_per_seed=3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "different config" in err[0] and "--new-run" in err[0]
