@@ -71,6 +71,9 @@ class LocalPool:
         self.worker.close()
 
 
+ACTOR_RESTARTS = 4
+
+
 class RayPool:
     """`num_actors` teacher actors; each batch goes to the actor with the fewest batches queued."""
 
@@ -94,6 +97,9 @@ class RayPool:
             strategy = options.get("scheduling_strategy")
             if strategy is not None:
                 self.placement_groups.append(strategy.placement_group)
+            # A lost node or a crashed engine restarts the actor elsewhere and replays its queued batches. Replaying is
+            # safe: a batch's output is written by the driver only when its result arrives, and seeds make it identical.
+            options = {"max_restarts": ACTOR_RESTARTS, "max_task_retries": ACTOR_RESTARTS, **options}
             self.actors.append(remote.options(**options).remote(teacher_cfg, gen_cfg))
             self.load.append(0)
         # Surface a failing engine start now, with its error, rather than at the first batch.
