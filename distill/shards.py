@@ -228,6 +228,29 @@ def _check(info: ShardInfo, verify_digest: bool) -> None:
         raise CorruptShardError(f"{info.path}: content digest does not match its marker (corrupted)")
 
 
+def iter_shard_batches(info: ShardInfo, *, columns: list[str] | None = None, verify_digest: bool = False) -> Iterator[pa.RecordBatch]:
+    """Stream one complete shard (memory: one row group), checking it against its marker as it goes."""
+    _check(info, verify_digest)
+    rows = 0
+    try:
+        if info.path.suffix == ".parquet":
+            pf = pq.ParquetFile(info.path, page_checksum_verification=True)
+            for batch in pf.iter_batches(columns=columns):
+                rows += batch.num_rows
+                yield batch
+        else:
+            with pa.memory_map(str(info.path)) as source:
+                reader = ipc.open_file(source)
+                for i in range(reader.num_record_batches):
+                    batch = reader.get_batch(i)
+                    rows += batch.num_rows
+                    yield batch.select(columns) if columns else batch
+    except (OSError, pa.ArrowException) as exc:
+        raise CorruptShardError(f"{info.path}: unreadable shard: {exc}") from exc
+    if rows != info.rows:
+        raise CorruptShardError(f"{info.path}: read {rows} rows, marker says {info.rows}")
+
+
 def iter_batches(
     directory: str | os.PathLike[str],
     *,
@@ -236,25 +259,7 @@ def iter_batches(
 ) -> Iterator[pa.RecordBatch]:
     """Stream record batches of every complete shard; memory is bounded by one row group."""
     for info in list_shards(directory):
-        _check(info, verify_digest)
-        rows = 0
-        try:
-            if info.path.suffix == ".parquet":
-                pf = pq.ParquetFile(info.path, page_checksum_verification=True)
-                for batch in pf.iter_batches(columns=columns):
-                    rows += batch.num_rows
-                    yield batch
-            else:
-                with pa.memory_map(str(info.path)) as source:
-                    reader = ipc.open_file(source)
-                    for i in range(reader.num_record_batches):
-                        batch = reader.get_batch(i)
-                        rows += batch.num_rows
-                        yield batch.select(columns) if columns else batch
-        except (OSError, pa.ArrowException) as exc:
-            raise CorruptShardError(f"{info.path}: unreadable shard: {exc}") from exc
-        if rows != info.rows:
-            raise CorruptShardError(f"{info.path}: read {rows} rows, marker says {info.rows}")
+        yield from iter_shard_batches(info, columns=columns, verify_digest=verify_digest)
 
 
 def iter_rows(directory: str | os.PathLike[str], **kwargs: Any) -> Iterator[dict[str, Any]]:

@@ -8,32 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.ipc as ipc
-import pyarrow.parquet as pq
 
 from distill.errors import InputError
-from distill.shards import CorruptShardError, ShardInfo
-
-
-def iter_shard_batches(info: ShardInfo, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
-    """Stream one complete shard's batches (memory: one row group); a short read is an error naming the file."""
-    rows = 0
-    try:
-        if info.path.suffix == ".parquet":
-            for batch in pq.ParquetFile(info.path).iter_batches(columns=columns):
-                rows += batch.num_rows
-                yield batch
-        else:
-            with pa.memory_map(str(info.path)) as source:
-                reader = ipc.open_file(source)
-                for i in range(reader.num_record_batches):
-                    batch = reader.get_batch(i)
-                    rows += batch.num_rows
-                    yield batch.select(columns) if columns else batch
-    except (OSError, pa.ArrowException) as exc:
-        raise CorruptShardError(f"{info.path}: unreadable shard: {exc}") from exc
-    if rows != info.rows:
-        raise CorruptShardError(f"{info.path}: read {rows} rows, marker says {info.rows}")
+from distill.shards import ShardInfo, iter_shard_batches
 
 
 def check_columns(info: ShardInfo, batch: pa.RecordBatch, required: tuple[str, ...]) -> None:
