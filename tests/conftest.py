@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,14 @@ def assets() -> Path:
 @pytest.fixture
 def seed_assets() -> Path:
     return ASSETS / "seeds"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_ray_across_modules():
+    """Stages join (or start) a Ray cluster in-process and keep it; modules must not inherit another module's cluster."""
+    yield
+    if "ray" in sys.modules:
+        import ray
+
+        if ray.is_initialized():
+            ray.shutdown()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -30,8 +31,8 @@ def test_ray_job_submit_runs_a_stage(ray_head: str, tmp_path: Path) -> None:
     )  # fmt: skip
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     run = tmp_path / "via-ray-cli"
-    assert count_rows(run / "seeds") + count_rows(run / "holdout") == 96
-    assert (run / "stats" / "seeds.json").exists()
+    kept = json.loads((run / "stats" / "seeds.json").read_text())["counters"]["records_kept"]
+    assert kept > 0 and count_rows(run / "seeds") + count_rows(run / "holdout") == kept
 
 
 def test_distill_submit_runs_a_stage_and_forwards_secrets_unprinted(ray_head: str, tmp_path: Path) -> None:
