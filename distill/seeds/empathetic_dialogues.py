@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from distill.seeds.rows import Limits, RowError, check_emotion, check_messages, seed_row
-from distill.seeds.textio import is_unterminated, iter_text_lines
+from distill.seeds.textio import is_unterminated, iter_nonblank_lines
 
 COLUMNS = ("conv_id", "utterance_idx", "context", "prompt", "speaker_idx", "utterance")
 
@@ -34,11 +34,9 @@ class _Conversation:
 def iter_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     """Utterance rows of an ED CSV as dicts keyed by the header, or a RowError for a bad line."""
     header: list[str] | None = None
-    for number, line in iter_text_lines(path):
+    for number, line in iter_nonblank_lines(path):
         if isinstance(line, RowError):
             yield number, line
-            continue
-        if not line.strip():
             continue
         cells = next(csv.reader([line]))
         if header is None:

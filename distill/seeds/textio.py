@@ -41,12 +41,17 @@ def is_unterminated(line: str) -> bool:
     return isinstance(line, _Unterminated)
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+def iter_nonblank_lines(path: Path) -> Iterator[tuple[int, str | RowError]]:
+    """`iter_text_lines` without blank lines: what every line-oriented format reads."""
     for number, line in iter_text_lines(path):
+        if isinstance(line, RowError) or line.strip():
+            yield number, line
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    for number, line in iter_nonblank_lines(path):
         if isinstance(line, RowError):
             yield number, line
-            continue
-        if not line.strip():
             continue
         try:
             value = json.loads(line)
