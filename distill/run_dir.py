@@ -13,7 +13,7 @@ from pathlib import Path
 
 from distill.atomic import atomic_write_json, atomic_write_text
 from distill.config import RunConfig, dump_config
-from distill.errors import RunStateError
+from distill.errors import RunStateError, writing
 
 # Config sections each stage's outputs depend on (a stage also depends on everything upstream).
 STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
@@ -90,7 +90,8 @@ class RunDir:
                 self.discard_stage(stage)
             elif recorded.get("done"):
                 return
-        self.root.mkdir(parents=True, exist_ok=True)
+        with writing(self.root):  # output_dir under a file, read-only, full: one line naming the folder
+            self.root.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.path("config.yaml"), f"# config hash {self.cfg.stage_hash()}\n" + dump_config(self.cfg))
         atomic_write_json(marker, {"stage": stage, "config_hash": digest, "sections": list(sections), "done": False})
 

@@ -22,6 +22,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from distill.atomic import atomic_write_json
+from distill.errors import writing
 from distill.records import SCHEMA_VERSION, SCORES, scores_rows
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,12 @@ class ShardWriter:
             offset += take
 
     def close(self) -> list[ShardInfo]:
-        self._drain_buffer()
-        self._finish_shard()
+        try:
+            self._drain_buffer()
+            self._finish_shard()
+        except BaseException:
+            self.abort()  # buffered rows are written here: a write that fails now must not leave its temp file
+            raise
         return self.written
 
     def abort(self) -> None:
@@ -153,10 +158,11 @@ class ShardWriter:
             return
         if self._sink is None:
             self._open_shard()
-        if isinstance(self._sink, pq.ParquetWriter):
-            self._sink.write_table(table, row_group_size=self.row_group_rows)
-        else:
-            self._sink.write_table(table)
+        with writing(self.directory / self._shard_name()):  # a full disk names the shard, not an anonymous errno
+            if isinstance(self._sink, pq.ParquetWriter):
+                self._sink.write_table(table, row_group_size=self.row_group_rows)
+            else:
+                self._sink.write_table(table)
         self._rows_in_shard += table.num_rows
         if self._rows_in_shard >= self.rows_per_shard:
             self._finish_shard()
@@ -165,33 +171,39 @@ class ShardWriter:
         return f"{self.prefix}-{self._index:05d}{_SUFFIX[self.format]}"
 
     def _open_shard(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._tmp = self.directory / f".{self._shard_name()}.tmp"
-        schema = self.schema.with_metadata({**(self.schema.metadata or {}), b"distill.schema_version": SCHEMA_VERSION.encode()})
-        if self.format == "parquet":
-            # Page checksums let readers detect flipped bytes, not just truncation.
-            self._sink = pq.ParquetWriter(self._tmp, schema, compression=self.compression, write_page_checksum=True)
-        else:
-            self._sink = ipc.new_file(str(self._tmp), schema)
+        with writing(self.directory / self._shard_name()):
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._tmp = self.directory / f".{self._shard_name()}.tmp"
+            schema = self.schema.with_metadata({**(self.schema.metadata or {}), b"distill.schema_version": SCHEMA_VERSION.encode()})
+            if self.format == "parquet":
+                # Page checksums let readers detect flipped bytes, not just truncation.
+                self._sink = pq.ParquetWriter(self._tmp, schema, compression=self.compression, write_page_checksum=True)
+            else:
+                self._sink = ipc.new_file(str(self._tmp), schema)
         self._rows_in_shard = 0
 
     def _finish_shard(self) -> None:
         if self._sink is None:
             return
-        self._sink.close()
-        self._sink = None
-        assert self._tmp is not None
-        with open(self._tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
         final = self.directory / self._shard_name()
-        os.replace(self._tmp, final)
+        with writing(final):  # the footer is written on close: a full disk can strike here too
+            self._sink.close()
+            self._sink = None
+            assert self._tmp is not None
+            with open(self._tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(self._tmp, final)
         self._tmp = None
         info = ShardInfo(final, self._rows_in_shard, final.stat().st_size, _digest(final), SCHEMA_VERSION)
-        # The marker is written last: it is what makes the shard visible to readers.
-        atomic_write_json(
-            self.directory / DONE_DIR / f"{final.name}.json",
-            {"rows": info.rows, "bytes": info.bytes, "digest": info.digest, "schema_version": info.schema_version},
-        )
+        try:
+            # The marker is written last: it is what makes the shard visible to readers.
+            atomic_write_json(
+                self.directory / DONE_DIR / f"{final.name}.json",
+                {"rows": info.rows, "bytes": info.bytes, "digest": info.digest, "schema_version": info.schema_version},
+            )
+        except BaseException:
+            final.unlink(missing_ok=True)  # no marker, no shard: nothing half-finished is left for a reader to warn about
+            raise
         self.written.append(info)
         self._index += 1
         self._rows_in_shard = 0

@@ -105,6 +105,9 @@ def teardown_process() -> None:
 def load_tokenizer(train: TrainSection) -> Any:
     from transformers import AutoTokenizer
 
+    from distill.remote_code import check_remote_code
+
+    check_remote_code(resolve_model(train.student), train.trust_remote_code, "train.trust_remote_code")
     return AutoTokenizer.from_pretrained(resolve_model(train.student), trust_remote_code=train.trust_remote_code)
 
 
@@ -112,6 +115,9 @@ def load_student(train: TrainSection) -> tuple[Any, Any]:
     """The student model (LoRA-wrapped when lora_rank is set) and, for ZeRO-3, the object that keeps loading partitioned."""
     from transformers import AutoModelForCausalLM
 
+    from distill.remote_code import check_remote_code
+
+    check_remote_code(resolve_model(train.student), train.trust_remote_code, "train.trust_remote_code")
     keep = None
     if train.zero_stage == 3:
         from transformers.integrations import HfDeepSpeedConfig

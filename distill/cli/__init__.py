@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from distill.errors import DistillError
+from distill.errors import DistillError, storage_error
 
 app = typer.Typer(
     name="distill",
@@ -64,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit as exc:  # click's own exit for --help / usage errors
         return int(exc.code or 0)
+    except OSError as exc:  # a full or unwritable output folder is the user's to fix; other OSErrors are bugs
+        err = storage_error(exc)
+        if err is None:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
     except Exception as exc:  # click usage errors arrive here in standalone_mode=False
         import click
 

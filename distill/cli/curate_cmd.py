@@ -40,7 +40,7 @@ def curate(config: ConfigOpt = None, overrides: OverridesArg = None, new_run: Ne
     for reason, n in sorted(stats.by_prefix("dropped").items(), key=lambda kv: -kv[1]):
         console.print(f"  dropped {reason}: {n}", highlight=False)
     run = RunDir(cfg)
-    console.print(f"output: {run.curated}   card: {run.path('dataset_card.md')}   stats: {run.path('stats', 'curate.json')}")
+    console.print(f"output: {run.curated}   card: {run.path('dataset_card.md')}   stats: {run.path('stats', 'curate.json')}", soft_wrap=True)  # paths stay whole for copying
     if export_soulchat is not None:
         n = export(run.samples, export_soulchat)
-        console.print(f"soulchat: {n} samples -> {export_soulchat}")
+        console.print(f"soulchat: {n} samples -> {export_soulchat}", soft_wrap=True)

@@ -37,4 +37,4 @@ def generate(config: ConfigOpt = None, overrides: OverridesArg = None, new_run: 
         f"[red]{c['rejected']} rejected[/] {dict(stats.by_prefix('rejected'))}; "
         f"{c['tokens/completion']} completion tokens ({rate} tok/s), est. cost ${stats.info.get('estimated_cost_usd', 0):.4f}"
     )
-    console.print(f"output: {cfg.run_dir / 'generated'}   stats: {cfg.run_dir / 'stats' / 'generate.json'}")
+    console.print(f"output: {cfg.run_dir / 'generated'}   stats: {cfg.run_dir / 'stats' / 'generate.json'}", soft_wrap=True)  # paths stay whole for copying

@@ -23,9 +23,11 @@ class TransformersTeacher:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         from distill.embedded import resolve_model
+        from distill.remote_code import check_remote_code
 
         self.model = model_label(cfg.model)
         path = resolve_model(cfg.model)
+        check_remote_code(path, cfg.trust_remote_code, "teacher.trust_remote_code")
         self.batch_size = cfg.batch_size
         self.tokenizer = AutoTokenizer.from_pretrained(path, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code)
         self.tokenizer.padding_side = "left"  # decoder-only batching: prompts end where generation starts
