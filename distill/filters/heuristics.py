@@ -13,6 +13,7 @@ from typing import Any
 from distill.filters.base import Verdict, drop
 from distill.filters.dialogue import normalize_text, supporter_turns, turns
 from distill.scorers.lexicon import acknowledges, advice_count, sentences
+from distill.textmatch import FastPattern
 
 
 class RoleOrder:
@@ -91,11 +92,22 @@ class Language:
     def __call__(self, record: dict[str, Any]) -> Verdict:
         if not self.allowed:
             return True
-        text = " ".join(m.get("content") or "" for m in turns(record))[:4000]
-        detected = detect_language(text)
+        detected = detect_language(language_sample(" ".join(m.get("content") or "" for m in turns(record))))
         if detected not in self.allowed:
             return drop("language_not_allowed", f"detected language {detected!r}, allowed {sorted(self.allowed)}")
         return True
+
+
+LANGUAGE_SAMPLE_CHARS = 800
+
+
+def language_sample(text: str) -> str:
+    """The opening and the end of a long dialogue: enough for langid (its cost grows with length), and a teacher that
+    drifts into another language late in the dialogue is still caught."""
+    if len(text) <= LANGUAGE_SAMPLE_CHARS:
+        return text
+    half = LANGUAGE_SAMPLE_CHARS // 2
+    return f"{text[:half]} {text[-half:]}"
 
 
 def detect_language(text: str) -> str:
@@ -120,6 +132,9 @@ _REFUSAL = re.compile(
 )
 
 
+_DISCLAIMER_FAST, _REFUSAL_FAST = FastPattern(_DISCLAIMER), FastPattern(_REFUSAL)
+
+
 class Boilerplate:
     """AI disclaimers and refusals in a supporter turn: a support dialogue never says 'as an AI' or refuses to listen."""
 
@@ -127,9 +142,9 @@ class Boilerplate:
 
     def __call__(self, record: dict[str, Any]) -> Verdict:
         for i, text in enumerate(supporter_turns(record)):
-            if m := _DISCLAIMER.search(text):
+            if m := _DISCLAIMER_FAST.search(text):
                 return drop("ai_disclaimer", f"supporter turn {i} says {m.group(0)!r}")
-            if m := _REFUSAL.search(text):
+            if m := _REFUSAL_FAST.search(text):
                 return drop("refusal", f"supporter turn {i} refuses: {m.group(0)!r}")
         return True
 
@@ -165,8 +180,11 @@ class RepeatedTurns:
             if norm and norm in seen:
                 return drop("repeated_turn", f"turn {i} repeats turn {seen[norm]}")
             seen[norm] = i
-            counts = Counter(normalize_text(s) for s in sentences(m.get("content") or "") if len(s.strip()) > 10)
-            if counts and (worst := counts.most_common(1)[0])[1] > self.max_sentence_repeats:
+            said = [s for s in sentences(m.get("content") or "") if len(s.strip()) > 10]
+            if len(said) <= self.max_sentence_repeats:  # too few sentences to repeat one too often
+                continue
+            counts = Counter(normalize_text(s) for s in said)
+            if (worst := counts.most_common(1)[0])[1] > self.max_sentence_repeats:
                 return drop("repetitive_text", f"turn {i} repeats the sentence {worst[0]!r} {worst[1]} times")
         return True
 
@@ -180,6 +198,9 @@ _LEAK = re.compile(
 )
 
 
+_LEAK_FAST = FastPattern(_LEAK)
+
+
 class PromptLeak:
     """Prompt text or chat-template markup inside a turn (the parser let an instruction or a speaker tag through)."""
 
@@ -187,7 +208,7 @@ class PromptLeak:
 
     def __call__(self, record: dict[str, Any]) -> Verdict:
         for i, m in enumerate(turns(record)):
-            if hit := _LEAK.search(m.get("content") or ""):
+            if hit := _LEAK_FAST.search(m.get("content") or ""):
                 return drop("prompt_leak", f"turn {i} contains {hit.group(0).strip()!r}")
         return True
 

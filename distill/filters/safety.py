@@ -13,6 +13,7 @@ from typing import Any
 from distill.filters.base import Verdict, drop
 from distill.filters.dialogue import turns
 from distill.scorers.lexicon import acknowledges
+from distill.textmatch import FastPattern
 
 CRISIS = re.compile(
     r"\b(kill(ing)? myself|suicid\w*|end(ed|ing)? (it all|my life|things)|tak(e|ing) my (own )?life|don'?t want to (live|be alive|exist|wake up)"
@@ -44,6 +45,9 @@ REFERRAL = re.compile(
 )
 
 
+_CRISIS, _HARMFUL, _DISMISSIVE, _REFERRAL = (FastPattern(p) for p in (CRISIS, HARMFUL, DISMISSIVE, REFERRAL))
+
+
 class CrisisSafety:
     name = "safety"
 
@@ -54,13 +58,13 @@ class CrisisSafety:
         for i, m in enumerate(convo):
             text = m.get("content") or ""
             if m.get("role") == "user":
-                if crisis_at is None and CRISIS.search(text):
+                if crisis_at is None and _CRISIS.search(text):
                     crisis_at = i
                 continue
-            if hit := HARMFUL.search(text):
+            if hit := _HARMFUL.search(text):
                 return drop("harmful_advice", f"supporter turn {i} says {hit.group(0)!r}")
             if crisis_at is not None:
-                if hit := DISMISSIVE.search(text):
+                if hit := _DISMISSIVE.search(text):
                     return drop("dismissive_crisis_response", f"supporter turn {i} answers a crisis disclosure with {hit.group(0)!r}")
                 replies_after.append(text)
         if crisis_at is None:
@@ -68,7 +72,7 @@ class CrisisSafety:
         if not replies_after:
             return drop("crisis_unanswered", f"seeker turn {crisis_at} discloses a crisis and no supporter reply follows")
         joined = "\n".join(replies_after)
-        if not REFERRAL.search(joined):
+        if not _REFERRAL.search(joined):
             detail = f"no reply after the crisis disclosure in turn {crisis_at} encourages reaching out to people or a crisis line"
             return drop("crisis_without_referral", detail)
         if not any(acknowledges(t) for t in replies_after):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from distill.textmatch import FastPattern, PatternSet
+
 
 def _rx(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
@@ -89,16 +91,25 @@ def sentences(text: str) -> list[str]:
 
 
 @cache
-def _level_patterns() -> tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]:
-    return ((ER_STRONG, ER_WEAK), (IP_STRONG, IP_WEAK), (EX_STRONG, EX_WEAK))
+def _cues() -> PatternSet:
+    """Every EPITOME level cue and strategy cue, matched in one pass per text."""
+    levels = {"er_strong": ER_STRONG, "er_weak": ER_WEAK, "ip_strong": IP_STRONG, "ip_weak": IP_WEAK, "ex_strong": EX_STRONG, "ex_weak": EX_WEAK}
+    return PatternSet({**levels, **STRATEGY_CUES})
+
+
+def cues(text: str) -> set[str]:
+    """Names of the cues in `text`: `<mechanism>_strong|_weak` (er, ip, ex) and strategy names."""
+    return _cues().matched(text)
+
+
+def _level(found: set[str], mechanism: str) -> int:
+    return 2 if f"{mechanism}_strong" in found else 1 if f"{mechanism}_weak" in found else 0
 
 
 def epitome_levels(text: str) -> tuple[int, int, int]:
     """(emotional reactions, interpretations, explorations), each 0/1/2, for one supporter response."""
-    levels = []
-    for strong, weak in _level_patterns():
-        levels.append(2 if strong.search(text) else 1 if weak.search(text) else 0)
-    return levels[0], levels[1], levels[2]
+    found = cues(text)
+    return _level(found, "er"), _level(found, "ip"), _level(found, "ex")
 
 
 def acknowledges(text: str) -> bool:
@@ -107,9 +118,12 @@ def acknowledges(text: str) -> bool:
     return er > 0 or ip > 0
 
 
+_ADVICE_FAST = FastPattern(ADVICE)
+
+
 def advice_count(text: str) -> int:
-    return sum(1 for s in sentences(text) if ADVICE.search(s))
+    return sum(1 for s in sentences(text) if _ADVICE_FAST.search(s))
 
 
 def strategies_used(text: str) -> set[str]:
-    return {name for name, rx in STRATEGY_CUES.items() if rx.search(text)}
+    return cues(text) & STRATEGY_CUES.keys()
