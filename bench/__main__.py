@@ -15,7 +15,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 # (result file, module): the order BENCHMARKS.md lists them in.
-BENCHMARKS = (("generate.md", "bench.generate_throughput"), ("dedup.md", "bench.dedup"), ("train.md", "bench.zero_vs_torch"))
+BENCHMARKS = (
+    ("generate.md", "bench.generate_throughput"),
+    ("dedup.md", "bench.dedup"),
+    ("train.md", "bench.zero_vs_torch"),
+    ("scale.md", "bench.scale"),
+)
 
 
 def gather() -> Path:

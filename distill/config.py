@@ -79,6 +79,9 @@ class TeacherSection(Section):
     max_model_len: int | None = Field(None, ge=64)
     max_num_seqs: int | None = Field(None, ge=1)
     enforce_eager: bool = False
+    async_engine: bool = Field(
+        True, description="vLLM: each dialogue awaits its own turns on AsyncLLM (continuous batching across turns and in-flight batches); false = LLM.generate round by round"
+    )
     cpu_kvcache_space_gib: int = Field(2, ge=1, description="VLLM_CPU_KVCACHE_SPACE for the CPU build")
     # transformers
     batch_size: int = Field(16, ge=1, description="transformers backend: sequences per generate call")
@@ -116,7 +119,9 @@ class GenerateSection(Section):
     strategies_per_plan: int = Field(3, ge=1, le=6)
     prompt_version: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="folder of prompt files under distill/prompts/")
     units_per_shard: int = Field(64, ge=1, description="work units per unit batch: one actor call, one shard, the resume granularity")
-    max_in_flight_per_actor: int = Field(2, ge=1, description="unit batches queued per actor (backpressure: bounds driver memory)")
+    max_in_flight_per_actor: int = Field(
+        2, ge=1, description="unit batches per actor at once: served together on one engine (vLLM async_engine) or queued; bounds driver memory"
+    )
     sampling: SamplingSection = Field(default_factory=SamplingSection)
 
 

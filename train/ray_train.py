@@ -39,8 +39,8 @@ def _connect() -> None:
         return
     if os.environ.get("RAY_ADDRESS"):
         ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=True)
-    else:  # a private local cluster bound to loopback
-        ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=True)
+    else:  # a private local cluster for this job
+        ray.init(address="local", include_dashboard=False, log_to_driver=True)  # Ray 2.60 cannot be loopback-only: README, Security
 
 
 def launch_ray(cfg: RunConfig) -> None:

