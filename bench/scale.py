@@ -181,6 +181,10 @@ def report(results: list[dict], args: argparse.Namespace, load_before: float) ->
         )
     total = sum(largest["seconds"].values())
     peak = max(v for st in largest["peak_rss_mb"].values() for v in st.values())
+    if len(results) > 1:  # fixed costs (Ray and engine start-up, imports) amortize; the marginal cost is what must be linear
+        a, b = results[-2], results[-1]
+        marginal = (sum(b["seconds"].values()) - sum(a["seconds"].values())) / (b["samples"] - a["samples"]) * 1e5
+        lines += ["", f"Marginal cost between the two largest runs: {marginal:.1f} s per 100k samples."]
     lines += [
         "",
         f"Largest run: {largest['samples']:,} samples in {total / 60:.1f} min (goal < 10 min: {'met' if total < 600 else 'NOT met'}); "
