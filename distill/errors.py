@@ -68,3 +68,10 @@ def writing(path: str | os.PathLike[str]) -> Iterator[None]:
         if err is None:
             raise
         raise err from exc
+
+
+def as_user_error(exc: BaseException) -> DistillError | None:
+    """The one-line user error `exc` stands for (a DistillError, or a storage OSError naming its path), else None: a bug."""
+    if isinstance(exc, DistillError):
+        return exc
+    return storage_error(exc)

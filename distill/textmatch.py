@@ -67,16 +67,17 @@ class PatternSet:
         compiled.Compile()
         return compiled
 
-    def matched(self, text: str) -> set[str]:
+    def _hits(self, text: str) -> list[int] | None:
         if self._set is None:
             self._set = self._compile()
-        hits = self._set.Match(text)
+        return self._set.Match(text)
+
+    def matched(self, text: str) -> set[str]:
+        hits = self._hits(text)
         return {self.names[i] for i in hits} if hits else set()
 
     def any(self, text: str) -> bool:
-        if self._set is None:
-            self._set = self._compile()
-        return bool(self._set.Match(text))
+        return bool(self._hits(text))
 
     def __getstate__(self) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
         return self.names, self.sources  # the compiled set is not picklable; Ray workers recompile on first use

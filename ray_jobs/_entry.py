@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from distill.config import RunConfig, load_config
-from distill.errors import DistillError, storage_error
+from distill.errors import DistillError, as_user_error
 
 
 def run_entrypoint(stage: str, fn: Callable[[RunConfig], object], argv: list[str] | None = None) -> int:
@@ -26,11 +26,8 @@ def run_entrypoint(stage: str, fn: Callable[[RunConfig], object], argv: list[str
         if isinstance(result, (list, tuple)) or hasattr(result, "__next__"):
             for line in result:  # a generator (the pipeline) runs its stages here, so its errors are caught below
                 print(line)
-    except DistillError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except OSError as exc:  # a full or unwritable output folder is the user's to fix; other OSErrors are bugs
-        err = storage_error(exc)
+    except (DistillError, OSError) as exc:  # a full or unwritable output folder is the user's to fix; other OSErrors are bugs
+        err = as_user_error(exc)
         if err is None:
             raise
         print(f"error: {err}", file=sys.stderr)

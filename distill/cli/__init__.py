@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from distill.errors import DistillError, storage_error
+from distill.errors import DistillError, as_user_error
 
 app = typer.Typer(
     name="distill",
@@ -56,20 +56,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Without standalone mode click returns the code of typer.Exit instead of exiting.
         code = app(args=argv, standalone_mode=False)
-    except DistillError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    except (DistillError, OSError) as exc:  # a full or unwritable output folder is the user's to fix; other OSErrors are bugs
+        err = as_user_error(exc)
+        if err is None:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
     except typer.Abort:
         print("aborted", file=sys.stderr)
         return 130
     except SystemExit as exc:  # click's own exit for --help / usage errors
         return int(exc.code or 0)
-    except OSError as exc:  # a full or unwritable output folder is the user's to fix; other OSErrors are bugs
-        err = storage_error(exc)
-        if err is None:
-            raise
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
     except Exception as exc:  # click usage errors arrive here in standalone_mode=False
         import click
 

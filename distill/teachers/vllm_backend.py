@@ -104,24 +104,26 @@ def result_of(req: TeacherRequest, out: Any) -> TeacherResult:
     )
 
 
-def _set_cpu_kvcache(cfg: TeacherSection) -> None:
+def _model_path(cfg: TeacherSection) -> str:
+    """The model folder an engine loads (remote code refused unless trusted), with the CPU build's KV cache sized first."""
+    from distill.embedded import resolve_model
+
     if is_cpu_build():
         # The CPU build refuses to start without a KV-cache size; the config's value unless the user exported one.
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(cfg.cpu_kvcache_space_gib))
+    path = resolve_model(cfg.model)
+    check_remote_code(path, cfg.trust_remote_code, "teacher.trust_remote_code")
+    return path
 
 
 class VLLMTeacher:
     backend = "vllm"
 
     def __init__(self, cfg: TeacherSection) -> None:
-        from distill.embedded import resolve_model
-
-        _set_cpu_kvcache(cfg)
+        path = _model_path(cfg)
         from vllm import LLM
 
         self.model = model_label(cfg.model)
-        path = resolve_model(cfg.model)
-        check_remote_code(path, cfg.trust_remote_code, "teacher.trust_remote_code")
         log.info("starting vLLM engine for %s (tp=%d)", self.model, cfg.tensor_parallel_size)
         self.llm = LLM(**engine_kwargs(cfg, path))
         self.tokenizer = self.llm.get_tokenizer()
@@ -157,15 +159,11 @@ class AsyncVLLMTeacher:
     backend = "vllm"
 
     def __init__(self, cfg: TeacherSection) -> None:
-        from distill.embedded import resolve_model
-
-        _set_cpu_kvcache(cfg)
+        path = _model_path(cfg)
         from vllm import AsyncEngineArgs
         from vllm.v1.engine.async_llm import AsyncLLM
 
         self.model = model_label(cfg.model)
-        path = resolve_model(cfg.model)
-        check_remote_code(path, cfg.trust_remote_code, "teacher.trust_remote_code")
         # A loop of our own: the engine's output handler lives on it whatever thread or loop (Ray's actor loop, a test)
         # calls in, and the sync `generate` can block on it without deadlocking a caller's loop.
         self.loop = asyncio.new_event_loop()
