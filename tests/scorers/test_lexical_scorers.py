@@ -12,7 +12,8 @@ from distill.scorers.valence import ValenceShiftScorer
     ("reply", "levels"),
     [
         ("Okay.", (0, 0, 0)),
-        ("I'm sorry to hear that.", (1, 0, 0)),
+        ("Hang in there, things will get better.", (1, 0, 0)),
+        ("I'm sorry to hear that.", (2, 0, 0)),  # the responder's own sorrow: EPITOME's raters rate it strong
         ("My heart goes out to you.", (2, 0, 0)),
         ("I understand.", (0, 1, 0)),
         ("It sounds like you feel invisible at home.", (0, 2, 0)),
