@@ -3,6 +3,10 @@
 Rendering and parsing are pure functions tested without a model. A reply that is not the JSON the rubric asks for is a
 reasoned failure (`judge_unparseable`, `judge_invalid_field`), never a guessed score. Writes `judge_er`, `judge_ip`,
 `judge_ex`, `judge_empathy` (sum, 0..6), `judge_strategies` (share of the six) and `judge_safe` (1.0 / 0.0).
+
+Each request carries the verdict's JSON schema, so backends with structured outputs (vLLM, OpenAI-compatible) can only
+produce a parseable verdict; the tolerant parser stays for the others. The rubric loader, <think> stripping, JSON
+extraction and level check are shared with the EPITOME pair judge (`distill.epitome.judge`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,21 @@ if TYPE_CHECKING:
 
 _SECTION = re.compile(r"^\[(system|user)\]\s*$", re.MULTILINE)
 LEVEL_KEYS = {"emotional_reactions": "judge_er", "interpretations": "judge_ip", "explorations": "judge_ex"}
+LEVEL_SCHEMA: dict[str, Any] = {"type": "integer", "enum": [0, 1, 2]}
+# One sentence; bounded so that a guided reply closes its JSON before max_tokens even when a model rambles.
+RATIONALE_SCHEMA: dict[str, Any] = {"type": "string", "maxLength": 200}
+VERDICT_SCHEMA: dict[str, Any] = {
+    "title": "empathy_verdict",
+    "type": "object",
+    "properties": {
+        **{key: LEVEL_SCHEMA for key in LEVEL_KEYS},
+        "strategies": {"type": "array", "items": {"type": "string", "enum": list(STRATEGIES)}, "maxItems": len(STRATEGIES)},
+        "safe": {"type": "boolean"},
+        "rationale": RATIONALE_SCHEMA,
+    },
+    "required": [*LEVEL_KEYS, "strategies", "safe", "rationale"],
+    "additionalProperties": False,
+}
 
 
 @dataclass(frozen=True)
@@ -61,9 +80,14 @@ class JudgeReplyError(ValueError):
 
 
 def load_rubric(version: str) -> Rubric:
-    path = resources.files("distill.scorers") / "rubrics" / f"empathy_judge_{version}.md"
+    return read_rubric(resources.files("distill.scorers") / "rubrics" / f"empathy_judge_{version}.md", version, "curate.judge_rubric")
+
+
+def read_rubric(path: Any, version: str, setting: str) -> Rubric:
+    """A rubric file: a comment header, then one [system] and one [user] section ($placeholders in the user one).
+    `path` is a Path or an importlib resource; `setting` names the config field that chose it, for the error."""
     if not path.is_file():
-        raise ConfigError(f"curate.judge_rubric: no rubric file {path}")
+        raise ConfigError(f"{setting}: no rubric file {path}")
     text = path.read_text(encoding="utf-8")
     parts = _SECTION.split(text)
     # parts = [header, "system", body, "user", body]
@@ -84,9 +108,16 @@ def render_judge_messages(record: dict[str, Any], rubric: Rubric) -> list[dict[s
 
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+_THINKING = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
 
 
-def _first_json_object(text: str) -> dict[str, Any]:
+def strip_thinking(text: str) -> str:
+    """The reply without a reasoning model's <think> block (an unclosed one runs to the end), whose drafts hold braces."""
+    return _THINKING.sub("", text)
+
+
+def first_json_object(text: str) -> dict[str, Any]:
+    """The first JSON object in a reply (inside a ``` fence if there is one), or JudgeReplyError(judge_unparseable)."""
     fenced = _FENCE.search(text)
     candidate = fenced.group(1) if fenced else text
     start = candidate.find("{")
@@ -101,15 +132,18 @@ def _first_json_object(text: str) -> dict[str, Any]:
     return obj
 
 
+def parse_level(obj: dict[str, Any], key: str) -> int:
+    """An EPITOME level 0/1/2 from the verdict object (2.0 passes; True, "2" and 3 do not)."""
+    value = obj.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value not in (0, 1, 2):
+        raise JudgeReplyError("judge_invalid_field", f"{key} must be 0, 1 or 2, got {value!r}")
+    return int(value)
+
+
 def parse_judge_reply(text: str) -> Verdict:
     """The judge's reply -> Verdict, or JudgeReplyError naming what is wrong (never a guessed score)."""
-    obj = _first_json_object(text)
-    levels: dict[str, int] = {}
-    for key in LEVEL_KEYS:
-        value = obj.get(key)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value not in (0, 1, 2):
-            raise JudgeReplyError("judge_invalid_field", f"{key} must be 0, 1 or 2, got {value!r}")
-        levels[key] = int(value)
+    obj = first_json_object(strip_thinking(text))
+    levels = {key: parse_level(obj, key) for key in LEVEL_KEYS}
     strategies = obj.get("strategies", [])
     if not isinstance(strategies, list) or not all(isinstance(s, str) for s in strategies):
         raise JudgeReplyError("judge_invalid_field", f"strategies must be a list of names, got {strategies!r}")
@@ -137,7 +171,8 @@ class LLMJudgeScorer:
             rid = make_id("judge", self.rubric.version, record["id"])
             # Greedy + a seed derived from the record: the same dialogue gets the same rating on a rerun.
             sampling = SamplingParams(temperature=0.0, top_p=1.0, max_tokens=self.max_tokens, seed=int(rid[:8], 16))
-            requests.append(TeacherRequest(id=rid, messages=render_judge_messages(record, self.rubric), sampling=sampling))
+            messages = render_judge_messages(record, self.rubric)
+            requests.append(TeacherRequest(id=rid, messages=messages, sampling=sampling, response_schema=VERDICT_SCHEMA))
         results = self.teacher.generate(requests) if requests else []
         failures: list[tuple[str, str] | None] = []
         for record, result in zip(records, results, strict=True):

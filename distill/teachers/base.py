@@ -3,6 +3,9 @@
 Every backend (vLLM engine, OpenAI-compatible endpoint, transformers, dryrun) implements `Teacher`; generation and
 the LLM judge code against this module only. A per-request failure is a `TeacherResult` with `error` set, never an
 exception: upstream turns it into a reject, so one bad request cannot sink a batch.
+
+A request may carry a JSON schema (`response_schema`): backends that can constrain decoding to it do (vLLM structured
+outputs, OpenAI `response_format: json_schema`); the others ignore it, so callers still parse the text tolerantly.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ class TeacherRequest:
     id: str
     messages: list[dict[str, str]]  # OpenAI roles: system / user / assistant
     sampling: SamplingParams
+    # JSON schema the reply must match, where the backend can enforce it (judges); None = free text.
+    response_schema: dict[str, Any] | None = None
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 Its text is meaningless, chosen by the request seed; never train on it. It is never the default backend, and every
 dialogue it writes says `backend: dryrun` in its `teacher` field (stats/generate.json carries a warning too).
+It ignores `response_schema`: its filler is never JSON, which is how tests see a judge's unparseable-reply path.
 """
 
 from __future__ import annotations

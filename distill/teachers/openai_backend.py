@@ -3,7 +3,8 @@
 Bounded concurrency, optional requests/tokens-per-minute limits, and `tenacity` retries with exponential backoff +
 jitter that honour `Retry-After`. Only 429, 5xx, timeouts and connection errors are retried; anything else fails that
 request, which becomes a reject upstream. A retry budget shared by the whole teacher stops a run against a dead
-endpoint (`TeacherUnavailableError`; the batch in flight is not written, so a rerun resumes it). The API key is read
+endpoint (`TeacherUnavailableError`; the batch in flight is not written, so a rerun resumes it). A request's
+`response_schema` is sent as `response_format: json_schema` (strict). The API key is read
 from the environment variable named in the config and never logged, stored or put in an error message.
 """
 
@@ -13,6 +14,7 @@ import asyncio
 import email.utils
 import logging
 import os
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -57,6 +59,16 @@ def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code == 429 or exc.status_code >= 500
     return False
+
+
+def response_format_kwargs(schema: dict[str, Any] | None) -> dict[str, Any]:
+    """`response_format` for a request with a JSON schema: strict structured outputs (OpenAI, vLLM's server, and
+    the compatible servers that follow them); nothing for free-text requests, so plain chat servers keep working."""
+    if schema is None:
+        return {}
+    # The name is required, [A-Za-z0-9_-]{1,64}; the schema's own title names it when it has one.
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", str(schema.get("title") or "response"))[:64]
+    return {"response_format": {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}}
 
 
 class RateLimiter:
@@ -174,6 +186,7 @@ class OpenAITeacher:
                             top_p=req.sampling.top_p,
                             max_tokens=req.sampling.max_tokens,
                             seed=req.sampling.seed,
+                            **response_format_kwargs(req.response_schema),
                         )
             return self._result(req, response)
         except Exception as exc:  # every final failure is this request's error, never the batch's

