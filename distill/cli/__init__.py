@@ -36,9 +36,10 @@ def _register() -> None:
     from distill.cli.curate_cmd import curate
 
     app.command("curate")(curate)
-    from distill.cli import config_cmd, eval_cmd, run_cmd, seeds_cmd, submit_cmd
+    from distill.cli import config_cmd, eval_cmd, run_cmd, scorers_cmd, seeds_cmd, submit_cmd
 
     app.add_typer(seeds_cmd.app, name="seeds")
+    app.add_typer(scorers_cmd.app, name="scorers")
     app.add_typer(config_cmd.app, name="config")
     app.command("run")(run_cmd.run)
     from distill.cli.train_cmd import train as train_command

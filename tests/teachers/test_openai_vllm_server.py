@@ -80,3 +80,19 @@ def test_a_wrong_key_is_a_per_request_error_not_a_crash(vllm_server, monkeypatch
     teacher = build_teacher(TeacherSection(backend="openai", model="smollm2", base_url=base_url, api_key_env="DISTILL_TEST_VLLM_KEY"))
     [result] = teacher.generate([TeacherRequest("x", [{"role": "user", "content": "hi"}], SamplingParams(0.0, 1.0, 8, 0))])
     assert result.text is None and "AuthenticationError" in result.error and "sk-wrong" not in result.error
+
+
+def test_a_response_schema_goes_out_as_strict_json_schema_and_every_reply_parses(vllm_server, monkeypatch):
+    """The EPITOME judge's requests through the OpenAI backend: vLLM's server enforces `response_format: json_schema`."""
+    from distill.epitome.judge import load_epitome_rubric, pair_request, parse_pair_reply
+
+    base_url, _log = vllm_server
+    monkeypatch.setenv("DISTILL_TEST_VLLM_KEY", KEY)
+    teacher = build_teacher(TeacherSection(backend="openai", model="smollm2", base_url=base_url, api_key_env="DISTILL_TEST_VLLM_KEY", timeout_s=120))
+    rubric = load_epitome_rubric("v1")
+    pairs = [("I lost my job today.", "I'm so sorry, that must be a shock. How are you holding up?"), ("My exam went well!", "Nice.")]
+    results = teacher.generate([pair_request(p, rubric, 200) for p in pairs])
+    assert all(r.ok for r in results), [r.error for r in results]
+    for r in results:
+        levels, _rationale = parse_pair_reply(r.text)
+        assert set(levels) <= {0, 1, 2}

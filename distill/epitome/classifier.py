@@ -1,0 +1,134 @@
+"""The trained EPITOME classifier: one encoder, one 3-level head per mechanism, stored as a plain HF folder.
+
+The folder is an ordinary `AutoModelForSequenceClassification` (safetensors) whose 3*M logits are M blocks of three
+levels, named in `config.id2label` ("emotional_reactions=0", ...), plus `epitome.json` (mechanisms, max_length,
+lineage). Any transformers user can load it without our code; no remote code, no pickle.
+
+The CPU path is the one that scores millions of turns: pairs are sorted by length so a batch pads to its own longest
+pair (not to the corpus's), linear layers run as dynamic int8 (`quantize=int8`), under `inference_mode`, with a set
+number of torch threads per process. `bench/empathy_agreement.py` measures it against a plain fp32 forward.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from distill.epitome import LEVELS, MECHANISMS
+from distill.epitome.agreement import Levels
+from distill.errors import ConfigError
+
+log = logging.getLogger(__name__)
+META_FILE = "epitome.json"
+Quantize = Literal["none", "int8"]
+
+
+def head_labels(mechanisms: Sequence[str]) -> list[str]:
+    """Logit names in order: every level of the first mechanism, then of the next."""
+    return [f"{m}={level}" for m in mechanisms for level in LEVELS]
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device=cuda but no CUDA device is visible; use device=auto or device=cpu")
+    return device
+
+
+@dataclass
+class EpitomeClassifier:
+    """Rates (seeker, response) pairs; `predict` gives levels, `probabilities` the per-level distributions."""
+
+    model: Any
+    tokenizer: Any
+    mechanisms: tuple[str, ...]
+    max_length: int = 128
+    batch_size: int = 32
+    device: str = "cpu"
+    path: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    name: str = "epitome_classifier"
+    pairs_scored: int = 0  # counted, so a caller can check every pair was scored exactly once
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        device: str = "auto",
+        quantize: Quantize = "none",
+        threads: int | None = None,
+        batch_size: int = 32,
+    ) -> EpitomeClassifier:
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        folder = Path(path)
+        meta_path = folder / META_FILE
+        if not meta_path.is_file():
+            raise ConfigError(f"{folder}: not an EPITOME classifier folder (no {META_FILE}; make one with `distill scorers fit`)")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        mechanisms = tuple(meta["mechanisms"])
+        if threads:
+            torch.set_num_threads(threads)
+        device = resolve_device(device)
+        model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+        expected = head_labels(mechanisms)
+        got = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        if got != expected:
+            raise ConfigError(f"{folder}: head labels {got} do not match {META_FILE} mechanisms {list(mechanisms)}")
+        model.eval()
+        if quantize == "int8":
+            if device != "cpu":
+                raise ConfigError("quantize=int8 is the CPU path; on a GPU use quantize=none (bf16 is used there)")
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        elif device == "cuda":
+            model = model.to(device=device, dtype=torch.bfloat16)
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        log.info("epitome classifier %s: %s on %s (%s)", folder, ", ".join(mechanisms), device, quantize)
+        return cls(model, tokenizer, mechanisms, int(meta.get("max_length", 128)), batch_size, device, str(folder), meta)
+
+    def logits(self, pairs: Sequence[tuple[str, str]], *, sort_by_length: bool = True) -> Any:
+        """(n, M, 3) float32 logits, in the order of `pairs`."""
+        import torch
+
+        n = len(pairs)
+        out = torch.empty((n, len(self.mechanisms), len(LEVELS)), dtype=torch.float32)
+        if n == 0:
+            return out
+        order = list(range(n))
+        if sort_by_length:
+            # Characters are a cheap stand-in for tokens: good enough to keep a batch's pairs of similar length.
+            order.sort(key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        with torch.inference_mode():
+            for start in range(0, n, self.batch_size):
+                chunk = order[start : start + self.batch_size]
+                enc = self.tokenizer(
+                    [pairs[i][0] for i in chunk],
+                    [pairs[i][1] for i in chunk],
+                    truncation=True,
+                    max_length=self.max_length,
+                    padding=True,
+                    return_tensors="pt",
+                ).to(self.device)
+                logits = self.model(**enc).logits.float().cpu()
+                out[torch.tensor(chunk)] = logits.view(len(chunk), len(self.mechanisms), len(LEVELS))
+        self.pairs_scored += n
+        return out
+
+    def probabilities(self, pairs: Sequence[tuple[str, str]]) -> Any:
+        return self.logits(pairs).softmax(-1)
+
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> list[Levels | None]:
+        """Levels in MECHANISMS order; a mechanism this model was not fitted on is reported as 0."""
+        levels = self.logits(pairs).argmax(-1).tolist()
+        index = {m: k for k, m in enumerate(self.mechanisms)}
+        return [tuple(row[index[m]] if m in index else 0 for m in MECHANISMS) for row in levels]  # type: ignore[misc]
+

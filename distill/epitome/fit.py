@@ -1,0 +1,295 @@
+"""`distill scorers fit`: fine-tune an encoder on EPITOME-format labels into an `EpitomeClassifier` folder.
+
+One encoder with a 3-level head per mechanism (multi-task): one forward pass rates all three mechanisms, so fitting
+and scoring cost a third of one model per mechanism. The pair input is (seeker post, response). A seeded split holds
+out `holdout_fraction` of the pairs; the held-out figures after each epoch go to `metrics.json`, and the epoch with the
+best mean macro-F1 there is the one saved. Class weights counter the rare levels (interpretations' weak level is ~4%).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from distill.atomic import atomic_write_json, atomic_write_text
+from distill.config import format_validation_error, parse_override
+from distill.epitome import LEVELS, MECHANISMS
+from distill.epitome.agreement import agreement
+from distill.epitome.classifier import META_FILE, head_labels, resolve_device
+from distill.epitome.data import EpitomeSet, read_epitome, split_indices
+from distill.errors import ConfigError, OutputError
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int, float], None]  # (steps done, steps total, running loss)
+
+
+class FitConfig(BaseModel):
+    """The `key=value` settings of `distill scorers fit`; saved in the model folder's epitome.json."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mechanisms: tuple[Literal["emotional_reactions", "interpretations", "explorations"], ...] = MECHANISMS
+    epochs: int = Field(4, ge=1, le=100)
+    lr: float = Field(1e-4, gt=0, lt=1)
+    batch_size: int = Field(16, ge=1)
+    max_length: int = Field(128, ge=16, le=4096, description="tokens of seeker + response; the longer one is cut first")
+    weight_decay: float = Field(0.01, ge=0)
+    warmup_fraction: float = Field(0.1, ge=0, lt=1)
+    class_weights: Literal["none", "balanced", "sqrt"] = Field("sqrt", description="per-level loss weights from the training counts")
+    holdout_fraction: float = Field(0.1, ge=0.0, lt=0.9, description="pairs held out for metrics.json and epoch selection")
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    threads: int | None = Field(None, ge=1, description="torch CPU threads; default: torch's own")
+
+
+def fit_config(overrides: list[str] | None) -> FitConfig:
+    values: dict[str, Any] = {}
+    for text in overrides or []:
+        key, value = parse_override(text)
+        values[key] = value
+    try:
+        return FitConfig.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, "distill scorers fit")) from None
+
+
+def resolve_base(base: str) -> Path:
+    """'minilm' -> the bundled all-MiniLM-L6-v2; anything else must be a local encoder folder (no hub downloads)."""
+    if base == "minilm":
+        from distill.dedup.semantic import minilm_dir
+
+        return minilm_dir()
+    path = Path(base)
+    if not (path / "config.json").is_file():
+        raise ConfigError(f"--base {base!r}: not a local model folder with a config.json ('minilm' is the bundled encoder)")
+    return path
+
+
+def _class_weights(labels: list[int], mode: str) -> list[float]:
+    counts = [max(1, sum(1 for v in labels if v == level)) for level in LEVELS]
+    if mode == "none":
+        return [1.0] * len(LEVELS)
+    total = sum(counts)
+    weights = [total / (len(LEVELS) * c) for c in counts]
+    return [w**0.5 for w in weights] if mode == "sqrt" else weights
+
+
+def _length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of similar-length pairs: sort within windows of 50 batches, so padding stays small but the
+    order still changes every epoch."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    window = batch_size * 50
+    batches = []
+    for start in range(0, len(order), window):
+        part = sorted(order[start : start + window], key=lambda i: lengths[i])
+        batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def _evaluate(model: Any, tokenizer: Any, data: EpitomeSet, mechanisms: tuple[str, ...], max_length: int, device: str) -> dict[str, Any]:
+    from distill.epitome.classifier import EpitomeClassifier
+
+    classifier = EpitomeClassifier(model, tokenizer, mechanisms, max_length=max_length, batch_size=64, device=device)
+    model.eval()
+    predictions = classifier.predict([(p.seeker, p.response) for p in data.pairs])
+    model.train()
+    return agreement(data, predictions, scorer="epitome_classifier")
+
+
+def _mean_f1(result: dict[str, Any], mechanisms: tuple[str, ...]) -> float:
+    return sum(result[m]["macro_f1"] for m in mechanisms if m in result) / max(1, len(mechanisms))
+
+
+def fit(data_dir: str | Path, out: str | Path, base: str = "minilm", config: FitConfig | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Fit, then write the model folder at `out` (atomically: built beside it, renamed into place). Returns metrics."""
+    import torch
+
+    cfg = config or FitConfig()
+    before = torch.get_num_threads()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    try:
+        return _fit(data_dir, Path(out), base, cfg, progress)
+    finally:
+        torch.set_num_threads(before)  # threads are process-wide: leave the caller's setting as it was
+
+
+def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progress: Progress | None) -> dict[str, Any]:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise OutputError(f"--out {out_dir}: exists and is not empty; choose a new folder or remove it")
+    data = read_epitome(data_dir)
+    mechanisms = tuple(m for m in cfg.mechanisms if m in data.mechanisms)
+    if not mechanisms:
+        raise ConfigError(f"mechanisms={list(cfg.mechanisms)}: none has a file in {data_dir} (it has {list(data.mechanisms)})")
+    base_dir = resolve_base(base)
+    device = resolve_device(cfg.device)
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+
+    train_idx, held_idx = split_indices(len(data), cfg.holdout_fraction, cfg.seed)
+    train, held = data.subset(train_idx), data.subset(held_idx)
+    if len(train) < 2:
+        raise ConfigError(f"{data_dir}: {len(data)} pairs leave {len(train)} to train on; an EPITOME fit needs more data")
+    tokenizer = AutoTokenizer.from_pretrained(base_dir, local_files_only=True)
+    labels = head_labels(mechanisms)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        base_dir,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={name: i for i, name in enumerate(labels)},
+        local_files_only=True,
+        trust_remote_code=False,
+    ).to(device)
+    encoded = tokenizer([p.seeker for p in train.pairs], [p.response for p in train.pairs], truncation=True, max_length=cfg.max_length)
+    targets = torch.tensor([[p.level(m) for m in mechanisms] for p in train.pairs], dtype=torch.long)
+    weights = [torch.tensor(_class_weights(train.labels(m), cfg.class_weights), dtype=torch.float32, device=device) for m in mechanisms]
+    lengths = [len(ids) for ids in encoded["input_ids"]]
+
+    rng = random.Random(cfg.seed)
+    steps_per_epoch = -(-len(train) // cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)], "weight_decay": cfg.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
+    schedule = get_linear_schedule_with_warmup(optimizer, int(total_steps * cfg.warmup_fraction), total_steps)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else torch.autocast("cpu", enabled=False)
+
+    history: list[dict[str, Any]] = []
+    best: tuple[float, int, dict[str, Any]] | None = None
+    step, running, started = 0, 0.0, time.monotonic()
+    model.train()
+    for epoch in range(1, cfg.epochs + 1):
+        for batch in _length_grouped_batches(lengths, cfg.batch_size, rng):
+            features = tokenizer.pad({k: [encoded[k][i] for i in batch] for k in encoded}, return_tensors="pt").to(device)
+            with autocast:
+                logits = model(**features).logits.float().view(len(batch), len(mechanisms), len(LEVELS))
+            y = targets[batch].to(device)
+            loss = sum(
+                torch.nn.functional.cross_entropy(logits[:, k], y[:, k], weight=weights[k], ignore_index=-1)
+                for k in range(len(mechanisms))
+                if bool((y[:, k] >= 0).any())
+            )
+            if isinstance(loss, torch.Tensor):  # a batch with no label at all contributes nothing
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                value = float(loss.detach())
+                running = 0.9 * running + 0.1 * value if step else value
+            schedule.step()
+            step += 1
+            if progress:
+                progress(step, total_steps, running)
+        entry: dict[str, Any] = {"epoch": epoch, "train_loss": round(running, 4), "elapsed_s": round(time.monotonic() - started, 1)}
+        if len(held):
+            entry["held_out"] = _evaluate(model, tokenizer, held, mechanisms, cfg.max_length, device)
+            score = _mean_f1(entry["held_out"], mechanisms)
+            if best is None or score > best[0]:
+                best = (score, epoch, {k: v.detach().clone() for k, v in model.state_dict().items()})
+        history.append(entry)
+        log.info("epitome fit: epoch %d/%d loss %.4f", epoch, cfg.epochs, running)
+    fit_seconds = time.monotonic() - started
+    chosen = cfg.epochs
+    if best is not None:
+        chosen = best[1]
+        model.load_state_dict(best[2])
+
+    metrics = {
+        "held_out": history[chosen - 1].get("held_out"),
+        "held_out_rows": len(held),
+        "train_rows": len(train),
+        "epoch_chosen": chosen,
+        "epochs": history,
+        "fit_seconds": round(fit_seconds, 1),
+        "device": device,
+        "torch_threads": torch.get_num_threads(),
+    }
+    meta = {
+        "mechanisms": list(mechanisms),
+        "max_length": cfg.max_length,
+        "base": base if base == "minilm" else str(base_dir),
+        "fit": cfg.model_dump(mode="json"),
+        "data": {"source": str(data.source), "blake2b": data.digest, "rows": len(data), "files": list(data.mechanisms)},
+        "versions": {"torch": torch.__version__, "transformers": __import__("transformers").__version__},
+    }
+    _write_folder(out_dir, model.to("cpu"), tokenizer, meta, metrics)
+    return metrics
+
+
+def _write_folder(out_dir: Path, model: Any, tokenizer: Any, meta: dict[str, Any], metrics: dict[str, Any]) -> None:
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
+    try:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        atomic_write_json(staging / "metrics.json", metrics)
+        atomic_write_text(staging / "README.md", model_card(meta, metrics))
+        atomic_write_json(staging / META_FILE, meta)  # last: a folder with epitome.json is complete
+        if out_dir.exists():
+            out_dir.rmdir()  # empty, checked before the fit
+        os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _figures_table(result: dict[str, Any] | None) -> str:
+    if not result:
+        return "No held-out split (holdout_fraction=0): validate it with `distill scorers validate` on pairs it did not see.\n"
+    rows = ["| mechanism | accuracy | macro-F1 | Spearman |", "|---|---|---|---|"]
+    for m in MECHANISMS:
+        if m in result:
+            r = result[m]
+            rows.append(f"| {m.replace('_', ' ')} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | {r['spearman']:.3f} |")
+    return "\n".join(rows) + "\n"
+
+
+def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
+    data = meta["data"]
+    return f"""---
+library_name: transformers
+pipeline_tag: text-classification
+tags: [empathy, epitome, empathy-distill]
+---
+# EPITOME empathy classifier
+
+Rates a (seeker post, response) pair on the three EPITOME mechanisms (Sharma et al., EMNLP 2020), each 0 (none),
+1 (weak) or 2 (strong): {", ".join(meta["mechanisms"])}. The {len(meta["mechanisms"]) * 3} logits are one block of three
+levels per mechanism, in that order (`config.id2label`). Fitted by `distill scorers fit` from the encoder `{meta["base"]}`.
+
+## Data
+
+- folder: `{data["source"]}`, files: {", ".join(data["files"])}; {data["rows"]} pairs
+- blake2b of the files: `{data["blake2b"]}`
+- held-out split inside the fit: {metrics["held_out_rows"]} pairs (seed {meta["fit"]["seed"]}); trained on {metrics["train_rows"]}
+
+**Licence terms of the training data.** If these labels are the EPITOME Reddit annotations, their licence (the
+"Althoff academic license" of the Empathy-Mental-Health repository) allows non-profit academic research only, and
+redistribution only under a similar non-commercial academic licence with its copyright notice (Copyright 2019-2020
+University of Washington, Behavioral Data Science Group) and the citation above. A model trained on them is bound by the
+same terms: do not use it commercially or publish it under other terms. Labels made by `distill scorers label` with
+your own judge on your own dialogues carry your judge's and your data's terms instead.
+
+## Held-out agreement (epoch {metrics["epoch_chosen"]} of {len(metrics["epochs"])}, chosen on this split)
+
+{_figures_table(metrics["held_out"])}
+Fit time: {metrics["fit_seconds"]} s on {metrics["device"]}. Settings: `{json.dumps(meta["fit"], sort_keys=True)}`
+"""

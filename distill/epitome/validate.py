@@ -1,0 +1,39 @@
+"""`distill scorers validate`: any scorer against human EPITOME labels, written as the fixed agreement JSON.
+
+With `--model`, the figures are also kept beside the model (`validation.json`), so the dataset card and the report of
+any run that scores with it can cite them.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from distill.atomic import atomic_write_json
+from distill.epitome.agreement import agreement
+from distill.epitome.data import read_epitome
+from distill.epitome.predictors import build_predictor
+
+if TYPE_CHECKING:
+    from distill.config import RunConfig
+
+log = logging.getLogger(__name__)
+VALIDATION_FILE = "validation.json"
+
+
+def validate(data_dir: str | Path, json_out: str | Path, *, model: str | None = None, scorer: str | None = None, cfg: RunConfig | None = None) -> dict[str, Any]:
+    data = read_epitome(data_dir)
+    predictor = build_predictor(scorer, model=model, cfg=cfg)
+    try:
+        predictions = predictor.predict([(p.seeker, p.response) for p in data.pairs])
+    finally:
+        close = getattr(predictor, "close", None)
+        if callable(close):
+            close()
+    result = agreement(data, predictions, scorer=predictor.name if model is None else f"epitome_classifier:{model}")
+    atomic_write_json(json_out, result)
+    if model is not None:
+        atomic_write_json(Path(model) / VALIDATION_FILE, {**result, "data": {"source": str(data.source), "blake2b": data.digest}})
+    log.info("validate: %s on %d pairs from %s", result["scorer"], len(data), data_dir)
+    return result

@@ -1,0 +1,72 @@
+"""`distill scorers fit` then `validate` on a planted fixture: the model folder, the exact JSON shape, a learnt signal."""
+
+from __future__ import annotations
+
+import json
+
+from distill.cli import main
+from distill.epitome import MECHANISMS
+from distill.epitome.classifier import EpitomeClassifier
+
+
+def test_fit_writes_a_plain_hf_folder_with_metrics_and_card(planted_epitome_model):
+    folder = planted_epitome_model
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "metrics.json", "README.md", "epitome.json"):
+        assert (folder / name).is_file(), name
+    assert not list(folder.glob("*.bin")) and not list(folder.glob("*.pkl"))  # safetensors only, nothing to unpickle
+    config = json.loads((folder / "config.json").read_text())
+    assert len(config["id2label"]) == 9 and config["id2label"]["0"] == "emotional_reactions=0" and config["id2label"]["8"] == "explorations=2"
+    meta = json.loads((folder / "epitome.json").read_text())
+    assert meta["mechanisms"] == list(MECHANISMS) and len(meta["data"]["blake2b"]) == 32 and meta["data"]["rows"] == 160
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["held_out_rows"] == 16 and metrics["train_rows"] == 144 and set(metrics["held_out"]) >= set(MECHANISMS)
+    card = (folder / "README.md").read_text()
+    assert meta["data"]["blake2b"] in card and "non-commercial" in card and "Held-out agreement" in card
+
+
+def test_validate_json_has_the_fixed_shape_and_the_planted_signal_is_learnt(planted_epitome, planted_epitome_model, tmp_path, capsys):
+    out = tmp_path / "validation.json"
+    assert main(["scorers", "validate", "--data", str(planted_epitome["test"]), "--model", str(planted_epitome_model), "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result) == {*MECHANISMS, "scorer", "rows"} and result["rows"] == 60
+    for m in MECHANISMS:
+        r = result[m]
+        assert set(r) == {"accuracy", "macro_f1", "spearman", "confusion"}
+        assert len(r["confusion"]) == 3 and all(len(row) == 3 for row in r["confusion"]) and sum(map(sum, r["confusion"])) == 60
+        # Chance on the planted levels is a Spearman of ~0 and macro-F1 of ~0.33.
+        assert r["spearman"] > 0.6 and r["macro_f1"] > 0.5, (m, r)
+    assert "emotional reactions" in capsys.readouterr().out
+    # Kept beside the model, so a run's card can cite it.
+    assert json.loads((planted_epitome_model / "validation.json").read_text())["rows"] == 60
+
+
+def test_lexical_scorer_is_validated_the_same_way(planted_epitome, tmp_path):
+    out = tmp_path / "lexical.json"
+    assert main(["scorers", "validate", "--data", str(planted_epitome["test"]), "--scorer", "epitome_lexical", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["scorer"] == "epitome_lexical" and set(result) == {*MECHANISMS, "scorer", "rows"}
+
+
+def test_int8_path_gives_the_same_levels_as_fp32_on_most_pairs(planted_epitome, planted_epitome_model):
+    from distill.epitome.data import read_epitome
+
+    pairs = [(p.seeker, p.response) for p in read_epitome(planted_epitome["test"]).pairs]
+    fp32 = EpitomeClassifier.load(planted_epitome_model, device="cpu")
+    int8 = EpitomeClassifier.load(planted_epitome_model, device="cpu", quantize="int8", batch_size=7)
+    unsorted = fp32.logits(pairs, sort_by_length=False)
+    assert (fp32.logits(pairs) - unsorted).abs().max() < 1e-4  # length-sorted batches return rows in input order
+    same = sum(a == b for a, b in zip(fp32.predict(pairs), int8.predict(pairs)))
+    assert same >= 0.9 * len(pairs) and int8.pairs_scored == len(pairs)
+
+
+def test_fit_is_deterministic_with_a_seed_and_leaves_the_thread_count_alone(planted_epitome, tmp_path):
+    import torch
+
+    from distill.epitome.fit import fit, fit_config
+
+    torch.set_num_threads(2)  # fit runs on 1 thread below; the process's own setting must survive it
+    settings = fit_config(["epochs=1", "batch_size=16", "max_length=48", "seed=7", "threads=1"])
+    first, second = (fit(planted_epitome["train"], tmp_path / name, config=settings) for name in ("a", "b"))
+    assert first["epochs"][0]["train_loss"] == second["epochs"][0]["train_loss"]
+    assert first["held_out"] == second["held_out"] and first["torch_threads"] == 1
+    assert torch.get_num_threads() == 2
