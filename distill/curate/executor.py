@@ -37,3 +37,57 @@ def map_shards(fn: Callable[..., R], items: Sequence[T], executor: Literal["auto
     refs = [remote.remote(item, **shared) for item in items]
     log.info("curate: %d %s tasks on Ray", len(refs), getattr(fn, "__name__", "shard"))
     return ray.get(refs)
+
+
+class _ActorWork:
+    """Holds what `build` made (a model, loaded once) and runs `fn(item, <state_key>=state, **kwargs)` on each item."""
+
+    def __init__(self, build: Callable[..., Any], build_kwargs: dict[str, Any], state_key: str, threads: int | None) -> None:
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        self.state = build(**build_kwargs)
+        self.state_key = state_key
+        self.builds = 1  # read back by the driver: the model was loaded once in this actor, however many items it ran
+
+    def run(self, fn: Callable[..., R], item: Any, kwargs: dict[str, Any]) -> R:
+        return fn(item, **{self.state_key: self.state}, **kwargs)
+
+    def build_count(self) -> int:
+        return self.builds
+
+
+def map_on_actors(
+    fn: Callable[..., R],
+    items: Sequence[T],
+    *,
+    build: Callable[..., Any],
+    build_kwargs: dict[str, Any],
+    state_key: str,
+    actors: int,
+    num_cpus: float,
+    num_gpus: float,
+    **kwargs: Any,
+) -> tuple[list[R], int]:
+    """Like `map_shards` with "ray", but on long-lived actors: `build(**build_kwargs)` runs once per actor (a model
+    load), and every item is `fn(item, state_key=that, **kwargs)` on whichever actor is free. Returns the results in
+    item order and the number of builds (one per actor, so a caller can check no item paid for its own load)."""
+    if not items:
+        return [], 0
+    import ray
+    from ray.util import ActorPool
+
+    from distill.generate.pool import connect_ray
+
+    connect_ray()
+    worker = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=1, max_task_retries=2)(_ActorWork)
+    threads = max(1, int(num_cpus))
+    handles = [worker.remote(build, build_kwargs, state_key, threads) for _ in range(min(actors, len(items)))]
+    shared = ray.put(kwargs)  # put once, not once per item
+    log.info("curate: %d items on %d %s actors", len(items), len(handles), getattr(fn, "__name__", "shard"))
+    results = list(ActorPool(handles).map(lambda actor, item: actor.run.remote(fn, item, shared), items))
+    builds = sum(ray.get([h.build_count.remote() for h in handles]))
+    for handle in handles:
+        ray.kill(handle)  # the model's memory goes back before dedup starts
+    return results, builds

@@ -81,6 +81,7 @@ def run_scorers(records: list[dict[str, Any]], scorers: list[Scorer], stats: Sta
         survivors = []
         for record, failure in zip(alive, failures, strict=True):
             if failure is None:
+                stats.add(f"scored/{scorer.name}")
                 survivors.append(record)
                 continue
             reason, detail = failure

@@ -12,23 +12,26 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from distill.config import RunConfig
 from distill.curate.card import write_card
 from distill.curate.embed_pass import embed_shard
-from distill.curate.executor import map_shards, resolve_executor
+from distill.curate.executor import map_on_actors, map_shards, resolve_executor
 from distill.curate.finalize import finalize_shard
 from distill.curate.score_pass import STAGE, score_shard
 from distill.curate.shard_io import clear
+from distill.epitome.provenance import empathy_provenance
 from distill.dedup.near import Duplicate, find_duplicates
 from distill.errors import InputError
 from distill.records import PREFERENCE_PAIR
 from distill.run_dir import RunDir
-from distill.shards import ShardWriter, list_shards
+from distill.shards import ShardInfo, ShardWriter, list_shards
 from distill.stats import StageStats, read_stats
 
 log = logging.getLogger(__name__)
 
+MODEL_SCORERS = {"epitome_classifier", "hf_classifier"}  # scorers that load a model: on actors under Ray, loaded once each
 DUPLICATES_SCHEMA_FIELDS = ("id", "keeper_id", "reason", "similarity")
 
 
@@ -77,6 +80,36 @@ def write_prefs(cfg: RunConfig, run: RunDir, stats: StageStats) -> None:
             out.write(cross_dialogue_pairs(run.curated, stats))
 
 
+def score_all(cfg: RunConfig, inputs: list[ShardInfo], executor: str, work: Path, rejects: Path) -> list[dict[str, Any]]:
+    """Pass 1 over every generated shard. Model scorers are loaded once: in this process locally, or once per actor
+    under Ray (the classifier's actors, `curate.classifier_*`); other scorers are cheap and built per Ray task."""
+    from distill.scorers import build_scorers
+
+    section = cfg.curate
+    if executor == "local":  # one set of scorers (a judge teacher, a classifier) for every shard
+        scorers = build_scorers(cfg)
+        try:
+            return map_shards(score_shard, inputs, "local", cfg=cfg, work=work, rejects_dir=rejects, scorers=scorers)
+        finally:
+            _close(scorers)
+    if MODEL_SCORERS & set(section.scorers):
+        results, loads = map_on_actors(
+            score_shard,
+            inputs,
+            build=build_scorers,
+            build_kwargs={"cfg": cfg},
+            state_key="scorers",
+            actors=section.classifier_actors,
+            num_cpus=section.classifier_num_cpus,
+            num_gpus=section.classifier_num_gpus,
+            cfg=cfg,
+            work=work,
+            rejects_dir=rejects,
+        )
+        return [*results, {"counters": {"model_loads": loads}}]
+    return map_shards(score_shard, inputs, "ray", cfg=cfg, work=work, rejects_dir=rejects)
+
+
 def run_curate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
     """Run the curate stage into the run folder (a finished stage is not redone; `new_run` discards one made under another config)."""
     run = RunDir(cfg)
@@ -95,16 +128,8 @@ def run_curate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
     stats = StageStats(STAGE)
 
     executor = resolve_executor(section.executor)
-    scorers = []
-    if executor == "local":  # one set of scorers (a judge teacher, a classifier) for every shard
-        from distill.scorers import build_scorers
-
-        scorers = build_scorers(cfg)
-    try:
-        for counters in map_shards(score_shard, inputs, section.executor, cfg=cfg, work=work, rejects_dir=rejects, scorers=scorers or None):
-            stats.merge(counters)
-    finally:
-        _close(scorers)
+    for counters in score_all(cfg, inputs, executor, work, rejects):
+        stats.merge(counters)
 
     duplicates = dedup(cfg, work)
     scored = list_shards(work / "scored")
@@ -118,9 +143,9 @@ def run_curate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
     c["rejected"] = sum(v for k, v in c.items() if k.startswith("dropped/"))
     if c["dialogues_in"] != c["curated"] + c["rejected"]:  # a bug, not a user error: every record must land somewhere
         raise RuntimeError(f"curate lost records: {c['dialogues_in']} in, {c['curated']} curated + {c['rejected']} rejected")
-    stats.info = {"shards_in": len(inputs), "executor": executor, "scorers": list(section.scorers)}
+    stats.info = {"shards_in": len(inputs), "executor": executor, "scorers": list(section.scorers), "empathy_scorer": empathy_provenance(cfg)}
     stats.write(run.root)
-    write_card(run, dict(c))
+    write_card(run, dict(c), stats.info["empathy_scorer"])
     run.finish_stage(STAGE)
     log.info(
         "curate: %d in, %d curated, %d rejected, %d samples, %d preference pairs",

@@ -11,7 +11,7 @@ from typing import Any
 
 from distill.config import RunConfig
 from distill.evaluate.diversity import tokens
-from distill.evaluate.epitome import epitome
+from distill.evaluate.epitome import epitome_many, level_predictor
 from distill.evaluate.judge import Judge, JudgeItem
 from distill.evaluate.systems import ModelSlot, judge_section
 from distill.evaluate.valence import valence
@@ -63,9 +63,13 @@ def score_rows(cfg: RunConfig, rows: list[dict[str, Any]], stats: StageStats, sl
         scores: dict[str, float] = {"words": float(len(tokens(row["response"])))}
         v = valence(row["response"], _seeker_last(row["context"]))
         scores.update({"vader_compound": v["compound"], "vader_shift": v["shift"]})
-        if cfg.eval.epitome:
-            scores.update(epitome(row["response"], row["reference"]))
         row["scores"] = scores
+    if cfg.eval.epitome and rows:
+        predictor = level_predictor(cfg)  # loaded once for every system's rows
+        items = [(_seeker_last(row["context"]), row["response"], row["reference"]) for row in rows]
+        for row, levels in zip(rows, epitome_many(items, predictor), strict=True):
+            row["scores"].update(levels)
+        stats.add(f"epitome/{predictor.name}", len(rows))
     if cfg.eval.bertscore and rows:
         add_bertscore(cfg, rows, stats)
     if cfg.eval.judge and rows:

@@ -140,6 +140,21 @@ def filter_funnel(run_dir: Path) -> str:
     return "".join(parts)
 
 
+def empathy_scorer(run_dir: Path) -> str:
+    """The EPITOME scorer curation used and its agreement with human labels (what every empathy number rests on)."""
+    curate = read_json(run_dir / "stats" / "curate.json")
+    p = ((curate or {}).get("info") or {}).get("empathy_scorer")
+    if not p or not p.get("scorer"):
+        return missing("No EPITOME scorer recorded in stats/curate.json (run `distill curate`).")
+    head = f"<p>Scorer <code>{_esc(p['scorer'])}</code>" + (f", model <code>{_esc(p['model'])}</code>" if p.get("model") else "") + ".</p>"
+    v = p.get("validation")
+    if not v:
+        return head + missing("No validation against human labels was recorded: run `distill scorers validate` (see the README).")
+    rows = [[m.replace("_", " "), f["accuracy"], f["macro_f1"], f["spearman"]] for m, f in v["figures"].items()]
+    note = f'<p class="meta">Agreement with human EPITOME labels: {_esc(v["source"])}, {_esc(v.get("rows") or "?")} pairs.</p>'
+    return head + note + table(["mechanism", "accuracy", "macro-F1", "Spearman"], rows)
+
+
 def lengths(ds: DatasetSummary | None) -> str:
     if ds is None or not ds.turns.values:
         return missing("No dataset yet to measure.")
@@ -224,6 +239,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         ("per-emotion", "Empathy per emotion", lambda: per_emotion(ev)),
         ("dataset", "Dataset: emotions and strategies", lambda: dataset_distributions(ds)),
         ("funnel", "Filter funnel", lambda: filter_funnel(root)),
+        ("empathy-scorer", "Empathy scorer and its agreement with people", lambda: empathy_scorer(root)),
         ("lengths", "Lengths", lambda: lengths(ds)),
         ("scores", "Score distributions", lambda: score_distributions(ds)),
         ("training", "Training", lambda: training(root)),

@@ -22,6 +22,12 @@ def build_scorers(cfg: RunConfig) -> list[Scorer]:
                 from distill.scorers.epitome_lexical import LexicalEpitomeScorer
 
                 scorers.append(LexicalEpitomeScorer())
+            case "epitome_classifier":
+                from distill.scorers.epitome_classifier import EpitomeClassifierScorer
+
+                scorers.append(
+                    EpitomeClassifierScorer(section.epitome_model or "", quantize=section.epitome_quantize, batch_size=section.classifier_batch_size)
+                )
             case "strategy_coverage":
                 from distill.scorers.strategies import StrategyCoverageScorer
 

@@ -11,7 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 from distill.records import scores_dict
 
 ScoreFailure = tuple[str, str]  # (snake_case reason, human-readable detail)
-EMPATHY = "empathy"  # the score the dedup keeper rule and `curate.min_empathy` use: lexical EPITOME ER+IP+EX, 0..6
+EMPATHY = "empathy"  # the score the dedup keeper rule and `curate.min_empathy` use: EPITOME ER+IP+EX, 0..6 (lexical or classifier)
 
 
 @runtime_checkable

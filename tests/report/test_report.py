@@ -8,7 +8,7 @@ from pathlib import Path
 
 from distill.report import build_report
 
-SECTIONS = ("evaluation", "per-emotion", "dataset", "funnel", "lengths", "scores", "training", "examples")
+SECTIONS = ("evaluation", "per-emotion", "dataset", "funnel", "empathy-scorer", "lengths", "scores", "training", "examples")
 
 
 def test_populated_run_has_every_plot_and_escapes_text(populated_run: Path) -> None:
@@ -24,6 +24,8 @@ def test_populated_run_has_every_plot_and_escapes_text(populated_run: Path) -> N
     assert [int(n) for n in re.findall(r"<td>(\d+)</td>", funnel)] == [70, 60, 60, 50, 48, 40]
     assert "<script" not in html and "says &lt;i&gt;hi&lt;/i&gt;" in html and "&lt;b&gt;not bold&lt;/b&gt;" in html
     assert "http://" not in html and "https://" not in html  # self-contained: nothing fetched
+    scorer = re.search(r'<section id="empathy-scorer">.*?</section>', html).group(0)  # type: ignore[union-attr]
+    assert "epitome_classifier" in scorer and "505 pairs" in scorer and "<td>emotional reactions</td><td>0.810</td><td>0.770</td>" in scorer
     assert re.search(r"<td>judge failed|judge failed</th>", html)
     # per-emotion numbers behind the bars: sad was Bad for base, Good for student and teacher; afraid's base reply unreadable
     assert "<tr><td>sad</td><td>1</td><td>0.00/0.00/1.00</td><td>1.00/0.00/0.00</td><td>1.00/0.00/0.00</td><td>0</td>" in html

@@ -1,0 +1,75 @@
+"""Which empathy scorer a run used and how well it agrees with people, for the dataset card and the report.
+
+Figures come from, in order: `curate.epitome_validation` (a `distill scorers validate --json` file the user names),
+the classifier folder's `validation.json` (written by `validate --model`), its `metrics.json` (the fit's own held-out
+split). None of them is a guess: when no validation was run, the card says so.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from distill.epitome import MECHANISMS
+
+if TYPE_CHECKING:
+    from distill.config import RunConfig
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _figures(result: dict[str, Any]) -> dict[str, dict[str, float]]:
+    return {m: {k: result[m][k] for k in ("accuracy", "macro_f1", "spearman")} for m in MECHANISMS if isinstance(result.get(m), dict)}
+
+
+def empathy_provenance(cfg: RunConfig) -> dict[str, Any]:
+    """{scorer, model?, validation?: {source, rows, figures}} for the EPITOME scorer in `curate.scorers`."""
+    scorers = cfg.curate.scorers
+    scorer = next((s for s in scorers if s in ("epitome_classifier", "epitome_lexical")), None)
+    out: dict[str, Any] = {"scorer": scorer}
+    candidates: list[tuple[str, Path, str | None]] = []
+    if cfg.curate.epitome_validation:
+        candidates.append((cfg.curate.epitome_validation, Path(cfg.curate.epitome_validation), None))
+    if scorer == "epitome_classifier" and cfg.curate.epitome_model:
+        model = Path(cfg.curate.epitome_model)
+        out["model"] = str(model)
+        meta = _read(model / "epitome.json") or {}
+        if meta.get("data"):
+            out["model_data_blake2b"] = meta["data"].get("blake2b")
+        candidates.append(("validation.json beside the model", model / "validation.json", None))
+        candidates.append(("the fit's held-out split (metrics.json)", model / "metrics.json", "held_out"))
+    for source, path, key in candidates:
+        result = _read(path)
+        if result is not None and key is not None:
+            rows = result.get("held_out_rows")
+            result = result.get(key)
+            if isinstance(result, dict):
+                result = {**result, "rows": rows}
+        if isinstance(result, dict) and _figures(result):
+            out["validation"] = {"source": source, "rows": result.get("rows"), "figures": _figures(result)}
+            break
+    return out
+
+
+def provenance_markdown(p: dict[str, Any]) -> str:
+    if not p.get("scorer"):
+        return "No EPITOME scorer ran in curation."
+    lines = [f"Scorer: `{p['scorer']}`" + (f", model `{p['model']}`" if p.get("model") else "") + "."]
+    v = p.get("validation")
+    if not v:
+        lines.append(
+            "No validation against human labels was recorded for it: run `distill scorers validate` and set "
+            "`curate.epitome_validation` (or validate the model folder) to have its figures here."
+        )
+        return "\n".join(lines)
+    lines += [f"Agreement with human EPITOME labels ({v['source']}, {v.get('rows') or '?'} pairs):", ""]
+    lines += ["| mechanism | accuracy | macro-F1 | Spearman |", "|---|---|---|---|"]
+    for m, f in v["figures"].items():
+        lines.append(f"| {m.replace('_', ' ')} | {f['accuracy']:.3f} | {f['macro_f1']:.3f} | {f['spearman']:.3f} |")
+    return "\n".join(lines)

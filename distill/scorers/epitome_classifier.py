@@ -1,0 +1,58 @@
+"""EPITOME levels from a classifier fitted by `distill scorers fit`: the empathy score that agrees with people.
+
+Every supporter turn is rated as the pair (the seeker turn before it, the turn); a dialogue's `epitome_er`,
+`epitome_ip`, `epitome_ex` are the mean levels over its supporter turns and `empathy` their sum (0..6), the same keys
+and scale as the lexical scorer, so thresholds, the dedup keeper rule, evaluation and the report read either.
+The model is loaded once per scorer object: once per process locally, once per actor under Ray
+(`distill.curate.executor.map_on_actors`); `pairs_scored` counts the turns it rated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from distill.epitome.classifier import EpitomeClassifier, Quantize
+from distill.scorers.base import EMPATHY, ScoreFailure, mean, scores_of
+from distill.scorers.hf_classifier import response_pairs
+
+KEYS = ("epitome_er", "epitome_ip", "epitome_ex")
+
+
+def quantize_for(device: str, setting: str) -> Quantize:
+    """auto -> dynamic int8 on the CPU (measured faster, same agreement; see BENCHMARKS.md), none on a GPU."""
+    if setting != "auto":
+        return setting  # type: ignore[return-value]
+    return "int8" if device == "cpu" else "none"
+
+
+class EpitomeClassifierScorer:
+    name = "epitome_classifier"
+
+    def __init__(self, path: str, *, quantize: str = "auto", batch_size: int = 64, threads: int | None = None) -> None:
+        from distill.epitome.classifier import resolve_device
+
+        device = resolve_device("auto")
+        self.classifier = EpitomeClassifier.load(path, device=device, quantize=quantize_for(device, quantize), threads=threads, batch_size=batch_size)
+        self.dialogues_scored = 0
+
+    @property
+    def pairs_scored(self) -> int:
+        return self.classifier.pairs_scored
+
+    def score(self, records: list[dict[str, Any]]) -> list[ScoreFailure | None]:
+        per_record = [response_pairs(r) for r in records]
+        flat = [p for pairs in per_record for p in pairs]
+        levels = self.classifier.predict(flat) if flat else []
+        failures: list[ScoreFailure | None] = []
+        offset = 0
+        for record, pairs in zip(records, per_record, strict=True):
+            if not pairs:
+                failures.append(("no_scorable_turns", f"{self.name}: no supporter turn follows a seeker turn"))
+                continue
+            turns = levels[offset : offset + len(pairs)]
+            offset += len(pairs)
+            values = {key: mean([float(t[k]) for t in turns]) for k, key in enumerate(KEYS)}  # type: ignore[index]
+            scores_of(record).update({**values, EMPATHY: sum(values.values())})
+            self.dialogues_scored += 1
+            failures.append(None)
+        return failures
