@@ -13,7 +13,7 @@ from typing import Any
 
 from distill.epitome.classifier import EpitomeClassifier, Quantize
 from distill.scorers.base import EMPATHY, ScoreFailure, mean, scores_of
-from distill.scorers.hf_classifier import response_pairs
+from distill.scorers.hf_classifier import no_scorable_turns, rate_supporter_turns
 
 KEYS = ("epitome_er", "epitome_ip", "epitome_ex")
 
@@ -33,26 +33,18 @@ class EpitomeClassifierScorer:
 
         device = resolve_device("auto")
         self.classifier = EpitomeClassifier.load(path, device=device, quantize=quantize_for(device, quantize), threads=threads, batch_size=batch_size)
-        self.dialogues_scored = 0
 
     @property
     def pairs_scored(self) -> int:
         return self.classifier.pairs_scored
 
     def score(self, records: list[dict[str, Any]]) -> list[ScoreFailure | None]:
-        per_record = [response_pairs(r) for r in records]
-        flat = [p for pairs in per_record for p in pairs]
-        levels = self.classifier.predict(flat) if flat else []
         failures: list[ScoreFailure | None] = []
-        offset = 0
-        for record, pairs in zip(records, per_record, strict=True):
-            if not pairs:
-                failures.append(("no_scorable_turns", f"{self.name}: no supporter turn follows a seeker turn"))
+        for record, turns in zip(records, rate_supporter_turns(records, self.classifier.predict), strict=True):
+            if not turns:
+                failures.append(no_scorable_turns(self.name))
                 continue
-            turns = levels[offset : offset + len(pairs)]
-            offset += len(pairs)
             values = {key: mean([float(t[k]) for t in turns]) for k, key in enumerate(KEYS)}  # type: ignore[index]
             scores_of(record).update({**values, EMPATHY: sum(values.values())})
-            self.dialogues_scored += 1
             failures.append(None)
         return failures

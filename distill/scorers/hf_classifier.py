@@ -8,14 +8,16 @@ output. The dialogue score is the mean over supporter turns. No remote code, no 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from distill.errors import ConfigError
 from distill.filters.dialogue import turns
 from distill.scorers.base import ScoreFailure, mean, scores_of
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def response_pairs(record: dict[str, Any]) -> list[tuple[str, str]]:
@@ -26,6 +28,20 @@ def response_pairs(record: dict[str, Any]) -> list[tuple[str, str]]:
         for i, m in enumerate(convo)
         if m.get("role") == "assistant" and i > 0 and convo[i - 1].get("role") == "user"
     ]
+
+
+def rate_supporter_turns(records: list[dict[str, Any]], rate: Callable[[list[tuple[str, str]]], Sequence[T]]) -> list[list[T]]:
+    """Per record, `rate`'s values for its `response_pairs`, from one `rate` call over the whole batch (batched
+    models pay per call); a record with no scorable pair gets an empty list."""
+    per_record = [response_pairs(r) for r in records]
+    flat = [p for pairs in per_record for p in pairs]
+    values = rate(flat) if flat else []
+    out: list[list[T]] = []
+    offset = 0
+    for pairs in per_record:
+        out.append(list(values[offset : offset + len(pairs)]))
+        offset += len(pairs)
+    return out
 
 
 class HFClassifierScorer:
@@ -60,16 +76,15 @@ class HFClassifierScorer:
         return out
 
     def score(self, records: list[dict[str, Any]]) -> list[ScoreFailure | None]:
-        per_record = [response_pairs(r) for r in records]
-        flat = [p for pairs in per_record for p in pairs]
-        values = self._turn_scores(flat) if flat else []
         failures: list[ScoreFailure | None] = []
-        offset = 0
-        for record, pairs in zip(records, per_record, strict=True):
-            if not pairs:
-                failures.append(("no_scorable_turns", f"{self.name}: no supporter turn follows a seeker turn"))
+        for record, values in zip(records, rate_supporter_turns(records, self._turn_scores), strict=True):
+            if not values:
+                failures.append(no_scorable_turns(self.name))
                 continue
-            scores_of(record)[self.name] = mean(values[offset : offset + len(pairs)])
-            offset += len(pairs)
+            scores_of(record)[self.name] = mean(values)
             failures.append(None)
         return failures
+
+
+def no_scorable_turns(scorer: str) -> ScoreFailure:
+    return ("no_scorable_turns", f"{scorer}: no supporter turn follows a seeker turn")
