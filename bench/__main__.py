@@ -20,6 +20,7 @@ BENCHMARKS = (
     ("dedup.md", "bench.dedup"),
     ("train.md", "bench.zero_vs_torch"),
     ("scale.md", "bench.scale"),
+    ("empathy.md", "bench.empathy_agreement"),
 )
 
 

@@ -39,7 +39,7 @@ class FitConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     mechanisms: tuple[Literal["emotional_reactions", "interpretations", "explorations"], ...] = MECHANISMS
-    epochs: int = Field(4, ge=1, le=100)
+    epochs: int = Field(8, ge=1, le=100, description="4 left the held-out figures still rising (BENCHMARKS.md)")
     lr: float = Field(1e-4, gt=0, lt=1)
     batch_size: int = Field(16, ge=1)
     max_length: int = Field(128, ge=16, le=4096, description="tokens of seeker + response; the longer one is cut first")

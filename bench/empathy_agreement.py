@@ -1,0 +1,254 @@
+"""Empathy scorers against human EPITOME labels, and the classifier's scoring speed on this machine.
+
+    python -m bench.empathy_agreement [--data ../shared/data/epitome] [--folds 5] [--classifier-folds 1] [--epochs 8]
+
+- 5-fold cross-validation (seeded folds over the pairs) for the scorers that need no fit (the lexical cue scorer)
+  and for frozen MiniLM embeddings + logistic regression (the baseline the issue quotes);
+- the fine-tuned classifier through the real CLI: `distill scorers fit` on the other folds, then `distill scorers
+  validate --model` on the held-out fold, for the last `--classifier-folds` folds (each fit takes minutes on a CPU);
+- scoring throughput in pairs (supporter turns) per second, model load reported apart: a plain fp32 PyTorch forward at
+  batch 32 in input order beside the project's CPU path (length-sorted batches, dynamic int8), side by side in one run,
+  with the int8 path's agreement so speed is not bought with quality.
+The data's licence forbids copying it into the project: it is read from --data only, fold files go to a temp folder
+that is deleted, and without the folder this says so and writes nothing else. Writes bench/results/empathy.md + .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "epitome"
+PAPER = {  # EPITOME paper (Sharma et al., 2020), fine-tuned RoBERTa bi-encoder: accuracy, macro-F1
+    "emotional_reactions": (0.7986, 0.7432),
+    "interpretations": (0.8442, 0.6301),
+    "explorations": (0.9323, 0.7288),
+}
+
+
+def _pairs(data: Any) -> list[tuple[str, str]]:
+    return [(p.seeker, p.response) for p in data.pairs]
+
+
+def lexical_cv(data: Any, folds: list[list[int]]) -> dict[str, Any]:
+    from distill.epitome.agreement import agreement, mean_agreement
+    from distill.epitome.predictors import LexicalPredictor
+
+    runs = []
+    for held in folds:
+        part = data.subset(held)
+        runs.append(agreement(part, LexicalPredictor().predict(_pairs(part)), "epitome_lexical"))
+    return mean_agreement(runs)
+
+
+def frozen_minilm_cv(data: Any, folds: list[list[int]]) -> dict[str, Any]:
+    """MiniLM sentence embeddings of seeker and response (frozen), [s, r, s*r] -> logistic regression per mechanism."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from distill.dedup.semantic import embed
+    from distill.epitome import MECHANISMS
+    from distill.epitome.agreement import agreement, mean_agreement
+
+    seeker = embed([p.seeker for p in data.pairs])
+    response = embed([p.response for p in data.pairs])
+    features = np.hstack([seeker, response, seeker * response])
+    runs = []
+    for held in folds:
+        held_set = set(held)
+        train = [i for i in range(len(data)) if i not in held_set]
+        predicted = np.zeros((len(held), len(MECHANISMS)), dtype=int)
+        for k, m in enumerate(MECHANISMS):
+            y = np.array(data.labels(m))
+            rows = [i for i in train if y[i] >= 0]
+            model = LogisticRegression(max_iter=2000, class_weight="balanced", C=1.0).fit(features[rows], y[rows])
+            predicted[:, k] = model.predict(features[held])
+        runs.append(agreement(data.subset(held), [tuple(r) for r in predicted.tolist()], "frozen_minilm_logreg"))
+    return mean_agreement(runs)
+
+
+def _cli(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "distill.cli", *args], check=True, cwd=ROOT)
+
+
+def classifier_folds(data: Any, folds: list[list[int]], which: list[int], settings: list[str], base: str, work: Path) -> dict[str, Any]:
+    from distill.epitome.agreement import mean_agreement
+    from distill.epitome.data import write_epitome
+
+    runs, fit_seconds, models = [], [], []
+    for k in which:
+        held_set = set(folds[k])
+        train_dir, held_dir, model_dir = work / f"fold{k}-train", work / f"fold{k}-held", work / f"fold{k}-model"
+        write_epitome(train_dir, [p for i, p in enumerate(data.pairs) if i not in held_set], data.mechanisms)
+        write_epitome(held_dir, [data.pairs[i] for i in folds[k]], data.mechanisms)
+        _cli("scorers", "fit", "--data", str(train_dir), "--out", str(model_dir), "--base", base, *settings)
+        _cli("scorers", "validate", "--data", str(held_dir), "--model", str(model_dir), "--json", str(work / f"fold{k}.json"))
+        runs.append(json.loads((work / f"fold{k}.json").read_text()))
+        fit_seconds.append(json.loads((model_dir / "metrics.json").read_text())["fit_seconds"])
+        models.append(model_dir)
+    out = mean_agreement(runs)
+    out["fit_seconds"] = fit_seconds
+    out["folds_run"] = which
+    out["model_dir"] = str(models[-1])
+    out["held_dir"] = str(work / f"fold{which[-1]}-held")
+    return out
+
+
+def throughput(model_dir: str, data: Any, repeats: int) -> dict[str, Any]:
+    """Plain fp32 forward (batch 32, input order, padding to each batch's longest) vs our CPU path, interleaved."""
+    import torch
+
+    from distill.epitome.agreement import agreement
+    from distill.epitome.classifier import EpitomeClassifier
+
+    pairs = _pairs(data)
+    t0 = time.perf_counter()
+    plain = EpitomeClassifier.load(model_dir, device="cpu", quantize="none", batch_size=32)
+    load_plain = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    fast = EpitomeClassifier.load(model_dir, device="cpu", quantize="int8", batch_size=32)
+    load_fast = time.perf_counter() - t0
+    timings: dict[str, list[float]] = {"plain_fp32": [], "sorted_fp32": [], "sorted_int8": []}
+    for _ in range(repeats):
+        for name, clf, sort in (("plain_fp32", plain, False), ("sorted_fp32", plain, True), ("sorted_int8", fast, True)):
+            t0 = time.perf_counter()
+            clf.logits(pairs, sort_by_length=sort)
+            timings[name].append(time.perf_counter() - t0)
+    rates = {name: len(pairs) / sorted(ts)[len(ts) // 2] for name, ts in timings.items()}
+    fast_levels = fast.predict(pairs)
+    plain_levels = plain.predict(pairs)
+    same = sum(a == b for a, b in zip(fast_levels, plain_levels)) / len(pairs)
+    return {
+        "pairs": len(pairs),
+        "threads": torch.get_num_threads(),
+        "load_s": {"fp32": round(load_plain, 2), "int8": round(load_fast, 2)},
+        "pairs_per_s": {k: round(v, 1) for k, v in rates.items()},
+        "speedup_vs_plain": {k: round(v / rates["plain_fp32"], 2) for k, v in rates.items()},
+        "int8_same_levels": round(same, 4),
+        "int8_agreement": agreement(data, fast_levels, "epitome_classifier_int8"),
+        "fp32_agreement": agreement(data, plain_levels, "epitome_classifier_fp32"),
+    }
+
+
+def _row(name: str, result: dict[str, Any], note: str) -> str:
+    from distill.epitome import MECHANISMS
+
+    cells = []
+    for m in MECHANISMS:
+        r = result.get(m)
+        cells.append(f"{r['accuracy']:.3f} / {r['macro_f1']:.3f} / {r['spearman']:.3f}" if r else "-")
+    return f"| {name} | " + " | ".join(cells) + f" | {note} |"
+
+
+def render(report: dict[str, Any], command: str) -> str:
+    lines = ["## Empathy scorers vs human EPITOME labels (bench/empathy_agreement.py)", "", f"Command: `{command}`", ""]
+    if report.get("missing_data"):
+        lines.append(f"Not run: the EPITOME data folder {report['missing_data']} is not on this machine (it is never shipped with the project).")
+        return "\n".join(lines) + "\n"
+    lines += [
+        f"Data: {report['data']['source']} ({report['data']['rows']} pairs, blake2b `{report['data']['blake2b']}`), "
+        f"{report['folds']} seeded folds (seed 0). Machine: {report['machine']}.",
+        "",
+        "Cells: accuracy / macro-F1 / Spearman with the human level.",
+        "",
+        "| scorer | emotional reactions | interpretations | explorations | how measured |",
+        "|---|---|---|---|---|",
+    ]
+    lines.append(_row("epitome_lexical (cue rules)", report["lexical"], f"{report['folds']}-fold mean (no fit)"))
+    if "frozen_minilm" in report:
+        lines.append(_row("frozen MiniLM + logistic regression", report["frozen_minilm"], f"{report['folds']}-fold mean"))
+    if "classifier" in report:
+        c = report["classifier"]
+        folds_run = ", ".join(str(k) for k in c["folds_run"])
+        lines.append(_row("epitome_classifier (MiniLM fine-tuned, multi-task)", c, f"fold(s) {folds_run} of {report['folds']}: fit on the rest"))
+    paper = {m: {"accuracy": a, "macro_f1": f, "spearman": float("nan")} for m, (a, f) in PAPER.items()}
+    lines.append(_row("EPITOME paper, RoBERTa bi-encoder (reported)", paper, "their own split").replace("nan", "n/a"))
+    if "classifier" in report:
+        c = report["classifier"]
+        lines += ["", f"Classifier fit time (all three mechanisms in one model, settings `{' '.join(c['fit_settings'])}`, this CPU): "
+                  + ", ".join(f"{s:.0f} s" for s in c["fit_seconds"]) + "."]
+    if "throughput" in report:
+        t = report["throughput"]
+        lines += [
+            "",
+            f"Scoring speed on {t['pairs']} held-out pairs, {t['threads']} torch threads, model load excluded "
+            f"(load: fp32 {t['load_s']['fp32']} s, int8 {t['load_s']['int8']} s), median of {report['repeats']} interleaved runs:",
+            "",
+            "| path | pairs/s | vs plain fp32 batch 32 |",
+            "|---|---|---|",
+        ]
+        for name, rate in t["pairs_per_s"].items():
+            lines.append(f"| {name} | {rate} | {t['speedup_vs_plain'][name]}x |")
+        lines += ["", f"int8 levels equal to fp32 on {t['int8_same_levels'] * 100:.1f}% of pairs; agreement with people, fp32 vs int8:", ""]
+        lines.append("| scorer | emotional reactions | interpretations | explorations | how measured |")
+        lines.append("|---|---|---|---|---|")
+        lines.append(_row("classifier fp32", t["fp32_agreement"], "held-out fold"))
+        lines.append(_row("classifier int8 (the CPU default)", t["int8_agreement"], "held-out fold"))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--classifier-folds", type=int, default=1, help="fit+validate the classifier on the last N folds (0: skip)")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--base", default="minilm")
+    parser.add_argument("--fit", nargs="*", default=[], help="more key=value settings for `distill scorers fit`")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-frozen", action="store_true", help="skip the frozen-embedding baseline")
+    args = parser.parse_args(argv)
+    command = "python -m bench.empathy_agreement " + " ".join(argv if argv is not None else sys.argv[1:])
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {}
+    if not args.data.is_dir():
+        report["missing_data"] = str(args.data)
+        print(f"EPITOME data not found at {args.data}: nothing measured (the project never ships it)")
+        (RESULTS / "empathy.md").write_text(render(report, command))
+        return 0
+
+    from distill.epitome.data import fold_indices, read_epitome
+
+    data = read_epitome(args.data)
+    folds = fold_indices(len(data), args.folds, seed=0)
+    report.update(
+        data={"source": str(args.data), "rows": len(data), "blake2b": data.digest},
+        folds=args.folds,
+        epochs=args.epochs,
+        repeats=args.repeats,
+        machine=f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+    )
+    report["lexical"] = lexical_cv(data, folds)
+    print("lexical done", flush=True)
+    if not args.no_frozen:
+        report["frozen_minilm"] = frozen_minilm_cv(data, folds)
+        print("frozen MiniLM done", flush=True)
+    work = Path(tempfile.mkdtemp(prefix="epitome-bench-"))
+    try:
+        if args.classifier_folds > 0:
+            which = list(range(args.folds - args.classifier_folds, args.folds))
+            settings = [f"epochs={args.epochs}", *args.fit]
+            report["classifier"] = classifier_folds(data, folds, which, settings, args.base, work)
+            report["classifier"]["fit_settings"] = settings
+            held = data.subset(folds[which[-1]])
+            report["throughput"] = throughput(report["classifier"]["model_dir"], held, args.repeats)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # fold files are copies of the licensed data: never left behind
+    (RESULTS / "empathy.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    (RESULTS / "empathy.md").write_text(render(report, command))
+    print(render(report, command))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
