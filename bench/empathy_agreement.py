@@ -151,7 +151,7 @@ def _row(name: str, result: dict[str, Any], note: str) -> str:
 
 
 def render(report: dict[str, Any], command: str) -> str:
-    lines = ["## Empathy scorers vs human EPITOME labels (bench/empathy_agreement.py)", "", f"Command: `{command}`", ""]
+    lines = ["# Empathy scorers vs human EPITOME labels (bench/empathy_agreement.py)", "", f"Command: `{command}`", ""]
     if report.get("missing_data"):
         lines.append(f"Not run: the EPITOME data folder {report['missing_data']} is not on this machine (it is never shipped with the project).")
         return "\n".join(lines) + "\n"
