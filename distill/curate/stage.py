@@ -21,8 +21,8 @@ from distill.curate.executor import map_on_actors, map_shards, resolve_executor
 from distill.curate.finalize import finalize_shard
 from distill.curate.score_pass import STAGE, score_shard
 from distill.curate.shard_io import clear
-from distill.epitome.provenance import empathy_provenance
 from distill.dedup.near import Duplicate, find_duplicates
+from distill.epitome.provenance import empathy_provenance
 from distill.errors import InputError
 from distill.records import PREFERENCE_PAIR
 from distill.run_dir import RunDir
