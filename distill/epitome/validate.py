@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from distill.atomic import atomic_write_json
 from distill.epitome.agreement import agreement
-from distill.epitome.data import read_epitome
+from distill.epitome import MECHANISMS
+from distill.epitome.data import EpitomeSet, read_epitome
 from distill.epitome.predictors import build_predictor
 
 if TYPE_CHECKING:
@@ -31,7 +32,9 @@ def validate(data_dir: str | Path, json_out: str | Path, *, model: str | None = 
         close = getattr(predictor, "close", None)
         if callable(close):
             close()
-    result = agreement(data, predictions, scorer=predictor.name if model is None else f"epitome_classifier:{model}")
+    covered = getattr(predictor, "mechanisms", MECHANISMS)  # a model fitted on some mechanisms says nothing of the others
+    judged = EpitomeSet(data.pairs, tuple(m for m in data.mechanisms if m in covered), data.digest, data.source)
+    result = agreement(judged, predictions, scorer=predictor.name if model is None else f"epitome_classifier:{model}")
     atomic_write_json(json_out, result)
     if model is not None:
         atomic_write_json(Path(model) / VALIDATION_FILE, {**result, "data": {"source": str(data.source), "blake2b": data.digest}})

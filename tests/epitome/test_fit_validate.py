@@ -70,3 +70,13 @@ def test_fit_is_deterministic_with_a_seed_and_leaves_the_thread_count_alone(plan
     assert first["epochs"][0]["train_loss"] == second["epochs"][0]["train_loss"]
     assert first["held_out"] == second["held_out"] and first["torch_threads"] == 1
     assert torch.get_num_threads() == 2
+
+
+def test_a_model_fitted_on_one_mechanism_is_validated_on_that_one_only(planted_epitome, tmp_path):
+    from distill.epitome.fit import fit, fit_config
+
+    fit(planted_epitome["train"], tmp_path / "ex", config=fit_config(["mechanisms=[explorations]", "epochs=1", "max_length=48", "threads=1"]))
+    out = tmp_path / "ex.json"
+    assert main(["scorers", "validate", "--data", str(planted_epitome["test"]), "--model", str(tmp_path / "ex"), "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result) == {"explorations", "scorer", "rows"} and sum(map(sum, result["explorations"]["confusion"])) == 60
