@@ -15,6 +15,7 @@ from distill.epitome import LEVELS, MECHANISMS
 from distill.epitome.data import UNLABELLED, EpitomeSet
 
 Levels = tuple[int, int, int]  # one predicted level per mechanism, in MECHANISMS order
+Pair = tuple[str, str]  # (seeker post or turn, supporter response): what every EPITOME scorer rates
 
 
 def mechanism_agreement(truth: Sequence[int], predicted: Sequence[int]) -> dict[str, Any]:

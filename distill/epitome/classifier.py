@@ -44,7 +44,7 @@ def resolve_device(device: str) -> str:
 
 @dataclass
 class EpitomeClassifier:
-    """Rates (seeker, response) pairs; `predict` gives levels, `probabilities` the per-level distributions."""
+    """Rates (seeker, response) pairs; `predict` gives levels, `logits` the raw (n, M, 3) scores."""
 
     model: Any
     tokenizer: Any
@@ -122,9 +122,6 @@ class EpitomeClassifier:
                 out[torch.tensor(chunk)] = logits.view(len(chunk), len(self.mechanisms), len(LEVELS))
         self.pairs_scored += n
         return out
-
-    def probabilities(self, pairs: Sequence[tuple[str, str]]) -> Any:
-        return self.logits(pairs).softmax(-1)
 
     def predict(self, pairs: Sequence[tuple[str, str]]) -> list[Levels | None]:
         """Levels in MECHANISMS order; a mechanism this model was not fitted on is reported as 0."""

@@ -20,7 +20,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from distill.epitome import MECHANISMS
-from distill.epitome.agreement import Levels
+from distill.epitome.agreement import Levels, Pair
 from distill.records import make_id
 from distill.scorers.llm_judge import (
     LEVEL_SCHEMA,
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Pair = tuple[str, str]  # (seeker post, response)
 DEFAULT_RUBRIC = "v1"
 EPITOME_SCHEMA: dict[str, Any] = {
     "title": "epitome_levels",

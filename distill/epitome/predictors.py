@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from distill.epitome.agreement import Levels
+from distill.epitome.agreement import Levels, Pair
 from distill.errors import ConfigError
 
 if TYPE_CHECKING:
     from distill.config import RunConfig
 
-Pair = tuple[str, str]  # (seeker turn, supporter response)
 PREDICTORS = ("epitome_lexical", "epitome_classifier", "llm_judge")
 
 
