@@ -18,7 +18,6 @@ Ids: sp_id = the dialogue id, rp_id = `<dialogue id>_<k>`, k counting the dialog
 from __future__ import annotations
 
 import heapq
-import json
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from distill.atomic import atomic_write_json
+from distill.batch_state import BatchState
 from distill.curate.shard_io import iter_shard_records
 from distill.epitome import FILES, MECHANISMS
 from distill.epitome.data import EpitomePair, write_epitome
@@ -92,39 +92,12 @@ def choose(folder: Path, sample: int, seed: int) -> tuple[set[str], Counter[str]
 # -- state ---------------------------------------------------------------------------------------------------------------
 
 
-class LabelState:
-    """Verdicts already paid for in OUT: {rp_id: (levels, rationale)} and {rp_id: failure reason}, from batch files."""
+class LabelState(BatchState):
+    """Verdicts already paid for in OUT: `labelled` {rp_id: {levels, rationale}} and `failed` {rp_id: reason}."""
 
     def __init__(self, out: Path, identity: str) -> None:
-        self.folder = out / STATE_DIR
-        self.identity = identity
-        self.labelled: dict[str, tuple[list[int], str]] = {}
-        self.failed: dict[str, str] = {}
-        self.batches = 0
-        for path in sorted(self.folder.glob("batch-*.json")) if self.folder.is_dir() else []:
-            try:
-                batch = json.loads(path.read_text(encoding="utf-8"))
-                judge = batch["judge"]
-                labelled, failed = batch["labelled"], batch["failed"]
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise InputError(f"{path}: unreadable label state ({type(exc).__name__}: {exc}); remove it to judge its pairs again") from None
-            if judge != identity:
-                raise InputError(f"{out}: labelled by {judge}, not {identity}; use another output folder, or remove {self.folder} to relabel")
-            for row in labelled:
-                self.labelled[row["rp_id"]] = (row["levels"], row["rationale"])
-            self.failed.update({row["rp_id"]: row["reason"] for row in failed})
-            self.batches += 1
-
-    def done(self, rp_id: str) -> bool:
-        return rp_id in self.labelled or rp_id in self.failed
-
-    def add_batch(self, labelled: list[dict[str, Any]], failed: list[dict[str, str]]) -> None:
-        """Record one judged batch; its file appears whole or not at all, so a crash loses at most the batch in flight."""
-        self.batches += 1
-        atomic_write_json(self.folder / f"batch-{self.batches:06d}.json", {"judge": self.identity, "labelled": labelled, "failed": failed})
-        for row in labelled:
-            self.labelled[row["rp_id"]] = (row["levels"], row["rationale"])
-        self.failed.update({row["rp_id"]: row["reason"] for row in failed})
+        folder = out / STATE_DIR
+        super().__init__(folder, identity, id_key="rp_id", who_key="judge", on_mismatch=f"use another output folder, or remove {folder} to relabel")
 
 
 # -- the command ---------------------------------------------------------------------------------------------------------
@@ -217,8 +190,8 @@ def run_label(
                 seen.add(rp_id)
                 position += 1
                 if rp_id in state.labelled:
-                    levels, rationale = state.labelled[rp_id]
-                    kept.append((position, _to_pair(dialogue_id, rp_id, pair, levels, rationale)))
+                    row = state.labelled[rp_id]
+                    kept.append((position, _to_pair(dialogue_id, rp_id, pair, row["levels"], row["rationale"])))
                 elif rp_id not in state.failed:
                     pending.append((position, dialogue_id, rp_id, pair))
                     if len(pending) >= batch_size:
