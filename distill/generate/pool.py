@@ -19,7 +19,7 @@ from typing import Any
 from distill.config import GenerateSection, TeacherSection
 from distill.generate.plan import UnitBatch
 from distill.generate.synthesize import BatchOutcome, EngineShare, TeacherInfo, synthesize, synthesize_async
-from distill.teachers.base import AsyncTeacher
+from distill.teachers.base import AsyncTeacher, TeacherRequest, TeacherResult
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,10 @@ class TeacherWorker:
     def _episodes(self, batch: UnitBatch) -> Coroutine[Any, Any, BatchOutcome]:
         return synthesize_async(self.teacher, batch.units, self.gen_cfg, self.info, batch=batch.index, share=self.share)  # type: ignore[arg-type]
 
+    def answer(self, requests: list[TeacherRequest]) -> list[TeacherResult]:
+        """Plain requests in, results out, on the same engine: for labellers and judges, which need no synthesis loop."""
+        return self.teacher.generate(requests)
+
     def close(self) -> None:
         self.teacher.close()
 
@@ -52,6 +56,10 @@ class AsyncTeacherWorker(TeacherWorker):
 
     async def run(self, batch: UnitBatch) -> BatchOutcome:  # type: ignore[override]
         return await asyncio.wrap_future(self.teacher.submit(self._episodes(batch)))
+
+    async def answer(self, requests: list[TeacherRequest]) -> list[TeacherResult]:  # type: ignore[override]
+        # The blocking call on a thread: the actor's loop stays free to take the next batch, and the engine batches both.
+        return await asyncio.to_thread(self.teacher.generate, requests)
 
 
 def uses_async_engine(cfg: TeacherSection) -> bool:
@@ -107,6 +115,9 @@ class LocalPool:
     def submit(self, batch: UnitBatch) -> cf.Future[BatchOutcome]:
         return self.executor.submit(self.worker.run, batch)
 
+    def submit_requests(self, requests: list[TeacherRequest]) -> cf.Future[list[TeacherResult]]:
+        return self.executor.submit(self.worker.answer, requests)
+
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.worker.close()
@@ -154,10 +165,16 @@ class RayPool:
         log.info("%d teacher actor(s) ready (%s)", len(self.actors), teacher_cfg.backend)
 
     def submit(self, batch: UnitBatch) -> cf.Future[BatchOutcome]:
+        return self._call("run", batch)
+
+    def submit_requests(self, requests: list[TeacherRequest]) -> cf.Future[list[TeacherResult]]:
+        return self._call("answer", requests)
+
+    def _call(self, method: str, arg: Any) -> cf.Future[Any]:
         with self.lock:
             i = min(range(len(self.actors)), key=self.load.__getitem__)
             self.load[i] += 1
-        future = self.actors[i].run.remote(batch).future()
+        future = getattr(self.actors[i], method).remote(arg).future()
         future.add_done_callback(lambda _f, i=i: self._release(i))
         return future
 
