@@ -57,6 +57,13 @@ class SeedsSection(Section):
     max_turns: int = Field(64, ge=1)
     max_turn_chars: int = Field(8000, ge=1, description="longer turns are rejected as absurd_length")
     holdout_fraction: float = Field(0.1, ge=0.0, lt=1.0, description="seeds kept out of generation for evaluation")
+    # Emotion inference (distill.seeds.emotion_inference): labels the kept seeds whose emotion is null, never others.
+    infer_emotion: str = Field(
+        "off", min_length=1, description="off | teacher (the run's teacher section) | a local HF text-classification folder whose labels map to the 32"
+    )
+    infer_emotion_prompt: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="teacher: prompt file distill/prompts/<v>/emotion.txt")
+    infer_emotion_batch_size: int = Field(64, ge=1, description="seeds per teacher call and per state file: what a crash can cost again")
+    infer_emotion_max_tokens: int = Field(32, ge=8, description="teacher: reply budget ({\"emotion\": ...} under structured output)")
 
 
 class TeacherSection(Section):

@@ -25,6 +25,15 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def stage_sections(cfg: RunConfig, stage: str) -> tuple[str, ...]:
+    """STAGE_SECTIONS, plus the teacher for seeds it labels (`seeds.infer_emotion: teacher`): another teacher would
+    have given other labels, so the seeds on disk would no longer be this config's."""
+    sections = STAGE_SECTIONS.get(stage, tuple(cfg.model_fields))
+    if stage == "seeds" and cfg.seeds.infer_emotion == "teacher":
+        sections = (*sections, "teacher")
+    return sections
+
+
 class RunDir:
     def __init__(self, cfg: RunConfig) -> None:
         self.cfg = cfg
@@ -41,6 +50,11 @@ class RunDir:
     @property
     def holdout(self) -> Path:
         return self.path("holdout")
+
+    @property
+    def emotion_inference(self) -> Path:
+        """Answers of `seeds.infer_emotion`, kept when the seeds stage restarts so that none is paid for twice."""
+        return self.path("emotion_inference")
 
     @property
     def plan(self) -> Path:
@@ -75,7 +89,7 @@ class RunDir:
 
     def begin_stage(self, stage: str, *, new_run: bool = False) -> None:
         """Claim the folder for `stage` under the current config, or refuse if it was made under another."""
-        sections = STAGE_SECTIONS.get(stage, tuple(self.cfg.model_fields))
+        sections = stage_sections(self.cfg, stage)
         digest = self.cfg.stage_hash(*sections)
         marker = self.path("stages", f"{stage}.json")
         if marker.exists():
@@ -104,7 +118,7 @@ class RunDir:
     def discard_stage(self, stage: str) -> None:
         """Remove a stage's outputs (used only on an explicit --new-run)."""
         owned = {
-            "seeds": [self.seeds, self.holdout],
+            "seeds": [self.seeds, self.holdout, self.emotion_inference],
             "generate": [self.plan, self.generated],
             "curate": [self.curated, self.samples, self.prefs],
             "train": [self.checkpoints],

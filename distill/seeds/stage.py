@@ -16,6 +16,7 @@ from distill.config import RunConfig, SeedsSection
 from distill.errors import InputError
 from distill.records import REJECT, SEED, make_reject
 from distill.run_dir import RunDir
+from distill.seeds.emotion_inference import infer_seed_emotions
 from distill.seeds.reader import STAGE, Outcome, iter_source
 from distill.seeds.rows import Limits
 from distill.shards import ShardWriter
@@ -111,6 +112,8 @@ def load_seeds(cfg: RunConfig, *, strict: bool | None = None) -> StageStats:
     if stats.counters["records_kept"] == 0:
         raise InputError("no valid seed records in any source; see " + str(run.rejects(STAGE)))
     stats.info = {"sources": [s.model_dump(exclude_none=True) for s in cfg.seeds.sources], "holdout_fraction": cfg.seeds.holdout_fraction}
+    # On the shards as written, before the marker: a crash in it reruns the stage, and the answers it had are kept.
+    infer_seed_emotions(cfg, run, stats)
     stats.write(run.root)
     run.finish_stage(STAGE)
     log.info(
