@@ -21,6 +21,7 @@ BENCHMARKS = (
     ("train.md", "bench.zero_vs_torch"),
     ("scale.md", "bench.scale"),
     ("empathy.md", "bench.empathy_agreement"),
+    ("emotion_inference.md", "bench.emotion_inference"),
 )
 
 
