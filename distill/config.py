@@ -42,6 +42,20 @@ class SeedSource(Section):
     language: str | None = Field(None, description="override the language tag (ISO 639-1) for every seed")
     limit: int | None = Field(None, ge=1)
     name: str | None = Field(None, description="source name recorded on each seed; defaults to the format")
+    roles: dict[str, Literal["system", "user", "assistant"]] = Field(
+        default_factory=dict,
+        description="this source's speaker or role names -> user (seeker) | assistant (supporter) | system, e.g. {speaker: user, listener: assistant}",
+    )
+    license: str | None = Field(
+        None, description="SPDX id of the source's licence; default: known for EmpatheticDialogues, ESConv and the bundled set, else 'unknown'"
+    )
+    long_dialogues: Literal["reject", "truncate", "window"] = Field(
+        "window", description="more than seeds.max_turns turns: cut into overlapping windows (each its own seed), keep the first ones, or reject"
+    )
+    window_overlap: int = Field(2, ge=0, description="turns two consecutive windows share (long_dialogues: window)")
+    empty_turns: Literal["reject", "drop"] = Field(
+        "reject", description="drop: remove an empty message and join the same-role neighbours it separated (counted)"
+    )
 
     @model_validator(mode="after")
     def _path_or_hub(self) -> SeedSource:
@@ -57,6 +71,9 @@ class SeedsSection(Section):
     max_turns: int = Field(64, ge=1)
     max_turn_chars: int = Field(8000, ge=1, description="longer turns are rejected as absurd_length")
     holdout_fraction: float = Field(0.1, ge=0.0, lt=1.0, description="seeds kept out of generation for evaluation")
+    allowed_licenses: list[str] | None = Field(
+        None, description="SPDX ids a seed's licence must be one of (others become license_not_allowed rejects); unset keeps all"
+    )
     # Emotion inference (distill.seeds.emotion_inference): labels the kept seeds whose emotion is null, never others.
     infer_emotion: str = Field(
         "off", min_length=1, description="off | teacher (the run's teacher section) | a local HF text-classification folder whose labels map to the 32"
@@ -64,6 +81,13 @@ class SeedsSection(Section):
     infer_emotion_prompt: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="teacher: prompt file distill/prompts/<v>/emotion.txt")
     infer_emotion_batch_size: int = Field(64, ge=1, description="seeds per teacher call and per state file: what a crash can cost again")
     infer_emotion_max_tokens: int = Field(32, ge=8, description="teacher: reply budget ({\"emotion\": ...} under structured output)")
+
+    @model_validator(mode="after")
+    def _windows_advance(self) -> SeedsSection:
+        for source in self.sources:
+            if source.long_dialogues == "window" and source.window_overlap >= self.max_turns:
+                raise ValueError(f"window_overlap={source.window_overlap} must be below max_turns={self.max_turns}, or windows never advance")
+        return self
 
 
 class TeacherSection(Section):
@@ -138,7 +162,9 @@ class CurateSection(Section):
     max_turns: int = Field(64, ge=2)
     min_chars_per_turn: int = Field(2, ge=1)
     max_chars_per_turn: int = Field(4000, ge=1)
-    languages: list[str] = Field(default_factory=lambda: ["en"], description="ISO 639-1 codes kept; empty keeps every language")
+    languages: list[str] | None = Field(
+        None, description="ISO 639-1 codes kept; unset: a dialogue must be in its seed's language; [] keeps every language"
+    )
     max_advice_without_ack: int = Field(3, ge=1, description="imperative advice sentences allowed in a reply that acknowledges no feeling")
     safety: bool = Field(True, description="drop crisis dialogues whose replies are harmful or dismissive, or lack safe-messaging behaviour")
     # scorers (each writes scores[name]; thresholds below are separate filters)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: license (and source) on every record kind made from seeds
 ROLES = ("system", "user", "assistant")
 MODES = ("rewrite", "continue", "selfchat")
 STRATEGIES = ("questioning", "comfort", "recognition", "listening", "trust", "emotional_support")
@@ -40,6 +40,7 @@ SEED = _schema(
         pa.field("situation", pa.string()),
         pa.field("messages", MESSAGES, nullable=False),
         pa.field("metadata", pa.string()),  # JSON object: source-specific extras (strategies, problem type, ...)
+        pa.field("license", pa.string()),  # SPDX id of the source's licence (distill/seeds/licenses.py)
     ],
 )
 
@@ -64,6 +65,8 @@ DIALOGUE = _schema(
         pa.field("finish_reason", pa.string()),
         pa.field("scores", SCORES),
         pa.field("created_at", pa.timestamp("ms", tz="UTC")),
+        pa.field("source", pa.string()),  # the seed's source and licence, carried so every row keeps its lineage
+        pa.field("license", pa.string()),
     ],
 )
 
@@ -91,6 +94,8 @@ SAMPLE_WINDOW = _schema(
         pa.field("emotion", pa.string()),
         pa.field("context", MESSAGES, nullable=False),
         pa.field("response", pa.string(), nullable=False),
+        pa.field("source", pa.string()),
+        pa.field("license", pa.string()),
     ],
 )
 
@@ -105,6 +110,8 @@ PREFERENCE_PAIR = _schema(
         pa.field("emotion", pa.string()),
         pa.field("rejected_emotion", pa.string()),
         pa.field("method", pa.string()),  # "cross_dialogue" | "teacher"
+        pa.field("source", pa.string()),
+        pa.field("license", pa.string()),  # an SPDX AND expression when the rejected reply comes from another dialogue
     ],
 )
 

@@ -12,7 +12,8 @@ from distill.atomic import atomic_write_text
 from distill.epitome.provenance import provenance_markdown
 from distill.records import DIALOGUE, PREFERENCE_PAIR, SAMPLE_WINDOW, SCHEMA_VERSION
 from distill.run_dir import RunDir
-from distill.shards import count_rows
+from distill.seeds.licenses import UNKNOWN, commercial_status, combine, is_non_commercial
+from distill.shards import count_rows, iter_batches
 from distill.stats import read_stats
 
 CARD = "dataset_card.md"
@@ -25,7 +26,42 @@ def size_category(n: int) -> str:
     return "10M<n<100M"
 
 
-def card_header(run: RunDir, counts: dict[str, int], languages: list[str]) -> dict[str, Any]:
+def license_mix(folder: Path) -> list[tuple[str, int]]:
+    """(licence expression, rows) over one output folder's `license` column, most rows first."""
+    counts: dict[str, int] = {}
+    for batch in iter_batches(folder, columns=["license"]):  # counted per batch in Arrow: a 2M-row run stays cheap
+        for item in batch.column(0).value_counts().to_pylist():
+            key = item["values"] or UNKNOWN
+            counts[key] = counts.get(key, 0) + item["counts"]
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def hub_license(mix: list[tuple[str, int]]) -> dict[str, str]:
+    """The card header's licence: the one SPDX id in lower case (as the Hub lists them), or `other` naming the mix."""
+    if len(mix) == 1 and " AND " not in mix[0][0] and mix[0][0] != UNKNOWN:
+        return {"license": mix[0][0].lower()}
+    return {"license": "other", "license_name": combine(lic for lic, _ in mix) if mix else UNKNOWN}
+
+
+def licence_section(mixes: dict[str, list[tuple[str, int]]]) -> str:
+    rows = [(name, lic, n, commercial_status(lic)) for name, mix in mixes.items() for lic, n in mix]
+    if not rows:
+        return "No records yet."
+    everything = [lic for mix in mixes.values() for lic, _ in mix]
+    if any(is_non_commercial(lic) for lic in everything):
+        verdict = (
+            "**This data contains records from a non-commercial source.** Rows licensed CC-BY-NC (EmpatheticDialogues, ESConv "
+            "and the like) may not be used to train a model for commercial use; filter on the `license` column, or set "
+            "`seeds.allowed_licenses`, to keep only what you may use."
+        )
+    elif any(UNKNOWN in lic.split(" AND ") for lic in everything):
+        verdict = "Some rows come from a source whose licence was not declared (`license: unknown`): declare it on the seed source."
+    else:
+        verdict = "No source in this data carries a non-commercial term; the licences below still apply."
+    return verdict + "\n\n" + _table(rows, ("records", "licence", "rows", "use"))
+
+
+def card_header(run: RunDir, counts: dict[str, int], languages: list[str], licenses: dict[str, str] | None = None) -> dict[str, Any]:
     # The curated dialogues are what most users train on, so they are the default config.
     configs = [
         {"config_name": name, "data_files": [{"split": "train", "path": f"{folder}/*.parquet"}], **({"default": True} if name == "dialogues" else {})}
@@ -35,7 +71,7 @@ def card_header(run: RunDir, counts: dict[str, int], languages: list[str]) -> di
     return {
         "pretty_name": f"Empathetic support dialogues ({run.cfg.run.name})",
         "language": languages or ["en"],
-        "license": "other",
+        **(licenses or {"license": "other"}),
         "task_categories": ["text-generation"],
         "tags": ["empathy", "emotional-support", "synthetic", "distillation", "dialogue"],
         "size_categories": [size_category(counts["dialogues"])],
@@ -63,7 +99,8 @@ def write_card(run: RunDir, curate_counters: dict[str, Any], empathy_scorer: dic
     cfg = run.cfg
     counts = {"dialogues": count_rows(run.curated), "samples": count_rows(run.samples), "preferences": count_rows(run.prefs)}
     languages = sorted(k for k, _ in _counter_rows(curate_counters, "language") if k != "none")
-    header = card_header(run, counts, languages)
+    mixes = {"dialogues": license_mix(run.curated), "samples": license_mix(run.samples), "preferences": license_mix(run.prefs)}
+    header = card_header(run, counts, languages, hub_license(mixes["dialogues"]))
     seeds = (read_stats(run.root, "seeds") or {}).get("counters", {})
     generate = (read_stats(run.root, "generate") or {}).get("counters", {})
     funnel = [
@@ -116,6 +153,12 @@ Copied to `README.md` in the run folder, this card also works as `load_dataset("
 - generation modes: {', '.join(cfg.generate.modes)}; prompt version `{cfg.generate.prompt_version}`
 - completion tokens generated: {generate.get('tokens/completion', '-')}
 - schema version: {SCHEMA_VERSION}
+
+## Licences
+
+Every row keeps the licence of the seed it was made from (`license`, an SPDX id; `source` names the seed source).
+
+{licence_section(mixes)}
 
 ## Funnel
 

@@ -44,6 +44,7 @@ def finalize_shard(
             stats.add(f"emotion/{record.get('emotion') or 'none'}")
             stats.add(f"mode/{record.get('mode')}")
             stats.add(f"language/{record.get('language') or 'none'}")
+            stats.add(f"license/{record.get('license') or 'unknown'}")
             stats.add(f"turns/{sum(m['role'] != 'system' for m in record['messages'])}")
             for name, value in record["scores"].items():  # sum and count: the card reports each score's mean
                 stats.add(f"score_sum/{name}", value)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from distill.emotions import OPPOSITE
 from distill.records import make_id
+from distill.seeds.licenses import combine
 from distill.shards import iter_rows
 from distill.stats import StageStats
 
@@ -44,23 +45,36 @@ def _rank(dialogue_id: str) -> int:
     return int(make_id("pref-pool", dialogue_id), 16)
 
 
-def build_pool(curated: Path) -> dict[str, list[tuple[str, str]]]:
-    """emotion -> up to POOL_PER_EMOTION (dialogue id, first reply), the same sample whatever the shard order."""
-    heaps: dict[str, list[tuple[int, str, str]]] = {}
-    for d in iter_rows(curated, columns=["id", "emotion", "messages"]):
+COLUMNS = ["id", "emotion", "messages", "source", "license"]
+
+
+def build_pool(curated: Path) -> dict[str, list[tuple[str, str, str | None]]]:
+    """emotion -> up to POOL_PER_EMOTION (dialogue id, first reply, licence), the same sample whatever the shard order."""
+    heaps: dict[str, list[tuple[int, str, str, str | None]]] = {}
+    for d in iter_rows(curated, columns=COLUMNS):
         exchange = first_exchange(d)
         if d["emotion"] is None or exchange is None:
             continue
         heap = heaps.setdefault(d["emotion"], [])
-        item = (-_rank(d["id"]), d["id"], exchange[1])  # max-heap on rank keeps the k smallest ranks
+        item = (-_rank(d["id"]), d["id"], exchange[1], d["license"] or "")  # max-heap on rank keeps the k smallest ranks
         if len(heap) < POOL_PER_EMOTION:
             heapq.heappush(heap, item)
         elif item > heap[0]:
             heapq.heapreplace(heap, item)
-    return {e: sorted((rid, text) for _, rid, text in h) for e, h in heaps.items()}
+    return {e: sorted((rid, text, lic) for _, rid, text, lic in h) for e, h in heaps.items()}
 
 
-def _pair(dialogue: dict[str, Any], prompt: list[dict[str, str]], chosen: str, rejected: str, rejected_emotion: str, method: str) -> dict[str, Any]:
+def _pair(
+    dialogue: dict[str, Any],
+    prompt: list[dict[str, str]],
+    chosen: str,
+    rejected: str,
+    rejected_emotion: str,
+    method: str,
+    rejected_license: str | None = None,
+) -> dict[str, Any]:
+    # A rejected reply taken from another dialogue brings that dialogue's licence terms with it.
+    license = combine([dialogue["license"], rejected_license]) if method == "cross_dialogue" else dialogue["license"]
     return {
         "id": make_id("pref", dialogue["id"], method),
         "dialogue_id": dialogue["id"],
@@ -70,12 +84,14 @@ def _pair(dialogue: dict[str, Any], prompt: list[dict[str, str]], chosen: str, r
         "emotion": dialogue["emotion"],
         "rejected_emotion": rejected_emotion,
         "method": method,
+        "source": dialogue["source"],
+        "license": license,
     }
 
 
 def cross_dialogue_pairs(curated: Path, stats: StageStats) -> Iterator[dict[str, Any]]:
     pool = build_pool(curated)
-    for d in iter_rows(curated, columns=["id", "emotion", "messages"]):
+    for d in iter_rows(curated, columns=COLUMNS):
         exchange = first_exchange(d)
         if d["emotion"] is None or d["emotion"] not in OPPOSITE:
             stats.add("prefs/skipped/no_emotion")
@@ -84,13 +100,13 @@ def cross_dialogue_pairs(curated: Path, stats: StageStats) -> Iterator[dict[str,
             stats.add("prefs/skipped/no_supporter_reply")
             continue
         opposite = OPPOSITE[d["emotion"]]
-        candidates = [(rid, text) for rid, text in pool.get(opposite, []) if rid != d["id"] and text != exchange[1]]
+        candidates = [(rid, text, lic) for rid, text, lic in pool.get(opposite, []) if rid != d["id"] and text != exchange[1]]
         if not candidates:
             stats.add("prefs/skipped/no_opposite_dialogue")
             continue
-        _, rejected = candidates[_rank(d["id"]) % len(candidates)]
+        _, rejected, rejected_license = candidates[_rank(d["id"]) % len(candidates)]
         stats.add("preference_pairs")
-        yield _pair(d, exchange[0], exchange[1], rejected, opposite, "cross_dialogue")
+        yield _pair(d, exchange[0], exchange[1], rejected, opposite, "cross_dialogue", rejected_license or None)
 
 
 def teacher_pairs(curated: Path, teacher: Teacher, stats: StageStats, *, max_tokens: int = 256, batch: int = 64) -> Iterator[dict[str, Any]]:
@@ -111,7 +127,7 @@ def teacher_pairs(curated: Path, teacher: Teacher, stats: StageStats, *, max_tok
             yield _pair(d, prompt, chosen, result.text.strip(), OPPOSITE[d["emotion"]], "teacher")
 
     pending: list[tuple[dict[str, Any], list[dict[str, str]], str]] = []
-    for d in iter_rows(curated, columns=["id", "emotion", "messages"]):
+    for d in iter_rows(curated, columns=COLUMNS):
         exchange = first_exchange(d)
         if d["emotion"] not in OPPOSITE or exchange is None:
             stats.add("prefs/skipped/no_emotion" if d["emotion"] not in OPPOSITE else "prefs/skipped/no_supporter_reply")

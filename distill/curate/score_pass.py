@@ -50,7 +50,7 @@ def build_filters(section: CurateSection) -> list[Filter]:
     ]
     if section.safety:
         filters.append(CrisisSafety())
-    if section.languages:
+    if section.languages is None or section.languages:  # None: follow each dialogue's seed language
         filters.append(Language(section.languages))
     return filters
 

@@ -29,6 +29,8 @@ def sample_windows(dialogue: dict[str, Any]) -> Iterator[dict[str, Any]]:
             "emotion": dialogue.get("emotion"),
             "context": [{"role": m["role"], "content": m["content"]} for m in messages[:turn]],
             "response": message["content"],
+            "source": dialogue.get("source"),
+            "license": dialogue.get("license"),
         }
 
 

@@ -82,19 +82,28 @@ class Truncated:
 
 
 class Language:
-    """The detected language of the dialogue (py3langid over its text) must be one of `allowed`; empty allows all."""
+    """The detected language of the dialogue (py3langid over its text) must be one of `allowed`; empty allows all.
+    With `allowed=None` it must be its seed's language (the record's `language`), so Chinese seeds (PsyQA, SoulChat)
+    keep Chinese dialogues and English seeds English ones, with no setting to change."""
 
     name = "language"
 
-    def __init__(self, allowed: list[str]) -> None:
-        self.allowed = {code.lower() for code in allowed}
+    def __init__(self, allowed: list[str] | None) -> None:
+        self.allowed = None if allowed is None else {code.lower() for code in allowed}
 
     def __call__(self, record: dict[str, Any]) -> Verdict:
-        if not self.allowed:
+        allowed = self.allowed
+        if allowed is None:
+            seed_language = (record.get("language") or "").lower()
+            if not seed_language:
+                return True  # no language to follow (the loaders tag every seed; older records may lack it)
+            allowed = {seed_language}
+        if not allowed:
             return True
         detected = detect_language(language_sample(" ".join(m.get("content") or "" for m in turns(record))))
-        if detected not in self.allowed:
-            return drop("language_not_allowed", f"detected language {detected!r}, allowed {sorted(self.allowed)}")
+        if detected not in allowed:
+            why = f"allowed {sorted(allowed)}" if self.allowed is not None else f"the seed's language is {sorted(allowed)[0]!r}"
+            return drop("language_not_allowed", f"detected language {detected!r}, {why}")
         return True
 
 

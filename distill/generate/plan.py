@@ -45,6 +45,8 @@ class WorkUnit:
     emotion: str | None
     situation: str | None
     seed_messages: tuple[tuple[str, str], ...] = field(repr=False)  # (role, content): hashable and compact
+    source: str | None = None  # the seed's source and licence, carried onto the dialogue (lineage)
+    license: str | None = None
 
     @property
     def messages(self) -> list[dict[str, str]]:
@@ -139,6 +141,8 @@ def iter_plan(seeds: Iterable[dict[str, Any]], cfg: GenerateSection, teacher: st
                     emotion=seed.get("emotion"),
                     situation=situation_of(seed),
                     seed_messages=messages,
+                    source=seed.get("source"),
+                    license=seed.get("license"),
                 )
         if not usable:
             yield make_reject(

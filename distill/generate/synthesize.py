@@ -150,6 +150,8 @@ def dialogue_row(ep: Episode, teacher: TeacherInfo, now: datetime) -> dict[str, 
         "finish_reason": "trimmed" if ep.trimmed_turns else ep.finish_reason,
         "scores": [],
         "created_at": now,
+        "source": u.source,
+        "license": u.license,
     }
 
 

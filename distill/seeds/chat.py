@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from distill.seeds.rows import Limits, RowError, check_emotion, check_messages, optional_str, seed_row
+from distill.seeds.rows import ROLE_MAP_HINT, Limits, RowError, check_emotion, check_messages, optional_str, seed_row
 
 SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "chatgpt": "assistant", "system": "system"}
 _KNOWN = {"id", "messages", "conversations", "emotion", "situation", "language"}
 
 
-def _from_sharegpt(conversations: Any) -> list[dict[str, Any]]:
+def _from_sharegpt(conversations: Any, limits: Limits) -> list[dict[str, Any]]:
     if not isinstance(conversations, list):
         raise RowError("wrong_type", f"field 'conversations' should be a list, got {type(conversations).__name__}", "conversations")
     messages = []
@@ -27,18 +27,20 @@ def _from_sharegpt(conversations: Any) -> list[dict[str, Any]]:
             raise RowError("missing_field", f"required field '{where}.from' is missing", f"{where}.from")
         if value is None:
             raise RowError("missing_field", f"required field '{where}.value' is missing", f"{where}.value")
-        role = SHAREGPT_ROLES.get(str(speaker).lower())
+        mapped = limits.role(str(speaker))  # the source's own role map first, then the usual ShareGPT names
+        role = mapped if mapped in ("user", "assistant", "system") else SHAREGPT_ROLES.get(str(speaker).lower())
         if role is None:
-            raise RowError("unknown_role", f"{where}.from is {speaker!r}; expected human, gpt or system", f"{where}.from")
+            raise RowError("unknown_role", f"{where}.from is {speaker!r}; expected human, gpt or system {ROLE_MAP_HINT}", f"{where}.from")
         messages.append({"role": role, "content": value})
     return messages
 
 
 def chat_to_seed(item: dict[str, Any], key: str, source: str, language: str | None, limits: Limits) -> dict[str, Any]:
     if item.get("messages") is not None:
-        messages = check_messages(list(item["messages"]) if _is_sequence(item["messages"]) else item["messages"], limits)
+        messages, repairs = check_messages(list(item["messages"]) if _is_sequence(item["messages"]) else item["messages"], limits)
     elif item.get("conversations") is not None:
-        messages = check_messages(_from_sharegpt(list(item["conversations"]) if _is_sequence(item["conversations"]) else item["conversations"]), limits, "conversations")
+        conversations = list(item["conversations"]) if _is_sequence(item["conversations"]) else item["conversations"]
+        messages, repairs = check_messages(_from_sharegpt(conversations, limits), limits, "conversations")
     else:
         raise RowError("missing_field", "required field 'messages' (or ShareGPT 'conversations') is missing", "messages")
     record_id = item.get("id")
@@ -49,11 +51,23 @@ def chat_to_seed(item: dict[str, Any], key: str, source: str, language: str | No
         source=source,
         key=str(record_id) if record_id is not None else key,
         messages=messages,
-        language=language or optional_str(item, "language"),
+        language=language or optional_str(item, "language") or _detected_language(messages),
         emotion=check_emotion(item.get("emotion")),
         situation=optional_str(item, "situation"),
         metadata={"source_id": record_id, **extras} if record_id is not None else extras,
+        repairs=repairs,
     )
+
+
+MIN_CHARS_TO_DETECT = 80  # langid on a line or two is a guess; such a seed is left untagged (no language check)
+
+
+def _detected_language(messages: list[dict[str, str]]) -> str | None:
+    """A chat record without a language tag gets the one its text is in, so curation can follow it."""
+    from distill.filters.heuristics import detect_language, language_sample
+
+    text = " ".join(m["content"] for m in messages)
+    return detect_language(language_sample(text)) if len(text) >= MIN_CHARS_TO_DETECT else None
 
 
 def _is_sequence(value: Any) -> bool:

@@ -77,7 +77,7 @@ def _conversation_to_seed(conv: _Conversation, source: str, language: str | None
             raise RowError("missing_field", f"utterance {i + 1} has no text", "utterance")
         role = "user" if str(row.get("speaker_idx")) == seeker else "assistant"
         messages.append({"role": role, "content": unescape(text)})
-    messages = check_messages(messages, limits, field="utterance")
+    messages, repairs = check_messages(messages, limits, field="utterance")
     emotion = check_emotion(first.get("context"), field="context")
     situation = unescape(first["prompt"]) if isinstance(first.get("prompt"), str) else None
     return seed_row(
@@ -88,6 +88,7 @@ def _conversation_to_seed(conv: _Conversation, source: str, language: str | None
         emotion=emotion,
         situation=situation or None,
         metadata={"conv_id": conv.conv_id},
+        repairs=repairs,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from distill.seeds.rows import Limits, RowError, check_emotion, check_messages, merge_consecutive, optional_str, require, seed_row
+from distill.seeds.rows import ROLE_MAP_HINT, Limits, RowError, check_emotion, check_messages, merge_consecutive, optional_str, require, seed_row
 
 SPEAKERS = {"seeker": "user", "usr": "user", "supporter": "assistant", "sys": "assistant"}
 
@@ -27,17 +27,22 @@ def esconv_to_seed(item: dict[str, Any], key: str, source: str, language: str | 
     dialog = require(item, "dialog", list)
     turns: list[dict[str, str]] = []
     strategies: list[list[str]] = []
+    dropped = 0
     for i, utt in enumerate(dialog):
         where = f"dialog[{i}]"
         if not isinstance(utt, dict):
             raise RowError("wrong_type", f"{where} should be an object, got {type(utt).__name__}", where)
         speaker = require(utt, "speaker", where=where)
         content = require(utt, "content", where=where)
-        role = SPEAKERS.get(speaker.strip().lower())
+        mapped = limits.role(speaker)  # the source's role map first (FailedESConv.json says speaker/listener)
+        role = mapped if mapped in ("user", "assistant") else SPEAKERS.get(speaker.strip().lower())
         if role is None:
-            raise RowError("unknown_role", f"{where}.speaker is {speaker!r}; expected seeker or supporter", f"{where}.speaker")
+            raise RowError("unknown_role", f"{where}.speaker is {speaker!r}; expected seeker or supporter {ROLE_MAP_HINT}", f"{where}.speaker")
         if not content.strip():
-            raise RowError("empty_turn", f"{where}.content is empty", f"{where}.content")
+            if limits.empty_turns == "drop":
+                dropped += 1  # the same-speaker neighbours it separated are joined below, as ESConv's split replies are
+                continue
+            raise RowError("empty_turn", f"{where}.content is empty (empty_turns: drop on the source removes it)", f"{where}.content")
         strategy = (utt.get("annotation") or {}).get("strategy") if isinstance(utt.get("annotation"), dict) else None
         if role == "assistant":
             if turns and turns[-1]["role"] == "assistant":
@@ -47,7 +52,9 @@ def esconv_to_seed(item: dict[str, Any], key: str, source: str, language: str | 
                 strategies.append([strategy] if strategy else [])
         turns.append({"role": role, "content": content.strip()})
     merged, joins = merge_consecutive(turns)
-    messages = check_messages(merged, limits, field="dialog")
+    messages, repairs = check_messages(merged, limits, field="dialog")
+    if dropped:
+        repairs = {**repairs, "empty_turns_dropped": dropped}
     source_emotion = optional_str(item, "emotion_type")
     emotion = check_emotion(source_emotion, field="emotion_type")
     return seed_row(
@@ -64,4 +71,5 @@ def esconv_to_seed(item: dict[str, Any], key: str, source: str, language: str | 
             "strategies": strategies,
             "merged_utterances": joins,
         },
+        repairs=repairs,
     )

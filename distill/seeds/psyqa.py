@@ -37,7 +37,7 @@ def psyqa_to_seed(item: dict[str, Any], key: str, source: str, language: str | N
     if not nonempty:
         raise RowError("empty_turn", "every answer is empty", "answers")
     post = f"{question}\n{description}" if description and description != question else question
-    messages = check_messages([{"role": "user", "content": post}, {"role": "assistant", "content": nonempty[0]}], limits)
+    messages, repairs = check_messages([{"role": "user", "content": post}, {"role": "assistant", "content": nonempty[0]}], limits)
     keywords = item.get("keywords")
     return seed_row(
         source=source,
@@ -47,4 +47,5 @@ def psyqa_to_seed(item: dict[str, Any], key: str, source: str, language: str | N
         emotion=check_emotion(item.get("emotion")),
         situation=description,
         metadata={"keywords": keywords, "answers_total": len(answers)},
+        repairs=repairs,
     )

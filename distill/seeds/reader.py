@@ -7,6 +7,7 @@ record (an ED conversation, a JSON item, a JSONL line, a Parquet row): in = kept
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from distill.records import make_reject
 from distill.seeds import empathetic_dialogues as ed
 from distill.seeds.chat import chat_to_seed
 from distill.seeds.esconv import esconv_to_seed
+from distill.seeds.licenses import source_license
+from distill.seeds.long import cut_long
 from distill.seeds.psyqa import psyqa_to_seed
 from distill.seeds.rows import Limits, RowError
 from distill.seeds.soulchat import soulchat_to_seed
@@ -44,11 +47,18 @@ CONVERTERS: dict[str, Converter] = {
 
 @dataclass(frozen=True)
 class Outcome:
-    seed: dict[str, Any] | None
+    """One source record's fate: its seeds (one, or a long dialogue's windows) or a reject."""
+
+    seeds: tuple[dict[str, Any], ...]
     reject: dict[str, Any] | None
     rows: int = 1  # source rows this outcome accounts for (an ED conversation spans several)
     source_file: str | None = None
     source_row: int | None = None
+
+    @property
+    def seed(self) -> dict[str, Any] | None:
+        """The first seed (the only one unless the record was cut into windows)."""
+        return self.seeds[0] if self.seeds else None
 
 
 def bundled_seeds_path() -> Path:
@@ -151,13 +161,20 @@ def _outcomes(
     name = source.name or fmt
     stem = Path(origin).name
 
+    license = source_license(source.license, fmt, source.path == BUNDLED)
+
     def reject(row: int | None, err: RowError, rows: int = 1) -> Outcome:
         record = make_reject(STAGE, err.reason, err.detail, source_file=origin, source_row=row, field=err.field)
-        return Outcome(None, record, rows, origin, row)
+        return Outcome((), record, rows, origin, row)
+
+    def kept(seed: dict[str, Any], rows: int, row: int | None) -> Outcome:
+        seed = {**seed, "license": license}
+        seeds = cut_long(seed, limits.long_dialogues, limits.max_turns, source.window_overlap, origin, row)
+        return Outcome(tuple(seeds), None, rows, origin, row)
 
     if fmt == "empathetic_dialogues":
         for first_row, rows, value in ed.group_conversations(records, name, source.language, limits):
-            yield reject(first_row, value, rows) if isinstance(value, RowError) else Outcome(value, None, rows, origin, first_row)
+            yield reject(first_row, value, rows) if isinstance(value, RowError) else kept(value, rows, first_row)
         return
     convert = CONVERTERS[fmt]
     for row, item in records:
@@ -165,9 +182,11 @@ def _outcomes(
             yield reject(row, item)
             continue
         try:
-            yield Outcome(convert(item, f"{stem}:{row}", name, source.language, limits), None, 1, origin, row)
+            seed = convert(item, f"{stem}:{row}", name, source.language, limits)
         except RowError as err:
             yield reject(row, err)
+            continue
+        yield kept(seed, 1, row)
 
 
 def _with_empty_check(outcomes: Iterator[Outcome], origin: str) -> Iterator[Outcome]:
@@ -178,16 +197,24 @@ def _with_empty_check(outcomes: Iterator[Outcome], origin: str) -> Iterator[Outc
         yield outcome
     if empty:
         record = make_reject(STAGE, "empty_file", "the file holds no records", source_file=origin)
-        yield Outcome(None, record, 0, origin, None)
+        yield Outcome((), record, 0, origin, None)
+
+
+def source_limits(source: SeedSource, limits: Limits) -> Limits:
+    """The section's limits with this source's repair policies and role map."""
+    return dataclasses.replace(
+        limits, long_dialogues=source.long_dialogues, empty_turns=source.empty_turns, roles=tuple(sorted(source.roles.items()))
+    )
 
 
 def iter_source(source: SeedSource, limits: Limits) -> Iterator[Outcome]:
-    """Outcomes of one configured source, streamed; `limit` caps kept seeds."""
+    """Outcomes of one configured source, streamed; `limit` caps kept source records."""
     kept = 0
+    limits = source_limits(source, limits)
     for origin, fmt, records in _streams(source):
         for outcome in _with_empty_check(_outcomes(records, fmt, origin, source, limits), origin):
             yield outcome
-            kept += outcome.seed is not None
+            kept += bool(outcome.seeds)
             if source.limit is not None and kept >= source.limit:
                 return
 

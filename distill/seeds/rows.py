@@ -26,9 +26,22 @@ class RowError(Exception):
 
 @dataclass(frozen=True)
 class Limits:
+    """What a loader checks a record against, and the repairs its source allows (`SeedSource` policies)."""
+
     min_turns: int = 1
     max_turns: int = 64
     max_turn_chars: int = 8000
+    long_dialogues: str = "reject"  # reject | truncate | window; the last two are applied by the reader (seeds/long.py)
+    empty_turns: str = "reject"  # reject | drop
+    roles: tuple[tuple[str, str], ...] = ()  # (source role name, user | assistant | system)
+
+    def role(self, name: str) -> str:
+        """A source's role name as an OpenAI role; unmapped names come back as they are (and fail the role check)."""
+        mapped = dict(self.roles)
+        return mapped.get(name, mapped.get(name.strip().lower(), name))
+
+
+Repairs = dict[str, int]  # what a loader fixed in a record, counted: {"empty_turns_dropped": 1}
 
 
 def require(obj: dict[str, Any], field: str, kind: type | tuple[type, ...] = str, *, where: str | None = None) -> Any:
@@ -66,38 +79,54 @@ def check_emotion(label: Any, field: str = "emotion") -> str | None:
     return emotion
 
 
-def check_messages(messages: Any, limits: Limits, field: str = "messages") -> list[dict[str, str]]:
-    """Validate OpenAI-style messages: known roles, non-empty bounded turns, optional leading system, alternation."""
+def check_messages(messages: Any, limits: Limits, field: str = "messages") -> tuple[list[dict[str, str]], Repairs]:
+    """Validate OpenAI-style messages: known roles (after the source's role map), non-empty bounded turns, optional
+    leading system, alternation. Returns the clean messages and the repairs made (empty turns dropped, per policy)."""
     if not isinstance(messages, list):
         raise RowError("wrong_type", f"field {field!r} should be a list of turns, got {type(messages).__name__}", field)
     if not messages:
         raise RowError("empty_dialogue", "the dialogue has no turns", field)
     clean: list[dict[str, str]] = []
+    repairs: Repairs = {}
     for i, turn in enumerate(messages):
         where = f"{field}[{i}]"
         if not isinstance(turn, dict):
             raise RowError("wrong_type", f"{where} should be an object with role and content, got {type(turn).__name__}", where)
-        role = require(turn, "role", where=where)
+        role = limits.role(require(turn, "role", where=where))
         content = require(turn, "content", where=where)
         if role not in ROLES:
-            raise RowError("unknown_role", f"{where}.role is {role!r}; expected one of {', '.join(ROLES)}", f"{where}.role")
-        if role == "system" and i != 0:
+            raise RowError("unknown_role", f"{where}.role is {role!r}; expected one of {', '.join(ROLES)} {ROLE_MAP_HINT}", f"{where}.role")
+        if role == "system" and clean:
             raise RowError("misplaced_system", f"{where} is a system turn after the start", f"{where}.role")
         if not content.strip():
-            raise RowError("empty_turn", f"{where}.content is empty", f"{where}.content")
+            if limits.empty_turns == "drop":
+                repairs["empty_turns_dropped"] = repairs.get("empty_turns_dropped", 0) + 1
+                continue
+            raise RowError("empty_turn", f"{where}.content is empty (empty_turns: drop on the source removes it)", f"{where}.content")
         if len(content) > limits.max_turn_chars:
             raise RowError(
                 "absurd_length", f"{where}.content has {len(content)} chars (max_turn_chars={limits.max_turn_chars})", f"{where}.content"
             )
         if clean and clean[-1]["role"] == role:
+            if repairs.get("empty_turns_dropped"):  # the dropped turn separated these two: they are one message now
+                clean[-1] = {"role": role, "content": f"{clean[-1]['content']}\n{content.strip()}"}
+                repairs["turns_joined"] = repairs.get("turns_joined", 0) + 1
+                continue
             raise RowError("roles_not_alternating", f"{where} is a second {role!r} turn in a row", f"{where}.role")
         clean.append({"role": role, "content": content.strip()})
+    if not clean:
+        raise RowError("empty_dialogue", "every turn is empty", field)
     turns = sum(1 for m in clean if m["role"] != "system")
     if turns < limits.min_turns:
         raise RowError("too_few_turns", f"{turns} turns (min_turns={limits.min_turns})", field)
-    if turns > limits.max_turns:
-        raise RowError("too_many_turns", f"{turns} turns (max_turns={limits.max_turns})", field)
-    return clean
+    if turns > limits.max_turns and limits.long_dialogues == "reject":
+        raise RowError(
+            "too_many_turns", f"{turns} turns (max_turns={limits.max_turns}; long_dialogues: window on the source cuts it into windows)", field
+        )
+    return clean, repairs
+
+
+ROLE_MAP_HINT = "(map this source's names with `roles:` on the source, e.g. roles: {speaker: user, listener: assistant})"
 
 
 def merge_consecutive(turns: list[dict[str, str]]) -> tuple[list[dict[str, str]], int]:
@@ -122,8 +151,13 @@ def seed_row(
     emotion: str | None = None,
     situation: str | None = None,
     metadata: dict[str, Any] | None = None,
+    repairs: Repairs | None = None,
 ) -> dict[str, Any]:
-    """A Seed row; its id is derived from the source name and the record's key in that source."""
+    """A Seed row; its id is derived from the source name and the record's key in that source. Repairs the loader
+    made are kept in the metadata, so a user can see which seeds were fixed up and how."""
+    metadata = dict(metadata or {})
+    if repairs:
+        metadata["repairs"] = dict(repairs)
     return {
         "id": make_id("seed", source, key),
         "source": source,
@@ -131,5 +165,5 @@ def seed_row(
         "emotion": emotion,
         "situation": situation,
         "messages": messages,
-        "metadata": json.dumps(metadata or {}, ensure_ascii=False, sort_keys=True, default=str),
+        "metadata": json.dumps(metadata, ensure_ascii=False, sort_keys=True, default=str),
     }

@@ -40,7 +40,7 @@ def soulchat_to_seed(item: dict[str, Any], key: str, source: str, language: str 
         turns.pop()  # the open counsellor slot that `target` answers
     if target:
         turns.append({"role": "assistant", "content": target})
-    messages = check_messages(turns, limits, field=field)
+    messages, repairs = check_messages(turns, limits, field=field)
     return seed_row(
         source=source,
         key=str(item.get("id") or key),
@@ -49,4 +49,5 @@ def soulchat_to_seed(item: dict[str, Any], key: str, source: str, language: str 
         emotion=check_emotion(item.get("emotion")),
         situation=optional_str(item, "topic"),
         metadata={"topic": optional_str(item, "topic")},
+        repairs=repairs,
     )

@@ -7,6 +7,7 @@ stage with one line naming where the first ones are; nothing is marked done.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections.abc import Iterator
@@ -35,21 +36,30 @@ def is_holdout(seed_id: str, fraction: float) -> bool:
 
 
 def iter_outcomes(section: SeedsSection) -> Iterator[tuple[str, Outcome]]:
-    """(source name, outcome) for every source, with duplicate ids turned into rejects."""
+    """(source name, outcome) for every source, with duplicate ids and licences outside `allowed_licenses` turned
+    into rejects."""
     limits = limits_of(section)
+    allowed = None if section.allowed_licenses is None else set(section.allowed_licenses)
     seen: set[str] = set()
     for source in section.sources:
         name = source.name or source.path or source.hub or "?"
         for outcome in iter_source(source, limits):
             seed = outcome.seed
-            if seed is not None and seed["id"] in seen:
+            reject = None
+            if seed is not None and allowed is not None and seed["license"] not in allowed:
+                detail = f"source {seed['source']} is licensed {seed['license']}; seeds.allowed_licenses is {sorted(allowed)}"
+                reject = make_reject(
+                    STAGE, "license_not_allowed", detail, record=seed, source_file=outcome.source_file, source_row=outcome.source_row, field="license"
+                )
+            elif seed is not None and any(s["id"] in seen for s in outcome.seeds):
                 detail = f"seed id {seed['id']} (source {seed['source']}) was already loaded: the same record appears twice"
                 reject = make_reject(
                     STAGE, "duplicate_id", detail, record=seed, source_file=outcome.source_file, source_row=outcome.source_row, field="id"
                 )
-                outcome = Outcome(None, reject, outcome.rows, outcome.source_file, outcome.source_row)
             elif seed is not None:
-                seen.add(seed["id"])
+                seen.update(s["id"] for s in outcome.seeds)
+            if reject is not None:
+                outcome = Outcome((), reject, outcome.rows, outcome.source_file, outcome.source_row)
             yield name, outcome
 
 
@@ -65,13 +75,20 @@ def strict_failure(rejects: list[dict], total: int | None = None) -> InputError:
 def count_outcome(stats: StageStats, source_name: str, outcome: Outcome) -> None:
     stats.add("records_in")
     stats.add("rows_in", outcome.rows)
-    if outcome.seed is not None:
-        seed = outcome.seed
+    if outcome.seeds:
         stats.add("records_kept")
-        stats.add(f"source/{seed['source']}")
-        stats.add(f"emotion/{seed['emotion'] or 'none'}")
-        stats.add(f"language/{seed['language'] or 'none'}")
-        stats.add(f"turns/{sum(m['role'] != 'system' for m in seed['messages'])}")
+        if len(outcome.seeds) > 1:
+            stats.add("records_windowed")
+        for seed in outcome.seeds:
+            stats.add("seeds_out")
+            stats.add(f"source/{seed['source']}")
+            stats.add(f"license/{seed['license']}")
+            stats.add(f"emotion/{seed['emotion'] or 'none'}")
+            stats.add(f"language/{seed['language'] or 'none'}")
+            stats.add(f"turns/{sum(m['role'] != 'system' for m in seed['messages'])}")
+        # Repairs are per source record (a windowed record's windows share its metadata): counted once.
+        for key, value in json.loads(outcome.seeds[0]["metadata"] or "{}").get("repairs", {}).items():
+            stats.add(f"repaired/{key}", value)
     else:
         reason = (outcome.reject or {}).get("reason", "unknown")
         stats.add("records_rejected")
@@ -99,11 +116,12 @@ def load_seeds(cfg: RunConfig, *, strict: bool | None = None) -> StageStats:
     ):
         for source_name, outcome in iter_outcomes(cfg.seeds):
             count_outcome(stats, source_name, outcome)
-            if outcome.seed is not None:
-                held = is_holdout(outcome.seed["id"], cfg.seeds.holdout_fraction)
-                (holdout_out if held else seeds_out).write([outcome.seed])
+            # The windows of one long conversation share text: they go to the same side of the split, together.
+            held = bool(outcome.seeds) and is_holdout(outcome.seeds[0]["id"], cfg.seeds.holdout_fraction)
+            for seed in outcome.seeds:
+                (holdout_out if held else seeds_out).write([seed])
                 stats.add("holdout" if held else "for_generation")
-            else:
+            if not outcome.seeds:
                 rejects_out.write([outcome.reject])
                 if strict and len(rejects) < 100:
                     rejects.append(outcome.reject)

@@ -72,12 +72,16 @@ def dialogue(emotion: str | None, texts: list[str], *, key: str, strategies: lis
         "finish_reason": "stop",
         "scores": {},
         "created_at": datetime(2026, 1, 1, tzinfo=timezone.utc),
+        "source": "chat",
+        "license": "Apache-2.0",
         **extra,
     }
 
 
 def good_dialogues() -> list[dict[str, Any]]:
-    return [dialogue(emotion, texts, key=f"good-{i}") for i, (emotion, texts) in enumerate(GOOD)]
+    # Every other one from a non-commercial source, so licence lineage is checked on a real mix.
+    nc = {"source": "esconv", "license": "CC-BY-NC-4.0"}
+    return [dialogue(emotion, texts, key=f"good-{i}", **(nc if i % 2 else {})) for i, (emotion, texts) in enumerate(GOOD)]
 
 
 def near_copy(d: dict[str, Any], key: str) -> dict[str, Any]:

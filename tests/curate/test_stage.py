@@ -123,6 +123,28 @@ def test_preference_pairs_reject_a_reply_grounded_in_the_opposite_emotion(curate
     assert stats.counters["prefs/skipped/no_opposite_dialogue"] >= 1
 
 
+def test_every_output_row_keeps_its_licence_and_the_card_names_the_mix(curated_run):
+    cfg, _, good, _, planted = curated_run
+    run = RunDir(cfg)
+    licence_of = {d["id"]: (d["source"], d["license"]) for d in [*good, *planted.values()]}
+    curated = list(iter_rows(run.curated, columns=["id", "source", "license"]))
+    assert {r["license"] for r in curated} == {"Apache-2.0", "CC-BY-NC-4.0"}
+    assert all((r["source"], r["license"]) == licence_of[r["id"]] for r in curated)
+    samples = list(iter_rows(run.samples, columns=["dialogue_id", "license"]))
+    assert samples and all(w["license"] == licence_of[w["dialogue_id"]][1] for w in samples)
+    pairs = list(iter_rows(run.prefs, columns=["dialogue_id", "method", "license"]))
+    assert pairs
+    for pair in pairs:
+        parts = set(pair["license"].split(" AND "))
+        assert licence_of[pair["dialogue_id"]][1] in parts <= {"Apache-2.0", "CC-BY-NC-4.0"}
+    from huggingface_hub import DatasetCard
+
+    card = DatasetCard.load(run.path("dataset_card.md"))
+    assert card.data.license == "other" and card.data.license_name == "Apache-2.0 AND CC-BY-NC-4.0"
+    assert "contains records from a non-commercial source" in card.text
+    assert "| dialogues | CC-BY-NC-4.0 |" in card.text and "| samples | Apache-2.0 |" in card.text
+
+
 def _card_folder(run: RunDir, folder, subs=("curated", "samples", "prefs")):
     for sub in subs:
         shutil.copytree(run.path(sub), folder / sub, ignore=shutil.ignore_patterns("_done"))

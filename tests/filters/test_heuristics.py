@@ -75,6 +75,26 @@ def test_language(dlg, texts, allowed, expected):
     assert reason(Language(allowed), dlg(*texts)) == expected
 
 
+ZH = ("我和妹妹吵架以后她就不理我了，我一直在想这件事。", "听起来你很难过，也很想念她。你最想对她说什么？")
+
+
+@pytest.mark.parametrize(
+    ("texts", "seed_language", "expected"),
+    [
+        (ZH, "zh", None),  # PsyQA / SoulChat seeds keep their Chinese dialogues with no setting
+        (ZH, "en", "language_not_allowed"),  # an English seed whose dialogue drifted into Chinese
+        ((SEEKER, SUPPORTER), "en", None),
+        ((SEEKER, SUPPORTER), "zh", "language_not_allowed"),
+        ((SEEKER, SUPPORTER), None, None),  # a seed with no language to follow
+    ],
+)
+def test_language_follows_the_seed_by_default(dlg, texts, seed_language, expected):
+    record = dlg(*texts, language=seed_language)
+    assert reason(Language(None), record) == expected
+    if expected:
+        assert "the seed's language" in Language(None)(record).detail
+
+
 @pytest.mark.parametrize(
     ("reply", "expected"),
     [

@@ -51,7 +51,8 @@ def seed_rows(n: int, skip: int = 0) -> list[dict[str, Any]]:
     rows = []
     for i in range(skip, skip + n):
         base = SEEDS[i % len(SEEDS)]
-        rows.append({**base, "id": make_id("test", i), "metadata": "{}"})
+        license = ("Apache-2.0", "CC-BY-NC-4.0")[i % 2]
+        rows.append({**base, "id": make_id("test", i), "metadata": "{}", "license": license})
     return rows
 
 

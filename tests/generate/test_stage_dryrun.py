@@ -56,6 +56,7 @@ def test_dialogue_rows_fill_every_field(make_cfg):
         roles = [m["role"] for m in row["messages"]]
         assert roles[-1] == "assistant" and all(a != b for a, b in zip(roles, roles[1:])), roles
         seed = seeds[row["seed_id"]]
+        assert (row["source"], row["license"]) == (seed["source"], seed["license"])  # lineage travels with the dialogue
         seed_turns = [m for m in seed["messages"] if m["role"] != "system"]
         if row["mode"] == "continue":
             assert row["messages"][: len(seed_turns)] == seed_turns and len(row["messages"]) >= len(seed_turns) + 2

@@ -12,7 +12,7 @@ import pytest
 
 from distill.config import load_config
 from distill.errors import InputError
-from distill.records import REJECT, SEED
+from distill.records import REJECT, SCHEMA_VERSION, SEED
 from distill.run_dir import RunDir
 from distill.seeds.stage import is_holdout, load_seeds
 from distill.shards import count_rows, iter_rows
@@ -75,7 +75,7 @@ def test_shards_load_with_datasets_and_pandas(tmp_path: Path, seed_assets: Path)
 
     shard = sorted(run.seeds.glob("part-*.parquet"))[0]
     assert pq.read_schema(shard).equals(SEED, check_metadata=False)
-    assert pq.read_schema(shard).metadata[b"distill.schema_version"] == b"1"
+    assert pq.read_schema(shard).metadata[b"distill.schema_version"] == SCHEMA_VERSION.encode()
 
 
 def test_strict_mode_fails_naming_the_first_faults(tmp_path: Path, seed_assets: Path) -> None:
