@@ -253,7 +253,9 @@ class TrainSection(Section):
     use_ray_train: bool = Field(False, description="run the ranks as Ray Train TorchTrainer workers (multi-node) instead of local processes")
     num_cpus_per_worker: float = Field(1.0, gt=0, description="Ray Train: CPUs reserved per rank")
     save_every_steps: int = Field(50, ge=1)
-    keep_checkpoints: int = Field(2, ge=1, description="newest ZeRO checkpoints kept for resume")
+    keep_checkpoints: int = Field(
+        1, ge=1, description="newest ZeRO checkpoints kept for resume (each holds optimizer states: GBs); the final HF export is kept apart"
+    )
     export: bool = Field(True, description="write the plain HF folder (safetensors + tokenizer + model card) after training")
 
     @model_validator(mode="after")

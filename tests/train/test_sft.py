@@ -46,7 +46,7 @@ def _check_trained(cfg: RunConfig, tiny_llama: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def zero2(tmp_path_factory: pytest.TempPathFactory, tiny_llama: Path) -> RunConfig:
-    cfg = make_cfg(tmp_path_factory.mktemp("zero2"), tiny_llama, "train.max_steps=12", "train.save_every_steps=3")
+    cfg = make_cfg(tmp_path_factory.mktemp("zero2"), tiny_llama, "train.max_steps=12", "train.save_every_steps=3", "train.keep_checkpoints=2")
     write_curated(cfg)
     stats = run_train(cfg)
     assert stats.counters["optimizer_steps"] == 12
