@@ -36,7 +36,7 @@ def _register() -> None:
     from distill.cli.curate_cmd import curate
 
     app.command("curate")(curate)
-    from distill.cli import config_cmd, eval_cmd, run_cmd, scorers_cmd, seeds_cmd, submit_cmd
+    from distill.cli import config_cmd, eval_cmd, run_cmd, scorers_cmd, seeds_cmd, submit_cmd, view_cmd
 
     app.add_typer(seeds_cmd.app, name="seeds")
     app.add_typer(scorers_cmd.app, name="scorers")
@@ -49,6 +49,7 @@ def _register() -> None:
     app.command("report")(eval_cmd.report)
     app.command("submit")(submit_cmd.submit)
     app.add_typer(submit_cmd.job_app, name="job")
+    app.command("view")(view_cmd.view)
 
 
 def main(argv: list[str] | None = None) -> int:

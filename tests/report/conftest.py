@@ -58,7 +58,8 @@ class Chromium:
         self.port = int(port_file.read_text().splitlines()[0])
         self._ids = itertools.count(1)
 
-    def load(self, url: str) -> PageLoad:
+    def load(self, url: str, then: str | None = None) -> PageLoad:
+        """Open `url`; with `then`, run that script once it has loaded (e.g. submit a form) and report on the page it leads to."""
         from websockets.sync.client import connect
 
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list", timeout=self.timeout_s) as resp:
@@ -88,13 +89,19 @@ class Chromium:
 
             for domain in ("Page", "Runtime", "Log"):
                 call(f"{domain}.enable")
+            def wait_for_load() -> None:
+                deadline = time.time() + self.timeout_s
+                while True:  # until the load event: every data-URI image decoded
+                    msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.time())))
+                    collect(msg)
+                    if msg.get("method") == "Page.loadEventFired":
+                        break
+
             call("Page.navigate", url=url)
-            deadline = time.time() + self.timeout_s
-            while True:  # until the load event: every data-URI image decoded
-                msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.time())))
-                collect(msg)
-                if msg.get("method") == "Page.loadEventFired":
-                    break
+            wait_for_load()
+            if then is not None:
+                call("Runtime.evaluate", expression=then)
+                wait_for_load()
             facts = call(
                 "Runtime.evaluate",
                 returnByValue=True,
@@ -105,6 +112,8 @@ class Chromium:
                     missing: document.querySelectorAll('.missing').length,
                     height: document.body.scrollHeight,
                     title: document.title,
+                    url: location.href,
+                    table_rows: document.querySelectorAll('tbody tr').length,
                 })""",
             )["result"]["value"]
             shot = call("Page.captureScreenshot", format="png", captureBeyondViewport=True)

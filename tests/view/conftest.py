@@ -1,0 +1,93 @@
+"""Viewer fixtures: a small demo-config run folder curated for real, a viewer serving it on loopback, and the report's Chromium.
+
+The run is built the cheap way the curate tests build theirs: hand-written generated dialogues (tests/curate/conftest.py)
+written as shards, the seeds they came from, then the real curate stage (local executor, no MiniLM pass). It is made once
+per session; nothing here writes to it afterwards.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from distill.config import load_config
+from distill.curate import run_curate
+from distill.records import REJECT, SEED, make_reject
+from distill.run_dir import RunDir
+from distill.shards import ShardWriter
+
+MARKUP = '<script>console.error("xss")</script><img src=x onerror=alert(1)>'
+
+
+def _sibling_conftest(folder: str) -> Any:
+    path = Path(__file__).parent.parent / folder / "conftest.py"
+    spec = importlib.util.spec_from_file_location(f"_view_{folder}_conftest", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def _seed(seed_id: str, emotion: str | None, situation: str) -> dict[str, Any]:
+    return {
+        "id": seed_id, "source": "chat", "language": "en", "emotion": emotion, "situation": situation,
+        "messages": [{"role": "user", "content": f"Seed opening: {situation}"}, {"role": "assistant", "content": "I'm listening."}],
+        "metadata": "{}", "license": "Apache-2.0",
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The demo config's curate stage over 6 good dialogues, 6 bad ones and one carrying markup; seeds for each."""
+    curate = _sibling_conftest("curate")
+    root = tmp_path_factory.mktemp("view-runs")
+    cfg = load_config(
+        "demo", [f"run.output_dir={root}", "run.name=demo", "curate.executor=local", "curate.semantic_threshold=null", "curate.rows_per_shard=3"]
+    )
+    good = curate.good_dialogues()
+    bad = [d for _, d in curate.bad_dialogues()]
+    texts = list(curate.GOOD[0][1])
+    texts[0] += " " + MARKUP  # shown in list pages (the opening) and on its own page, as text
+    texts[1] = "As an AI language model I cannot feel. " + texts[1]  # rejected (ai_disclaimer)
+    marked = curate.dialogue("lonely", texts, key="markup")
+    curate.write_generated(cfg, [good[:3] + bad[:3], good[3:] + [marked], bad[3:]])
+    run = RunDir(cfg)
+    dialogues = [*good, *bad, marked]
+    # Every dialogue's seed, the last two in the holdout; a seeds-stage reject so rejects span two stages.
+    with ShardWriter(run.seeds, SEED) as seeds, ShardWriter(run.holdout, SEED) as holdout:
+        for i, d in enumerate(dialogues):
+            situation = MARKUP if d is marked else f"situation of {d['emotion']} #{i}"
+            (holdout if i >= len(dialogues) - 2 else seeds).write([_seed(d["seed_id"], d["emotion"], situation)])
+    with ShardWriter(run.rejects("seeds"), REJECT) as out:
+        out.write([make_reject("seeds", "empty_turns", "turn 2 is empty", record_id="seed-x", source_file="seeds.jsonl", source_row=7)])
+    run_curate(cfg)
+    return {"root": run.root, "good": good, "bad": bad, "marked": marked}
+
+
+@pytest.fixture(scope="session")
+def viewer(demo_run: dict[str, Any]) -> Iterator[Any]:
+    from distill.view.server import ViewServer
+
+    server = ViewServer(demo_run["root"])
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    browser_module = _sibling_conftest("report")
+    binary = browser_module.chromium_binary()
+    if binary is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium); the browser check needs it")
+    pytest.importorskip("websockets", reason="the browser check drives Chromium with the `websockets` package (pip install websockets)")
+    browser = browser_module.Chromium(binary)
+    yield browser
+    browser.close()
