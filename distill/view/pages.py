@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from distill.records import scores_dict
-from distill.view.queries import EQUALS, FACETS, OUTPUTS, Filters, Output, Page
+from distill.view.queries import COUNT_BUDGET_S, EQUALS, FACETS, OUTPUTS, Filters, Output, Page
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#1f2933;line-height:1.4}
@@ -156,7 +156,7 @@ def _list_cells(output: Output, r: Mapping[str, Any]) -> tuple[list[str], list[s
 
 def list_page(run_name: str, output: Output, page: Page, filters: Filters, facets: Mapping[str, Any], params: Mapping[str, str], total: int) -> str:
     if page.matching is None:
-        found = f"more than {len(page.rows)} matching (counting stopped: a text search scans every row)"
+        found = f"more than {len(page.rows)} matching (the count was stopped after {COUNT_BUDGET_S:g} s)"
     elif filters.active:
         found = f"{page.matching:,}{'+' if page.capped else ''} matching of {total:,}"
     else:

@@ -182,6 +182,9 @@ class RunView:
         self.root = root
         # An in-memory database with a memory ceiling and no spill folder: nothing is ever written, not even a temp file.
         self._db = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit, "temp_directory": ""})
+        # Footers are read once per file, not once per query: an output of 167 unit shards would re-read them on every page.
+        # A cached footer is used only while the file's modification time is unchanged, so a rewritten shard is read afresh.
+        self._db.execute("SET GLOBAL parquet_metadata_cache = true")
         self._facets: dict[tuple[str, tuple[tuple[str, int], ...]], dict[str, list[tuple[str, int]]]] = {}
         self._lock = threading.Lock()
 
