@@ -22,6 +22,7 @@ BENCHMARKS = (
     ("scale.md", "bench.scale"),
     ("empathy.md", "bench.empathy_agreement"),
     ("emotion_inference.md", "bench.emotion_inference"),
+    ("view.md", "bench.view"),
 )
 
 
