@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from distill.records import scores_dict
-from distill.view.queries import COUNT_BUDGET_S, EQUALS, FACETS, OUTPUTS, Filters, Output, Page
+from distill.view.queries import COUNT_BUDGET_S, EQUALS, FACETS, OUTPUTS, Filters, Output, Page, parse_record_json
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#1f2933;line-height:1.4}
@@ -247,7 +247,12 @@ def verdict_html(output: Output, rejects: Sequence[Mapping[str, Any]], settings:
 def dialogue_body(record: Mapping[str, Any], output: Output, *, seed: tuple[str, Mapping[str, Any]] | None, rejects: Sequence[Mapping[str, Any]],
                   settings: Mapping[str, Any], related: str = "") -> str:  # fmt: skip
     left = "<h2>Dialogue</h2>" + messages_html(record.get("messages"))
-    left += "<h2>Scores</h2>" + scores_table(record.get("scores"), thresholds_of(settings))
+    scores, note = record.get("scores"), ""
+    if not scores:  # generated/ holds dialogues before scoring; one that curation rejected was scored in its reject row
+        scored = next((r for r in (parse_record_json(x.get("record")) for x in rejects) if isinstance(r, dict) and r.get("scores")), None)
+        if scored is not None:
+            scores, note = scored["scores"], '<p class="meta">As scored by curation before it was rejected (from its reject row).</p>'
+    left += "<h2>Scores</h2>" + note + scores_table(scores, thresholds_of(settings))
     left += "<h2>Record</h2>" + fields_table(
         record, ["id", "seed_id", "mode", "variant", "emotion", "strategies", "language", "prompt_version", "teacher", "sampling", "usage",
                  "finish_reason", "source", "license", "created_at"])  # fmt: skip

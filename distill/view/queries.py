@@ -316,7 +316,7 @@ class RunView:
         shards = self.shards(OUTPUTS["rejects"])
         if not shards:
             return []
-        sql = f"SELECT stage, reason, detail, field, filename AS _file, file_row_number AS _row FROM {_scan()} WHERE id = $v LIMIT 20"
+        sql = f"SELECT stage, reason, detail, field, record, filename AS _file, file_row_number AS _row FROM {_scan()} WHERE id = $v LIMIT 20"
         rel_of = {str(s.path): s.rel for s in shards}
         out = self._dicts(sql, {"files": list(rel_of), "v": record_id})
         for r in out:

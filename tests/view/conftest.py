@@ -42,7 +42,7 @@ def _seed(seed_id: str, emotion: str | None, situation: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The demo config's curate stage over 6 good dialogues, 6 bad ones and one carrying markup; seeds for each."""
+    """The demo config's curate stage over 6 good dialogues, 6 bad ones, one carrying markup and a copy; seeds for each."""
     curate = _sibling_conftest("curate")
     root = tmp_path_factory.mktemp("view-runs")
     cfg = load_config(
@@ -54,7 +54,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     texts[0] += " " + MARKUP  # shown in list pages (the opening) and on its own page, as text
     texts[1] = "As an AI language model I cannot feel. " + texts[1]  # rejected (ai_disclaimer)
     marked = curate.dialogue("lonely", texts, key="markup")
-    curate.write_generated(cfg, [good[:3] + bad[:3], good[3:] + [marked], bad[3:]])
+    copy = dict(good[0], id="zz-exact-copy")  # dedup drops it after scoring: its reject row carries its scores
+    curate.write_generated(cfg, [good[:3] + bad[:3], good[3:] + [marked], bad[3:] + [copy]])
     run = RunDir(cfg)
     dialogues = [*good, *bad, marked]
     # Every dialogue's seed, the last two in the holdout; a seeds-stage reject so rejects span two stages.
@@ -65,7 +66,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with ShardWriter(run.rejects("seeds"), REJECT) as out:
         out.write([make_reject("seeds", "empty_turns", "turn 2 is empty", record_id="seed-x", source_file="seeds.jsonl", source_row=7)])
     run_curate(cfg)
-    return {"root": run.root, "good": good, "bad": bad, "marked": marked}
+    return {"root": run.root, "good": good, "bad": bad, "marked": marked, "copy": copy}
 
 
 @pytest.fixture(scope="session")

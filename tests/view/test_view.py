@@ -104,6 +104,12 @@ def test_dialogue_page_shows_seed_scores_and_verdict(viewer: Any, demo_run: dict
     bad = demo_run["bad"][0]
     status, html, _ = get(viewer, f"/find/generated?id={bad['id']}")
     assert status == 200 and "Rejected at curate: ai_disclaimer" in html and "says &#x27;As an AI&#x27;" in html
+    (reject_href,) = re.findall(r'<a href="(/row/rejects[^"]+)"', get(viewer, f"/list/rejects?id={bad['id']}")[1])
+    html = get(viewer, reject_href.replace("&amp;", "&"))[1]
+    assert "Rejected at curate: ai_disclaimer" in html and "Its seed (seeds/)" in html and "Seed opening: situation of" in html
+    # A duplicate dropped after scoring: its scores come from its reject row.
+    status, html, _ = get(viewer, "/find/generated?id=zz-exact-copy")
+    assert "Rejected at curate: " in html and "As scored by curation before it was rejected" in html and "<td>empathy</td>" in html
     status, _, _ = get(viewer, "/row/curated?shard=../../etc/passwd&row=0")
     assert status == 404
 
