@@ -359,9 +359,9 @@ class RunView:
     def _dicts(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         cur = self._db.cursor()
         try:
-            cur.execute(sql, params)
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row)) for row in cur.fetchall()]
+            # Through Arrow rather than fetchall: DuckDB's own conversion of timestamps with a time zone needs pytz on
+            # DuckDB 1.3 (the lowest we allow), pyarrow's does not. Every caller selects a bounded number of rows (a LIMIT, or one record).
+            return cur.sql(sql, params=params).to_arrow_table().to_pylist()
         finally:
             cur.close()
 
