@@ -80,7 +80,9 @@ def planted_pairs(n: int, seed: int = 0) -> list[EpitomePair]:
         levels = {m: rng.choice((0, 0, 1, 2)) for m in PHRASES}
         parts = [rng.choice(PHRASES[m][levels[m]]) for m in PHRASES]
         response = " ".join(p for p in parts if p) or "Okay."
-        pairs.append(EpitomePair(f"sp{i:04d}", f"rp{i:04d}", rng.choice(SEEKERS), response, levels, {m: "" for m in PHRASES}))
+        # Rationales as EPITOME writes them: the spans of the response that carry a rated mechanism, '|'-terminated.
+        rationales = {m: f"{part}|" if levels[m] > 0 else "" for m, part in zip(PHRASES, parts)}
+        pairs.append(EpitomePair(f"sp{i:04d}", f"rp{i:04d}", rng.choice(SEEKERS), response, levels, rationales))
     return pairs
 
 

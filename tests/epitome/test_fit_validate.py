@@ -80,3 +80,26 @@ def test_a_model_fitted_on_one_mechanism_is_validated_on_that_one_only(planted_e
     assert main(["scorers", "validate", "--data", str(planted_epitome["test"]), "--model", str(tmp_path / "ex"), "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert set(result) == {"explorations", "scorer", "rows"} and sum(map(sum, result["explorations"]["confusion"])) == 60
+
+
+def test_rationale_spans_become_token_tags_on_the_response_only():
+    from transformers import AutoTokenizer
+
+    from distill.dedup.semantic import minilm_dir
+    from distill.epitome.data import EpitomePair
+    from distill.epitome.fit import _token_tags, rationale_mask
+
+    response = "Oh no. I am so sorry you lost him. Take care."
+    assert rationale_mask(response, "i am SO sorry|") is not None  # EPITOME's spans differ in case now and then
+    assert rationale_mask(response, "The judge says this is warm.") is None  # a free-text rationale names no span
+    pair = EpitomePair("s", "r", "My dog died.", response, {"emotional_reactions": 2, "explorations": 0}, {"emotional_reactions": "I am so sorry|"})
+    tokenizer = AutoTokenizer.from_pretrained(minilm_dir(), local_files_only=True)
+    enc = tokenizer([pair.seeker], [pair.response], return_offsets_mapping=True)
+    mechanisms = ("emotional_reactions", "interpretations", "explorations")
+    (tags,) = _token_tags([pair], mechanisms, enc["offset_mapping"], [enc.sequence_ids(0)])
+    words = tokenizer.convert_ids_to_tokens(enc["input_ids"][0])
+    tagged = [w for w, t in zip(words, tags) if t[0] == 1]
+    assert tagged == ["i", "am", "so", "sorry"]
+    seq = enc.sequence_ids(0)
+    assert all(t == [-100] * 3 for t, s in zip(tags, seq) if s != 1)  # seeker and special tokens teach nothing
+    assert all(t[1] == -100 and t[2] == 0 for t, s in zip(tags, seq) if s == 1)  # unlabelled IP ignored; EX 0: all outside
