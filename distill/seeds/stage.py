@@ -1,6 +1,7 @@
 """The seeds stage: every configured source -> `seeds/` (for generation) + `holdout/` (for evaluation) + rejects.
 
-The split is a pure function of the seed id, so it is the same on every rerun and machine. Duplicate ids
+The split is a function of the seed ids (`is_holdout`), so it is the same on every rerun and machine; when no
+record would be held out, the one nearest the cut is (`HoldoutSplit`), so a small run can always be evaluated. Duplicate ids
 (the same record loaded twice) are rejected, not silently merged. With `strict`, any reject fails the
 stage with one line naming where the first ones are; nothing is marked done.
 """
@@ -12,6 +13,7 @@ import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from distill.config import RunConfig, SeedsSection
 from distill.errors import InputError
@@ -33,6 +35,43 @@ def limits_of(section: SeedsSection) -> Limits:
 def is_holdout(seed_id: str, fraction: float) -> bool:
     """Deterministic split by id: the same seed is held out on every run and machine."""
     return int(seed_id[:8], 16) / 0x1_0000_0000 < fraction
+
+
+class HoldoutSplit:
+    """Seeds to `seeds/` or `holdout/` by id (`is_holdout`), with at least one record held out whenever the fraction
+    is above 0 and two or more records are kept, so a small run still has something to evaluate on.
+
+    Streaming, O(1) memory: the not-held-out record whose id is nearest the cut is kept back until the end, and goes
+    to the holdout only if nothing else did. The windows of one long conversation share text, so they travel together.
+    """
+
+    def __init__(self, fraction: float, seeds_out: ShardWriter, holdout_out: ShardWriter, stats: StageStats) -> None:
+        self.fraction, self.seeds_out, self.holdout_out, self.stats = fraction, seeds_out, holdout_out, stats
+        self.any_held = False
+        self.records = 0
+        self.nearest: tuple[dict[str, Any], ...] | None = None
+
+    def _write(self, seeds: tuple[dict[str, Any], ...], held: bool) -> None:
+        for seed in seeds:
+            (self.holdout_out if held else self.seeds_out).write([seed])
+            self.stats.add("holdout" if held else "for_generation")
+
+    def add(self, seeds: tuple[dict[str, Any], ...]) -> None:
+        self.records += 1
+        key = seeds[0]["id"]
+        if is_holdout(key, self.fraction):
+            self.any_held = True
+            self._write(seeds, True)
+        elif self.fraction > 0 and (self.nearest is None or key < self.nearest[0]["id"]):
+            if self.nearest is not None:
+                self._write(self.nearest, False)
+            self.nearest = seeds
+        else:
+            self._write(seeds, False)
+
+    def finish(self) -> None:
+        if self.nearest is not None:
+            self._write(self.nearest, not self.any_held and self.records >= 2)
 
 
 def iter_outcomes(section: SeedsSection) -> Iterator[tuple[str, Outcome]]:
@@ -114,17 +153,16 @@ def load_seeds(cfg: RunConfig, *, strict: bool | None = None) -> StageStats:
         ShardWriter(run.holdout, SEED, rows_per_shard=50_000) as holdout_out,
         ShardWriter(run.rejects(STAGE), REJECT, rows_per_shard=50_000) as rejects_out,
     ):
+        split = HoldoutSplit(cfg.seeds.holdout_fraction, seeds_out, holdout_out, stats)
         for source_name, outcome in iter_outcomes(cfg.seeds):
             count_outcome(stats, source_name, outcome)
-            # The windows of one long conversation share text: they go to the same side of the split, together.
-            held = bool(outcome.seeds) and is_holdout(outcome.seeds[0]["id"], cfg.seeds.holdout_fraction)
-            for seed in outcome.seeds:
-                (holdout_out if held else seeds_out).write([seed])
-                stats.add("holdout" if held else "for_generation")
-            if not outcome.seeds:
+            if outcome.seeds:
+                split.add(outcome.seeds)
+            else:
                 rejects_out.write([outcome.reject])
                 if strict and len(rejects) < 100:
                     rejects.append(outcome.reject)
+        split.finish()
         if strict and rejects:
             raise strict_failure(rejects, total=stats.counters["records_rejected"])
     if stats.counters["records_kept"] == 0:

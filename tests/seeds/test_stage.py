@@ -128,3 +128,15 @@ def test_missing_file_is_one_clear_line(tmp_path: Path) -> None:
     )
     # a path that does not exist is taken as a config name
     assert out.returncode == 2 and "not found" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(("limit", "fraction", "held"), [(3, 0.001, 1), (1, 0.001, 0), (3, 0.0, 0)])
+def test_a_small_run_still_holds_one_seed_out(tmp_path: Path, limit: int, fraction: float, held: int) -> None:
+    cfg = load_config(None, [f"run.output_dir={tmp_path}", "run.name=t", f"seeds.sources=[{{path: bundled, limit: {limit}}}]", f"seeds.holdout_fraction={fraction}"])
+    stats = load_seeds(cfg)
+    run = RunDir(cfg)
+    assert count_rows(run.holdout) == stats.counters.get("holdout", 0) == held
+    assert count_rows(run.seeds) == stats.counters["for_generation"] == limit - held
+    if held:  # the one nearest the cut: the smallest id
+        ids = [r["id"] for r in iter_rows(run.seeds)] + [r["id"] for r in iter_rows(run.holdout)]
+        assert [r["id"] for r in iter_rows(run.holdout)] == [min(ids)]
