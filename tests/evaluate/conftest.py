@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 
 def _report_conftest() -> Any:
@@ -18,13 +15,5 @@ def _report_conftest() -> Any:
     return module
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    browser_module = _report_conftest()
-    binary = browser_module.chromium_binary()
-    if binary is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium); the browser check needs it")
-    pytest.importorskip("websockets", reason="the browser check drives Chromium with the `websockets` package (pip install websockets)")
-    browser = browser_module.Chromium(binary)
-    yield browser
-    browser.close()
+# The report tests' headless Chromium fixture itself (one definition of how the browser is started and skipped).
+chromium = _report_conftest().chromium

@@ -82,13 +82,5 @@ def viewer(demo_run: dict[str, Any]) -> Iterator[Any]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    browser_module = _sibling_conftest("report")
-    binary = browser_module.chromium_binary()
-    if binary is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium); the browser check needs it")
-    pytest.importorskip("websockets", reason="the browser check drives Chromium with the `websockets` package (pip install websockets)")
-    browser = browser_module.Chromium(binary)
-    yield browser
-    browser.close()
+# The report tests' headless Chromium fixture itself (one definition of how the browser is started and skipped).
+chromium = _sibling_conftest("report").chromium
