@@ -32,7 +32,7 @@ class RunSection(Section):
 
 
 class SeedSource(Section):
-    """One seed input: a local file/folder (`path`), the bundled seeds (`path: bundled`), or a hub dataset (`hub`)."""
+    """One seed input: a local file/folder (`path`), a bundled seed set (`path: bundled`, multi-turn; `path: bundled_qa`, single-turn Q&A), or a hub dataset (`hub`)."""
 
     path: str | None = None
     hub: str | None = None
@@ -47,7 +47,7 @@ class SeedSource(Section):
         description="this source's speaker or role names -> user (seeker) | assistant (supporter) | system, e.g. {speaker: user, listener: assistant}",
     )
     license: str | None = Field(
-        None, description="SPDX id of the source's licence; default: known for EmpatheticDialogues, ESConv and the bundled set, else 'unknown'"
+        None, description="SPDX id of the source's licence; default: known for EmpatheticDialogues, ESConv and the bundled sets, else 'unknown'"
     )
     long_dialogues: Literal["reject", "truncate", "window"] = Field(
         "window", description="more than seeds.max_turns turns: cut into overlapping windows (each its own seed), keep the first ones, or reject"

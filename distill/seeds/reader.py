@@ -1,6 +1,6 @@
 """Read one configured seed source into a stream of outcomes: a Seed row or a Reject row, never neither.
 
-A source is a file, a folder of files, the bundled seed set, or a hub dataset. The format is taken
+A source is a file, a folder of files, a bundled seed set (`BUNDLED_SETS`), or a hub dataset. The format is taken
 from the config or detected per file from its extension and first record. Counting is per source
 record (an ED conversation, a JSON item, a JSONL line, a Parquet row): in = kept + rejected.
 """
@@ -34,6 +34,11 @@ from distill.seeds.textio import iter_json_records
 log = logging.getLogger(__name__)
 
 BUNDLED = "bundled"
+# `path:` names of the seed sets shipped in distill/data/seeds/ (the project's own writing, Apache-2.0).
+BUNDLED_SETS = {
+    BUNDLED: "en_empathy_seeds.jsonl",  # 96 multi-turn dialogues: continue, selfchat
+    "bundled_qa": "en_empathy_qa_seeds.jsonl",  # 32 single-turn posts + counsellor answers: rewrite (and the others)
+}
 STAGE = "seeds"
 SEED_SUFFIXES = (".csv", ".json", ".jsonl", ".parquet")
 Converter = Callable[[dict[str, Any], str, str, "str | None", Limits], dict[str, Any]]
@@ -61,8 +66,8 @@ class Outcome:
         return self.seeds[0] if self.seeds else None
 
 
-def bundled_seeds_path() -> Path:
-    return Path(str(resources.files("distill") / "data" / "seeds" / "en_empathy_seeds.jsonl"))
+def bundled_seeds_path(name: str = BUNDLED) -> Path:
+    return Path(str(resources.files("distill") / "data" / "seeds" / BUNDLED_SETS[name]))
 
 
 def detect_format_of_record(item: dict[str, Any]) -> str | None:
@@ -108,8 +113,8 @@ def detect_format(path: Path) -> str:
 
 
 def source_files(source: SeedSource) -> list[Path]:
-    if source.path == BUNDLED:
-        bundled = bundled_seeds_path()
+    if source.path in BUNDLED_SETS:
+        bundled = bundled_seeds_path(source.path)
         if not bundled.is_file():
             raise InputError(f"{bundled}: the bundled seed set is missing from this installation; reinstall the package")
         return [bundled]
@@ -161,7 +166,7 @@ def _outcomes(
     name = source.name or fmt
     stem = Path(origin).name
 
-    license = source_license(source.license, fmt, source.path == BUNDLED)
+    license = source_license(source.license, fmt, source.path in BUNDLED_SETS)
 
     def reject(row: int | None, err: RowError, rows: int = 1) -> Outcome:
         record = make_reject(STAGE, err.reason, err.detail, source_file=origin, source_row=row, field=err.field)

@@ -177,6 +177,25 @@ def test_bundled_seed_set_covers_every_emotion_at_least_twice() -> None:
         assert o.seed["situation"]
 
 
+def test_bundled_qa_set_is_one_single_turn_post_per_emotion_that_rewrite_plans() -> None:
+    from distill.config import GenerateSection
+    from distill.emotions import OPPOSITE
+    from distill.generate.plan import iter_plan
+
+    results = list(iter_source(SeedSource(path="bundled_qa"), Limits()))
+    assert [o.reject for o in results if o.reject] == []
+    seeds = [o.seed for o in results]
+    assert sorted(s["emotion"] for s in seeds) == sorted(EMOTIONS)
+    assert all([m["role"] for m in s["messages"]] == ["user", "assistant"] and s["situation"] for s in seeds)
+    assert {(s["language"], s["license"]) for s in seeds} == {("en", "Apache-2.0")}
+    # Ordered in opposite pairs: a small `limit` still gives cross-dialogue preference pairs.
+    assert all(OPPOSITE[a["emotion"]] == b["emotion"] for a, b in zip(seeds[::2], seeds[1::2]))
+    multi_turn = {s["id"] for s in seeds_of(bundled_seeds_path())}
+    assert multi_turn.isdisjoint(s["id"] for s in seeds)  # both sets can be loaded in one run
+    plan = list(iter_plan(seeds, GenerateSection(modes=["rewrite"]), "teacher"))
+    assert [u.mode for u in plan] == ["rewrite"] * len(seeds)
+
+
 def test_hub_sources_go_through_datasets_load_dataset(seed_assets: Path, tmp_path: Path) -> None:
     # A local dataset folder is what load_dataset resolves offline; the same code path serves hub ids online.
     for name in ("chat_messages.jsonl",):
