@@ -1,7 +1,7 @@
 """The seeds stage: every configured source -> `seeds/` (for generation) + `holdout/` (for evaluation) + rejects.
 
-The split is a function of the seed ids (`is_holdout`), so it is the same on every rerun and machine; when no
-record would be held out, the one nearest the cut is (`HoldoutSplit`), so a small run can always be evaluated. Duplicate ids
+The split (`distill.seeds.holdout`) holds out `holdout_fraction` of each emotion's seeds, chosen by id, so it is the same
+on every rerun and machine whatever the order of the files, and a small run always has one to evaluate. Duplicate ids
 (the same record loaded twice) are rejected, not silently merged. With `strict`, any reject fails the
 stage with one line naming where the first ones are; nothing is marked done.
 """
@@ -20,6 +20,7 @@ from distill.errors import InputError
 from distill.records import REJECT, SEED, make_reject
 from distill.run_dir import RunDir
 from distill.seeds.emotion_inference import infer_seed_emotions
+from distill.seeds.holdout import HoldoutSplit
 from distill.seeds.reader import STAGE, Outcome, iter_source
 from distill.seeds.rows import Limits
 from distill.shards import ShardWriter
@@ -30,48 +31,6 @@ log = logging.getLogger(__name__)
 
 def limits_of(section: SeedsSection) -> Limits:
     return Limits(min_turns=section.min_turns, max_turns=section.max_turns, max_turn_chars=section.max_turn_chars)
-
-
-def is_holdout(seed_id: str, fraction: float) -> bool:
-    """Deterministic split by id: the same seed is held out on every run and machine."""
-    return int(seed_id[:8], 16) / 0x1_0000_0000 < fraction
-
-
-class HoldoutSplit:
-    """Seeds to `seeds/` or `holdout/` by id (`is_holdout`), with at least one record held out whenever the fraction
-    is above 0 and two or more records are kept, so a small run still has something to evaluate on.
-
-    Streaming, O(1) memory: the not-held-out record whose id is nearest the cut is kept back until the end, and goes
-    to the holdout only if nothing else did. The windows of one long conversation share text, so they travel together.
-    """
-
-    def __init__(self, fraction: float, seeds_out: ShardWriter, holdout_out: ShardWriter, stats: StageStats) -> None:
-        self.fraction, self.seeds_out, self.holdout_out, self.stats = fraction, seeds_out, holdout_out, stats
-        self.any_held = False
-        self.records = 0
-        self.nearest: tuple[dict[str, Any], ...] | None = None
-
-    def _write(self, seeds: tuple[dict[str, Any], ...], held: bool) -> None:
-        for seed in seeds:
-            (self.holdout_out if held else self.seeds_out).write([seed])
-            self.stats.add("holdout" if held else "for_generation")
-
-    def add(self, seeds: tuple[dict[str, Any], ...]) -> None:
-        self.records += 1
-        key = seeds[0]["id"]
-        if is_holdout(key, self.fraction):
-            self.any_held = True
-            self._write(seeds, True)
-        elif self.fraction > 0 and (self.nearest is None or key < self.nearest[0]["id"]):
-            if self.nearest is not None:
-                self._write(self.nearest, False)
-            self.nearest = seeds
-        else:
-            self._write(seeds, False)
-
-    def finish(self) -> None:
-        if self.nearest is not None:
-            self._write(self.nearest, not self.any_held and self.records >= 2)
 
 
 def iter_outcomes(section: SeedsSection) -> Iterator[tuple[str, Outcome]]:
@@ -153,7 +112,10 @@ def load_seeds(cfg: RunConfig, *, strict: bool | None = None) -> StageStats:
         ShardWriter(run.holdout, SEED, rows_per_shard=50_000) as holdout_out,
         ShardWriter(run.rejects(STAGE), REJECT, rows_per_shard=50_000) as rejects_out,
     ):
-        split = HoldoutSplit(cfg.seeds.holdout_fraction, seeds_out, holdout_out, stats)
+        def write(record: tuple[dict[str, Any], ...], held: bool) -> None:
+            (holdout_out if held else seeds_out).write(record)
+
+        split = HoldoutSplit(cfg.seeds.holdout_fraction, write, stats)
         for source_name, outcome in iter_outcomes(cfg.seeds):
             count_outcome(stats, source_name, outcome)
             if outcome.seeds:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import datasets
@@ -14,7 +15,7 @@ from distill.config import load_config
 from distill.errors import InputError
 from distill.records import REJECT, SCHEMA_VERSION, SEED
 from distill.run_dir import RunDir
-from distill.seeds.stage import is_holdout, load_seeds
+from distill.seeds.stage import load_seeds
 from distill.shards import count_rows, iter_rows
 from distill.stats import read_stats
 
@@ -53,12 +54,18 @@ def test_in_equals_kept_plus_rejected_with_per_reason_counts(tmp_path: Path, see
         assert r["reason"] and r["detail"] and r["source_file"] and r["source_row"]
 
 
-def test_holdout_split_is_deterministic_by_id(tmp_path: Path, seed_assets: Path) -> None:
-    cfg = mixed_config(tmp_path, seed_assets, "seeds.holdout_fraction=0.5")
-    load_seeds(cfg)
-    run = RunDir(cfg)
-    assert all(is_holdout(s["id"], 0.5) for s in iter_rows(run.holdout))
-    assert not any(is_holdout(s["id"], 0.5) for s in iter_rows(run.seeds))
+def test_holdout_split_is_stratified_and_the_same_whatever_the_source_order(tmp_path: Path) -> None:
+    both = ["{path: bundled, limit: 40}", "{path: bundled_qa, limit: 16}"]
+
+    def held(name: str, sources: list[str]) -> list[dict]:
+        cfg = load_config(None, [f"run.output_dir={tmp_path}", f"run.name={name}", f"seeds.sources=[{', '.join(sources)}]", "seeds.holdout_fraction=0.25"])
+        load_seeds(cfg)
+        return list(iter_rows(RunDir(cfg).holdout))
+
+    first = held("a", both)
+    assert sorted(s["id"] for s in first) == sorted(s["id"] for s in held("b", both[::-1]))
+    # 56 seeds (8 emotions with 3, 8 with 2, 16 with 1): 14 held out, one each from the emotions with the largest remainders.
+    assert len(first) == 14 and max(Counter(s["emotion"] for s in first).values()) == 1
 
 
 def test_shards_load_with_datasets_and_pandas(tmp_path: Path, seed_assets: Path) -> None:
