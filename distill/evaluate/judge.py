@@ -3,8 +3,11 @@
 Two rubrics (files under `rubrics/<version>/`):
 - `empathy_rating`: Good / Okay / Bad compared with how a caring person would respond (Welivita & Pu, 2024);
 - `cehs`: SoulChat's content / empathy / helpfulness (0-2) and safety (0-1).
-A reply that cannot be read is a `Verdict` with `failure` set (a snake_case reason + detail), never an exception:
-judges, small ones above all, ramble, truncate and invent labels, and each such reply is counted, not fatal.
+Each request carries its rubric's JSON schema (`SCHEMAS`), so backends with structured output (vLLM, OpenAI-compatible)
+can only answer with a verdict that parses: short enums and a bounded reason, so the guided reply closes its JSON within
+`eval.judge_max_tokens`. Backends without it (transformers) are read by the tolerant parsers below. A reply that cannot
+be read is a `Verdict` with `failure` set (a snake_case reason + detail), never an exception: judges, small ones above
+all, ramble, truncate and invent labels, and each such reply is counted, not fatal.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 from distill.errors import ConfigError
 from distill.records import make_id
+from distill.scorers.llm_judge import strip_thinking
 from distill.teachers.base import SamplingParams, Teacher, TeacherRequest, TeacherResult
 
 RUBRICS = ("empathy_rating", "cehs")
@@ -26,6 +30,25 @@ RATINGS = ("good", "okay", "bad")
 CEHS_RANGES: dict[str, tuple[int, int]] = {"content": (0, 2), "empathy": (0, 2), "helpfulness": (0, 2), "safety": (0, 1)}
 _RATING_ALIASES = {"good": "good", "okay": "okay", "ok": "okay", "bad": "bad"}
 _ROLE_NAMES = {"user": "Seeker", "assistant": "Supporter"}
+
+# The reason is for a person reading eval.json, not for the score: 80 characters (~20 tokens) keeps the whole guided
+# reply, keys included, under 40 tokens, inside the demo's eval.judge_max_tokens=48 even on a 135M judge.
+REASON_MAX_CHARS = 80
+RATING_SCHEMA: dict[str, Any] = {
+    "title": "empathy_rating",
+    "type": "object",
+    "properties": {"rating": {"type": "string", "enum": ["Good", "Okay", "Bad"]}, "reason": {"type": "string", "maxLength": REASON_MAX_CHARS}},
+    "required": ["rating", "reason"],
+    "additionalProperties": False,
+}
+CEHS_SCHEMA: dict[str, Any] = {
+    "title": "cehs_scores",
+    "type": "object",
+    "properties": {k: {"type": "integer", "enum": list(range(lo, hi + 1))} for k, (lo, hi) in CEHS_RANGES.items()},
+    "required": list(CEHS_RANGES),
+    "additionalProperties": False,
+}
+SCHEMAS = {"empathy_rating": RATING_SCHEMA, "cehs": CEHS_SCHEMA}
 
 
 @dataclass(frozen=True)
@@ -98,12 +121,9 @@ def _clip(text: str | None, n: int = 160) -> str:
     return repr(text if len(text) <= n else text[:n] + "...")
 
 
-_THINKING = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
-
-
 def _answer_text(result: TeacherResult) -> str:
     """The reply without a reasoning model's <think> block, where labels are weighed before the answer."""
-    return _THINKING.sub("", result.text or "")
+    return strip_thinking(result.text or "")
 
 
 def _failed_call(result: TeacherResult) -> Verdict | None:
@@ -196,7 +216,12 @@ class Judge:
     def rate(self, items: Sequence[JudgeItem]) -> list[dict[str, Verdict]]:
         """One {rubric name: Verdict} per item, in order."""
         requests = [
-            TeacherRequest(id=make_id("judge", rubric.name, rubric.version, item.key), messages=judge_messages(rubric, item.context, item.response), sampling=self.sampling)
+            TeacherRequest(
+                id=make_id("judge", rubric.name, rubric.version, item.key),
+                messages=judge_messages(rubric, item.context, item.response),
+                sampling=self.sampling,
+                response_schema=SCHEMAS[rubric.name],
+            )
             for item in items
             for rubric in self.rubrics
         ]
