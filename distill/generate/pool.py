@@ -79,7 +79,7 @@ def engine_env(cfg: TeacherSection) -> dict[str, Any]:
 def uses_ray(cfg: TeacherSection) -> bool:
     if cfg.placement == "auto":
         # An HTTP client needs no actor, and keeping it in the driver keeps the API key in one process.
-        return cfg.backend != "openai"
+        return cfg.backend not in ("openai", "openai_batch")
     return cfg.placement == "ray"
 
 
@@ -107,8 +107,10 @@ class LocalPool:
 
     def __init__(self, teacher_cfg: TeacherSection, gen_cfg: GenerateSection) -> None:
         self.worker = TeacherWorker(teacher_cfg, gen_cfg)
-        # An async teacher serves several batches at once on its own loop; a sync one takes them one after another.
-        workers = gen_cfg.max_in_flight_per_actor if isinstance(self.worker.teacher, AsyncTeacher) else 1
+        # An async teacher serves several batches at once on its own loop, and a batch API's waits overlap on threads;
+        # another sync one takes them one after another.
+        concurrent = isinstance(self.worker.teacher, AsyncTeacher) or getattr(self.worker.teacher, "serves_batches_concurrently", False)
+        workers = gen_cfg.max_in_flight_per_actor if concurrent else 1
         self.executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="teacher")
         self.slots = 1
 

@@ -162,6 +162,10 @@ def summarize(
             stats.add(key, value)
     stats.add("units_planned", plan.get("units", 0))
     t = cfg.teacher
+    if t.backend == "openai_batch" and t.batch_dir:
+        from distill.teachers.openai_batch_journal import journal_counters
+
+        stats.merge({"counters": journal_counters(Path(t.batch_dir))})  # batches, lines, resubmissions over every invocation
     c = stats.counters
     cost = c["tokens/prompt"] / 1e6 * t.price_per_million_prompt_tokens + c["tokens/completion"] / 1e6 * t.price_per_million_completion_tokens
     stats.info = {

@@ -25,6 +25,10 @@ def build_teacher(cfg: TeacherSection) -> Teacher:
             from distill.teachers.openai_backend import OpenAITeacher
 
             return OpenAITeacher(cfg)
+        case "openai_batch":
+            from distill.teachers.openai_batch import OpenAIBatchTeacher
+
+            return OpenAIBatchTeacher(cfg)
         case "transformers":
             from distill.teachers.transformers_backend import TransformersTeacher
 

@@ -106,17 +106,22 @@ class RateLimiter:
                 await asyncio.sleep(wait)
 
 
+def api_key(cfg: TeacherSection) -> str:
+    """The key from the env var `teacher.api_key_env`; required for OpenAI itself (no base_url)."""
+    key = os.environ.get(cfg.api_key_env)
+    if not key and cfg.base_url is None:
+        raise ConfigError(f"teacher.backend={cfg.backend}: set the API key in the environment variable {cfg.api_key_env} (teacher.api_key_env)")
+    # Self-hosted servers often need no key; the client insists on one, so a placeholder stands in.
+    return key or "EMPTY"
+
+
 class OpenAITeacher:
     backend = "openai"
 
     def __init__(self, cfg: TeacherSection) -> None:
         self.cfg = cfg
         self.model = cfg.model
-        key = os.environ.get(cfg.api_key_env)
-        if not key and cfg.base_url is None:
-            raise ConfigError(f"teacher.backend=openai: set the API key in the environment variable {cfg.api_key_env} (teacher.api_key_env)")
-        # Self-hosted servers often need no key; the client insists on one, so a placeholder stands in.
-        self._key = key or "EMPTY"
+        self._key = api_key(cfg)
         self.limiter = RateLimiter(cfg.requests_per_minute, cfg.tokens_per_minute)
         self.retries_left = cfg.retry_budget
         self.last_retryable_error: str | None = None
