@@ -207,7 +207,11 @@ class CurateSection(Section):
     )
     # outputs
     preference_pairs: bool = True
-    preference_method: Literal["cross_dialogue", "teacher"] = "cross_dialogue"
+    preference_method: Literal["auto", "cross_dialogue", "teacher"] = Field(
+        "auto",
+        description="rejected reply of the opposite emotion: from another curated dialogue, written by the teacher, or auto "
+        "(another dialogue's where one has the opposite emotion, else the teacher's; the teacher starts only if needed)",
+    )
     rows_per_shard: int = Field(50_000, ge=1)
 
     @model_validator(mode="after")

@@ -95,6 +95,19 @@ def _schema_lines(schema: Any) -> str:
     return "\n".join(f"- `{f.name}`: `{f.type}`" for f in schema)
 
 
+PAIR_METHODS = {
+    "cross_dialogue": "the rejected reply is another curated dialogue's, of the opposite emotion",
+    "teacher": "the rejected reply is the teacher's, asked to answer as if the seeker felt the opposite emotion",
+    "auto": "the rejected reply is another curated dialogue's where one has the opposite emotion, else the teacher's",
+}
+
+
+def pair_methods(method: str, counters: dict[str, Any]) -> str:
+    """The configured pair method and how many pairs each way actually made (auto mixes both)."""
+    made = ", ".join(f"{n} {m}" for m, n in _counter_rows(counters, "prefs/method")) or "none made"
+    return f"method `{method}` ({PAIR_METHODS.get(method, method)}): {made}"
+
+
 def write_card(run: RunDir, curate_counters: dict[str, Any], empathy_scorer: dict[str, Any] | None = None) -> Path:
     cfg = run.cfg
     counts = {"dialogues": count_rows(run.curated), "samples": count_rows(run.samples), "preferences": count_rows(run.prefs)}
@@ -112,6 +125,8 @@ def write_card(run: RunDir, curate_counters: dict[str, Any], empathy_scorer: dic
         ("curated (after exact, MinHash and semantic dedup)", counts["dialogues"]),
         ("sample windows", counts["samples"]),
         ("preference pairs", counts["preferences"]),
+        *((f"preference pairs: {method}", n) for method, n in _counter_rows(curate_counters, "prefs/method")),
+        *((f"dialogues without a pair: {reason}", n) for reason, n in _counter_rows(curate_counters, "prefs/skipped")),
     ]
     dropped = _counter_rows(curate_counters, "dropped")
     turns = sorted(_counter_rows(curate_counters, "turns"), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 10**9)
@@ -151,6 +166,7 @@ Copied to `README.md` in the run folder, this card also works as `load_dataset("
 - teacher: backend `{teacher.backend}`, model `{teacher.model}`, revision `{teacher.revision or 'default'}`
 - seeds: {', '.join(s.name or s.path or s.hub or '?' for s in cfg.seeds.sources)}
 - generation modes: {', '.join(cfg.generate.modes)}; prompt version `{cfg.generate.prompt_version}`
+- preference pairs: {pair_methods(cfg.curate.preference_method, curate_counters) if cfg.curate.preference_pairs else "off"}
 - completion tokens generated: {generate.get('tokens/completion', '-')}
 - schema version: {SCHEMA_VERSION}
 

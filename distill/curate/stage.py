@@ -24,6 +24,7 @@ from distill.curate.shard_io import clear
 from distill.dedup.near import Duplicate, find_duplicates
 from distill.epitome.provenance import empathy_provenance
 from distill.errors import InputError
+from distill.progress import report
 from distill.records import PREFERENCE_PAIR
 from distill.run_dir import RunDir
 from distill.shards import ShardInfo, ShardWriter, list_shards
@@ -65,19 +66,33 @@ def dedup(cfg: RunConfig, work: Path) -> dict[str, Duplicate]:
 
 
 def write_prefs(cfg: RunConfig, run: RunDir, stats: StageStats) -> None:
-    from distill.curate.prefs import cross_dialogue_pairs, teacher_pairs
+    from distill.curate.prefs import PairTeacher, auto_pairs, cross_dialogue_pairs, teacher_pairs
 
+    method = cfg.curate.preference_method
+    # Rejected replies as long as the chosen ones may be: the same per-turn budget generation had.
+    max_tokens = cfg.generate.sampling.max_tokens
     with ShardWriter(run.prefs, PREFERENCE_PAIR, rows_per_shard=cfg.curate.rows_per_shard) as out:
-        if cfg.curate.preference_method == "teacher":
-            from distill.teachers import build_teacher
-
-            teacher = build_teacher(cfg.teacher)
-            try:
-                out.write(teacher_pairs(run.curated, teacher, stats))
-            finally:
-                teacher.close()
-        else:
+        if method == "cross_dialogue":
             out.write(cross_dialogue_pairs(run.curated, stats))
+            return
+        teacher = PairTeacher(cfg)
+        try:
+            pairs = auto_pairs if method == "auto" else teacher_pairs
+            out.write(pairs(run.curated, teacher, stats, max_tokens=max_tokens))
+        finally:
+            teacher.close()
+
+
+def check_prefs_add_up(counters: dict[str, int]) -> None:
+    """Every curated dialogue has a pair or a counted reason for none (a bug otherwise, not a user error)."""
+    skipped = sum(v for k, v in counters.items() if k.startswith("prefs/skipped/"))
+    by_method = sum(v for k, v in counters.items() if k.startswith("prefs/method/"))
+    if counters["curated"] != counters["preference_pairs"] + skipped or by_method != counters["preference_pairs"]:
+        raise RuntimeError(f"preference pairs lost dialogues: {counters['curated']} curated, {counters['preference_pairs']} pairs "
+                           f"({by_method} by method), {skipped} skipped")  # fmt: skip
+
+
+PASSES = 4  # score, dedup, finalize, preference pairs: the progress a person sees
 
 
 def score_all(cfg: RunConfig, inputs: list[ShardInfo], executor: str, work: Path, rejects: Path) -> list[dict[str, Any]]:
@@ -128,18 +143,26 @@ def run_curate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
     stats = StageStats(STAGE)
 
     executor = resolve_executor(section.executor)
+    passes = PASSES if section.preference_pairs else PASSES - 1
+    report(STAGE, 0, passes, unit="passes")
     for counters in score_all(cfg, inputs, executor, work, rejects):
         stats.merge(counters)
+    report(STAGE, 1, passes, unit="passes", dialogues=stats.counters["dialogues_in"])
 
     duplicates = dedup(cfg, work)
+    report(STAGE, 2, passes, unit="passes", dialogues=stats.counters["dialogues_in"], duplicates=len(duplicates))
     scored = list_shards(work / "scored")
     outputs = {"curated_dir": run.curated, "samples_dir": run.samples, "rejects_dir": rejects}
     for counters in map_shards(finalize_shard, scored, section.executor, cfg=cfg, duplicates=duplicates, **outputs):
         stats.merge(counters)
+    report(STAGE, 3, passes, unit="passes", dialogues=stats.counters["dialogues_in"], curated=stats.counters["curated"])
     if section.preference_pairs:
         write_prefs(cfg, run, stats)
+        report(STAGE, 4, passes, unit="passes", curated=stats.counters["curated"], pairs=stats.counters["preference_pairs"])
 
     c = stats.counters
+    if section.preference_pairs:
+        check_prefs_add_up(c)
     c["rejected"] = sum(v for k, v in c.items() if k.startswith("dropped/"))
     if c["dialogues_in"] != c["curated"] + c["rejected"]:  # a bug, not a user error: every record must land somewhere
         raise RuntimeError(f"curate lost records: {c['dialogues_in']} in, {c['curated']} curated + {c['rejected']} rejected")

@@ -24,7 +24,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def write_config(tmp_path: Path, name: str) -> Path:
     path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump({"run": {"name": name, "output_dir": str(tmp_path / "runs")}, "curate": {"semantic_threshold": None}}))
+    curate = {"semantic_threshold": None, "preference_method": "cross_dialogue"}  # no teacher engine for pairs
+    path.write_text(yaml.safe_dump({"run": {"name": name, "output_dir": str(tmp_path / "runs")}, "curate": curate}))
     good = good_dialogues()
     write_generated(load_config(path), [good[:3] + [b for _, b in bad_dialogues()[:2]], good[3:] + [near_copy(good[0], "nc")]])
     return path
@@ -34,8 +35,8 @@ def test_cli_curates_and_exports_soulchat(tmp_path, capsys):
     config = write_config(tmp_path, "cli")
     out = tmp_path / "soulchat.jsonl"
     assert main(["curate", "--config", str(config), "--export-soulchat", str(out)]) == 0
-    err = capsys.readouterr().err
-    assert "9 dialogues in" in err and "6 curated" in err and "dropped boilerplate/ai_disclaimer: 1" in err
+    printed = capsys.readouterr().out
+    assert "curate: 9 dialogues -> 6 curated" in printed and "boilerplate/ai_disclaimer 1" in printed
     lines = out.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 12 and all(json.loads(line)["input"].startswith("用户：") for line in lines)
 

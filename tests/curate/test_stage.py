@@ -26,7 +26,7 @@ from .conftest import PARAPHRASE_OF_JOYFUL, bad_dialogues, dialogue, good_dialog
 def curated_run(tmp_path_factory):
     """One real curate run shared by the assertions below (MiniLM semantic pass on)."""
     root = tmp_path_factory.mktemp("runs")
-    cfg = load_config(None, [f"run.output_dir={root}", "run.name=c", "curate.rows_per_shard=4"])
+    cfg = load_config(None, [f"run.output_dir={root}", "run.name=c", "curate.rows_per_shard=4", "curate.preference_method=cross_dialogue"])
     good = good_dialogues()
     # Planted duplicates, each in a different shard from its original.
     exact_copy = dict(good[0], id="zz-exact-copy-of-lonely")
@@ -185,7 +185,8 @@ def test_rerun_is_a_no_op_and_a_changed_config_is_refused(curated_run):
     before = read_table(run.curated).num_rows
     again = run_curate(cfg)
     assert again.counters["curated"] == stats.counters["curated"] and read_table(run.curated).num_rows == before
-    changed = load_config(None, [f"run.output_dir={cfg.run.output_dir}", "run.name=c", "curate.rows_per_shard=4", "curate.min_turns=6"])
+    same = [f"run.output_dir={cfg.run.output_dir}", "run.name=c", "curate.rows_per_shard=4", "curate.preference_method=cross_dialogue"]
+    changed = load_config(None, [*same, "curate.min_turns=6"])
     with pytest.raises(RunStateError, match="different config"):
         run_curate(changed)
 
@@ -198,7 +199,7 @@ def test_no_generated_shards_is_an_input_error(run_cfg):
 def test_teacher_preference_pairs_and_unparseable_judge_replies_through_a_real_backend(tmp_path):
     """The dryrun backend (deterministic filler text) as teacher: pairs get a teacher-written rejected reply; as judge, its
     non-JSON replies reject every dialogue with `judge_unparseable` and the counts still add up."""
-    overrides = [f"run.output_dir={tmp_path}", "teacher.backend=dryrun", "curate.semantic_threshold=null"]
+    overrides = [f"run.output_dir={tmp_path}", "teacher.backend=dryrun", "teacher.placement=local", "curate.semantic_threshold=null"]
     cfg = load_config(None, [*overrides, "run.name=pairs", "curate.preference_method=teacher"])
     write_generated(cfg, [good_dialogues()])
     stats = run_curate(cfg)
@@ -215,10 +216,50 @@ def test_teacher_preference_pairs_and_unparseable_judge_replies_through_a_real_b
     assert all("no JSON object" in r["detail"] for r in iter_rows(RunDir(judged).rejects("curate")))
 
 
+def test_auto_pairs_take_another_dialogues_reply_where_one_exists_and_the_teachers_otherwise(tmp_path):
+    """The default method on the dryrun teacher: afraid/confident and anxious/nostalgic pair with each other, exactly as
+    `cross_dialogue` pairs them; lonely and joyful, whose opposites (hopeful, sad) are missing, get the teacher's reply."""
+    from distill.curate.prefs import cross_dialogue_pairs
+    from distill.stats import StageStats
+
+    cfg = load_config(None, [f"run.output_dir={tmp_path}", "run.name=auto", "teacher.backend=dryrun", "teacher.placement=local",
+                             "curate.semantic_threshold=null", "generate.sampling.max_tokens=24"])  # fmt: skip
+    assert cfg.curate.preference_method == "auto"
+    write_generated(cfg, [good_dialogues()[:3], good_dialogues()[3:]])
+    c = run_curate(cfg).counters
+    run = RunDir(cfg)
+    pairs = {p["emotion"]: p for p in iter_rows(run.prefs)}
+    assert {e: p["method"] for e, p in pairs.items()} == {
+        "lonely": "teacher", "joyful": "teacher", "anxious": "cross_dialogue", "nostalgic": "cross_dialogue",
+        "afraid": "cross_dialogue", "confident": "cross_dialogue",
+    }  # fmt: skip
+    assert all(p["rejected_emotion"] == OPPOSITE[e] for e, p in pairs.items())
+    assert pairs["lonely"]["rejected"].startswith("DRYRUN") and pairs["lonely"]["license"] == "Apache-2.0"
+    assert (c["prefs/method/cross_dialogue"], c["prefs/method/teacher"], c["preference_pairs"]) == (4, 2, 6) == (4, 2, c["curated"])
+    cross_only = {p["dialogue_id"]: p for p in cross_dialogue_pairs(run.curated, StageStats("curate"))}
+    assert all(cross_only[p["dialogue_id"]] == p for p in pairs.values() if p["method"] == "cross_dialogue")
+    card = run.path("dataset_card.md").read_text()
+    assert "method `auto`" in card and "4 cross_dialogue, 2 teacher" in card and "| preference pairs: teacher | 2 |" in card
+
+
+def test_a_rejected_reply_is_cleaned_like_a_generated_turn():
+    from distill.curate.prefs import _rejected_text
+    from distill.prompts.parse import ParseError
+    from distill.teachers.base import TeacherResult
+
+    cut = TeacherResult("r", "Supporter: That sounds like a lot to carry. I wonder whether you", "length")
+    assert _rejected_text(cut) == "That sounds like a lot to carry."
+    assert _rejected_text(TeacherResult("r", "I hear you.\nSeeker: thanks", "stop")) == "I hear you."
+    for bad, code in ((TeacherResult("r", None, None, error="timeout"), "failed"), (TeacherResult("r", "so I", "length"), "truncated")):
+        with pytest.raises(ParseError) as info:
+            _rejected_text(bad)
+        assert info.value.code == code
+
+
 def test_an_interrupted_stage_restarts_clean_without_duplicates(tmp_path):
     from distill.atomic import atomic_write_json
 
-    cfg = load_config(None, [f"run.output_dir={tmp_path}", "run.name=again", "curate.semantic_threshold=null"])
+    cfg = load_config(None, [f"run.output_dir={tmp_path}", "run.name=again", "curate.semantic_threshold=null", "curate.preference_method=cross_dialogue"])
     good = good_dialogues()
     write_generated(cfg, [good[:3], good[3:] + [near_copy(good[0], "dup")]])
     first = run_curate(cfg).counters
