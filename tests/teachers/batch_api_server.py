@@ -184,16 +184,16 @@ class BatchAPIServer:
         out, err = [], []
         faults = {line["custom_id"]: self.line_fault(line["custom_id"], b["times"][line["custom_id"]]) for line in run_now}
         asked = [line for line in run_now if faults[line["custom_id"]] is None]
-        results = self.engine.generate([_request(line) for line in asked]) if asked else []
+        results = self.engine.generate([request_of_line(line) for line in asked]) if asked else []
         for line, result in zip(asked, results):
             if result.ok:
-                out.append(_answer(line, result))
+                out.append(answer_line(line, result))
             else:
-                err.append(_line_error(line, 400, result.error or "failed"))
+                err.append(error_line(line, 400, result.error or "failed"))
         for cid, fault in faults.items():
             if fault is not None:
                 line = next(x for x in run_now if x["custom_id"] == cid)
-                err.append(_line_error(line, int(fault), f"planted {fault}"))
+                err.append(error_line(line, int(fault), f"planted {fault}"))
         ended = "expired" if n in self.expire else "cancelled" if len(run_now) < len(lines) else "completed"
         code = {"expired": "batch_expired", "cancelled": "batch_cancelled"}.get(ended)
         for line in lines[len(run_now) :]:
@@ -218,13 +218,13 @@ class BatchAPIServer:
         h.wfile.write(data)
 
 
-def _request(line: dict[str, Any]) -> TeacherRequest:
+def request_of_line(line: dict[str, Any]) -> TeacherRequest:
     body = line["body"]
     sampling = SamplingParams(body.get("temperature", 1.0), body.get("top_p", 1.0), body.get("max_tokens", 16), body.get("seed", 0))
     return TeacherRequest(line["custom_id"], body["messages"], sampling)
 
 
-def _answer(line: dict[str, Any], result: Any) -> dict[str, Any]:
+def answer_line(line: dict[str, Any], result: Any) -> dict[str, Any]:
     completion = {
         "id": f"chatcmpl-{line['custom_id']}", "object": "chat.completion", "created": int(time.time()), "model": line["body"]["model"],
         "choices": [{"index": 0, "message": {"role": "assistant", "content": result.text}, "finish_reason": result.finish_reason}],
@@ -234,6 +234,6 @@ def _answer(line: dict[str, Any], result: Any) -> dict[str, Any]:
     return {"id": f"req-{line['custom_id']}", "custom_id": line["custom_id"], "response": {"status_code": 200, "request_id": "r", "body": completion}, "error": None}
 
 
-def _line_error(line: dict[str, Any], status: int, message: str) -> dict[str, Any]:
+def error_line(line: dict[str, Any], status: int, message: str) -> dict[str, Any]:
     body = {"error": {"message": message, "type": "server_error" if status >= 500 else "invalid_request_error"}}
     return {"id": f"req-{line['custom_id']}", "custom_id": line["custom_id"], "response": {"status_code": status, "request_id": "r", "body": body}, "error": None}
