@@ -165,6 +165,18 @@ class GenerateSection(Section):
         2, ge=1, description="unit batches per actor at once: served together on one engine (vLLM async_engine) or queued; bounds driver memory"
     )
     sampling: SamplingSection = Field(default_factory=SamplingSection)
+    style: Literal["turns", "whole"] | dict[Literal["rewrite", "continue", "selfchat"], Literal["turns", "whole"]] = Field(
+        "turns",
+        description="turns: one request per turn (small teachers); whole: one structured request per dialogue (strong teachers); "
+        "or per mode, e.g. {selfchat: whole} (modes not named use turns)",
+    )
+    whole_max_chars_per_turn: int = Field(400, ge=20, description="style whole: a turn's maxLength in the dialogue's JSON schema")
+    whole_tokens_per_turn: int | None = Field(
+        None, ge=8, description="style whole: the request's max_tokens per turn it asks for; unset: sampling.max_tokens + 16 (the JSON around a turn)"
+    )
+
+    def style_of(self, mode: str) -> str:
+        return self.style if isinstance(self.style, str) else self.style.get(mode, "turns")  # type: ignore[arg-type]
 
 
 class CurateSection(Section):

@@ -1,12 +1,18 @@
 """Pure parsing of a teacher's reply into one dialogue turn, or `ParseError` with a snake_case `code`.
 
 Small models often go on writing the other side's lines ("Supporter: ...") or wrap the reply in role tags and quotes;
-the turn is the speaker's own text up to where another turn starts.
+the turn is the speaker's own text up to where another turn starts. A whole dialogue (`parse_whole_dialogue`) is one
+JSON object checked against the rules of its schema, since backends without structured output do not enforce them.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
+
+from distill.prompts.whole import WholeShape
+from distill.records import STRATEGIES
 
 # Role tags a teacher may write: ours, the OpenAI roles, counseling corpora's, and Chinese (PsyQA/SoulChat) ones.
 _USER_TAGS = ("seeker", "help-seeker", "help seeker", "user", "client", "person", "求助者", "来访者", "用户")
@@ -73,3 +79,78 @@ def trim_to_sentence(text: str, *, min_chars: int = 10) -> str:
     if len(kept) < min_chars:
         raise ParseError("truncated", f"cut off by max_tokens with {len(kept)} characters of complete sentences")
     return kept
+
+
+# -- whole dialogues (generate.style: whole) ----------------------------------------------------------------------------
+
+_ROLE_OF_KEY = {"seeker": "user", "supporter": "assistant"}
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """The first JSON object in a reply (prose, ``` fences and a <think> block around it are skipped)."""
+    from distill.scorers.llm_judge import strip_thinking
+
+    text = strip_thinking(_END_MARKERS.split(text, maxsplit=1)[0])
+    start = text.find("{")
+    if start < 0:
+        raise ParseError("not_json", f"no JSON object in the reply: {text[:120]!r}")
+    try:
+        obj, _ = json.JSONDecoder().raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        raise ParseError("not_json", f"{exc.msg} at char {exc.pos} of {len(text)}") from None
+    if not isinstance(obj, dict):
+        raise ParseError("not_json", f"the reply's JSON is a {type(obj).__name__}, not an object")
+    return {str(k).strip().lower(): v for k, v in obj.items()}
+
+
+def _strategy(value: Any, where: str) -> str:
+    name = str(value).strip().lower().replace(" ", "_") if isinstance(value, str) else None
+    if name not in STRATEGIES:
+        raise ParseError("unknown_strategy", f"{where}: strategy {value!r} is not one of {', '.join(STRATEGIES)}")
+    return name
+
+
+def _whole_turn(item: Any, key: str, where: str, max_chars: int) -> str:
+    if not isinstance(item, dict) or not isinstance(item.get(key), str):
+        raise ParseError("wrong_shape", f"{where}: expected an object with a {key!r} string, got {str(item)[:120]!r}")
+    try:
+        turn = parse_turn(item[key], _ROLE_OF_KEY[key])
+    except ParseError as exc:
+        raise ParseError(exc.code, f"{where}.{key}: {exc.detail}") from None
+    if len(turn) > max_chars:
+        raise ParseError("turn_too_long", f"{where}.{key}: {len(turn)} characters, at most {max_chars}")
+    return turn
+
+
+def parse_whole_dialogue(text: str | None, shape: WholeShape) -> tuple[list[dict[str, str]], list[str]]:
+    """The new turns (OpenAI roles) and the strategy named for each supporter turn, from a reply to the schema of
+    `shape` (distill.prompts.whole); ParseError when the reply breaks any of its rules, even on a backend that ignored it."""
+    if text is None or not text.strip():
+        raise ParseError("empty_output", "the teacher returned no text")
+    obj = _json_object(text)
+    turns: list[dict[str, str]] = []
+    strategies: list[str] = []
+    if shape.opens_with_reply:
+        reply = obj.get("reply")
+        if not isinstance(reply, dict):
+            raise ParseError("wrong_shape", f"'reply' must be an object with 'strategy' and 'supporter', got {str(reply)[:120]!r}")
+        strategies.append(_strategy(reply.get("strategy"), "reply"))
+        turns.append({"role": "assistant", "content": _whole_turn(reply, "supporter", "reply", shape.max_chars)})
+    exchanges = obj.get("exchanges")
+    if not isinstance(exchanges, list):
+        raise ParseError("wrong_shape", f"'exchanges' must be a list, got {type(exchanges).__name__}")
+    if len(exchanges) != shape.exchanges:
+        raise ParseError("wrong_turn_count", f"{len(exchanges)} exchanges, asked for {shape.exchanges}")
+    for i, item in enumerate(exchanges, 1):
+        where = f"exchanges[{i}]"
+        turns.append({"role": "user", "content": _whole_turn(item, "seeker", where, shape.max_chars)})
+        strategies.append(_strategy(item.get("strategy"), where))
+        turns.append({"role": "assistant", "content": _whole_turn(item, "supporter", where, shape.max_chars)})
+    # A small model under a schema fills the slots with one line over and over ("The Seeker", "The Supporter"...).
+    seen: set[str] = set()
+    for i, turn in enumerate(turns, 1):
+        key = " ".join(turn["content"].casefold().split())
+        if key in seen:
+            raise ParseError("repeated_turn", f"new turn {i} repeats an earlier one: {turn['content'][:80]!r}")
+        seen.add(key)
+    return turns, strategies
