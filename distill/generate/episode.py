@@ -35,6 +35,7 @@ class Episode:
     supporter_turns: int = 0
     trimmed_turns: int = 0
     prompt_tokens: int = 0
+    cached_prompt_tokens: int = 0  # of prompt_tokens, served from the engine's prefix cache
     completion_tokens: int = 0
     finish_reason: str | None = None
     reject: dict[str, Any] | None = None
@@ -93,6 +94,7 @@ class Episode:
 
     def count_usage(self, result: TeacherResult) -> None:
         self.prompt_tokens += result.prompt_tokens
+        self.cached_prompt_tokens += result.cached_prompt_tokens
         self.completion_tokens += result.completion_tokens
         self.finish_reason = result.finish_reason
 

@@ -174,6 +174,9 @@ def summarize(
         "prompt_version": cfg.generate.prompt_version,
         "batches": len(finished),
         "estimated_cost_usd": round(cost, 6),
+        # Prompt tokens the engine served from its prefix cache (vLLM; counted in tokens/prompt_cached) vs computed.
+        "prompt_tokens_computed": c["tokens/prompt"] - c["tokens/prompt_cached"],
+        "prefix_cache_hit_rate": round(c["tokens/prompt_cached"] / c["tokens/prompt"], 4) if c["tokens/prompt"] else None,
         "this_invocation": {
             "units": this_run["units"],
             "wall_s": round(wall_s, 3),

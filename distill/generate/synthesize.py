@@ -138,6 +138,7 @@ def collect(episodes: Sequence[Episode], info: TeacherInfo, out: BatchOutcome) -
         c["units"] += 1
         c["tokens/prompt"] += ep.prompt_tokens
         c["tokens/completion"] += ep.completion_tokens
+        c["tokens/prompt_cached"] += ep.cached_prompt_tokens
         if ep.reject is not None:
             out.rejects.append(ep.reject)
             c["rejected"] += 1

@@ -43,6 +43,8 @@ class TeacherResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str | None = None  # set => text is None; becomes a reject upstream
+    # Of prompt_tokens, how many the engine served from its prefix cache instead of computing (vLLM; 0 elsewhere).
+    cached_prompt_tokens: int = 0
 
     @property
     def ok(self) -> bool:

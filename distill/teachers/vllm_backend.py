@@ -48,6 +48,8 @@ def engine_kwargs(cfg: TeacherSection, model_path: str) -> dict[str, Any]:
         "enforce_eager": cfg.enforce_eager,
         "trust_remote_code": cfg.trust_remote_code,
         "seed": 0,  # engine default; every request carries its own seed
+        # Turn-by-turn synthesis re-sends a dialogue's growing context every turn: cached, only the new turn is computed.
+        "enable_prefix_caching": True,
     }
     if cfg.max_model_len is not None:
         kwargs["max_model_len"] = cfg.max_model_len
@@ -119,6 +121,7 @@ def result_of(req: TeacherRequest, out: Any) -> TeacherResult:
         finish_reason=completion.finish_reason,
         prompt_tokens=len(out.prompt_token_ids or ()),
         completion_tokens=len(completion.token_ids),
+        cached_prompt_tokens=int(getattr(out, "num_cached_tokens", None) or 0),
     )
 
 
