@@ -10,9 +10,11 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from distill.config import RunConfig
 from distill.run_dir import RunDir
+from distill.stats import StageStats
 
 log = logging.getLogger(__name__)
 
@@ -36,27 +38,27 @@ def _stage_function(module: str, name: str) -> Callable[[RunConfig], object] | N
     return getattr(mod, name, None)
 
 
-def run_pipeline(cfg: RunConfig) -> Iterator[str]:
-    """Run every available stage; yields one human-readable line per stage and a final summary."""
+@dataclass(frozen=True)
+class StageEvent:
+    """`starting` (before the stage runs), `done` (with its stats), `already done`, or `unavailable` (the run stops)."""
+
+    stage: str
+    status: str
+    stats: StageStats | None = None
+
+
+def run_pipeline(cfg: RunConfig) -> Iterator[StageEvent]:
+    """Run every available stage, yielding an event before and after each, so a caller can route its output."""
     run = RunDir(cfg)
     for stage, module, name in STAGES:
         if run.stage_done(stage):
-            yield f"{stage}: already done"
+            yield StageEvent(stage, "already done")
             continue
         fn = _stage_function(module, name)
         if fn is None:
             # Later stages read this one's outputs, so the run stops here rather than fail downstream.
-            yield f"{stage}: not available in this installation; stopping after the stages above"
+            yield StageEvent(stage, "unavailable")
             break
-        fn(cfg)
-        yield f"{stage}: done"
-    yield f"run folder: {run.root}"
-    for label, path in (
-        ("seeds", run.seeds),
-        ("dataset", run.curated),
-        ("samples", run.samples),
-        ("checkpoint", run.checkpoints),
-        ("report", run.path("report.html")),
-    ):
-        if path.exists():
-            yield f"{label}: {path}"
+        yield StageEvent(stage, "starting")
+        stats = fn(cfg)
+        yield StageEvent(stage, "done", stats if isinstance(stats, StageStats) else None)

@@ -7,8 +7,14 @@ import logging
 import sys
 from collections.abc import Callable
 
+from distill.cli.console import RunConsole
+from distill.cli.run_cmd import drive_pipeline
+from distill.cli.summaries import stage_line
 from distill.config import RunConfig, load_config
 from distill.errors import DistillError, as_user_error
+from distill.run_dir import RunDir
+
+STAGE_NAMES = {"evaluate": "eval"}  # entrypoint module -> the stage's name in the run folder
 
 
 def run_entrypoint(stage: str, fn: Callable[[RunConfig], object], argv: list[str] | None = None) -> int:
@@ -18,14 +24,18 @@ def run_entrypoint(stage: str, fn: Callable[[RunConfig], object], argv: list[str
     )
     parser.add_argument("--config", "-c", default=None, help="YAML config file or packaged config name (e.g. demo)")
     parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. generate.variants_per_seed=4")
+    parser.add_argument("--verbose", "-v", action="store_true", help="engine and library output in the job log too, not only in <run>/logs/")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:
         cfg = load_config(args.config, args.overrides)
-        result = fn(cfg)
-        if isinstance(result, (list, tuple)) or hasattr(result, "__next__"):
-            for line in result:  # a generator (the pipeline) runs its stages here, so its errors are caught below
-                print(line)
+        with RunConsole(RunDir(cfg).path("logs"), verbose=args.verbose) as console:
+            if stage == "pipeline":
+                drive_pipeline(cfg, console)  # the generator runs its stages there, so its errors are caught below
+            else:
+                name = STAGE_NAMES.get(stage, stage)
+                stats = console.run(name, fn, cfg)
+                console.line(stage_line(name, stats, RunDir(cfg)))
     except (DistillError, OSError) as exc:  # a full or unwritable output folder is the user's to fix; other OSErrors are bugs
         err = as_user_error(exc)
         if err is None:

@@ -102,7 +102,7 @@ def launch_local(cfg: RunConfig, config_path: Path) -> None:
     if failed is None:
         failed = next(((r, p.returncode) for r, p in enumerate(procs) if p.returncode != 0), None)
     if failed is not None:
-        raise TrainingFailed(f"training rank {failed[0]} exited with code {failed[1]} (see its log above); "
+        raise TrainingFailed(f"training rank {failed[0]} exited with code {failed[1]} (its output is in the run's logs/train.log, or above with --verbose); "
                              "rerun the same command to resume from the last checkpoint")
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from distill.config import RunConfig
 from distill.errors import InputError, RunStateError
 from train.data import PreparedRows
+from train.progress import write_progress
 from train.runtime import STATE, Checkpoints, Dist, TrainPaths, all_reduce_mean, all_reduce_sum
 
 log = logging.getLogger(__name__)
@@ -133,5 +134,6 @@ class TrainSession:
             self.curve.append(entry)
             if self.dist.is_main:
                 log.info("step %d/%d loss %.4f lr %.2e", self.step, self.total_steps, entry["loss"], entry["lr"])
+                write_progress(self.paths.root, self.step, self.total_steps, entry["loss"])
             if self.step % t.save_every_steps == 0 or self.step == self.total_steps:
                 self.save()

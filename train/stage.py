@@ -8,6 +8,7 @@ import logging
 from distill.config import RunConfig
 from distill.run_dir import RunDir
 from distill.stats import StageStats, read_stats
+from train.progress import watch_progress
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +28,15 @@ def run_train(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
     check_input(cfg)
     paths = TrainPaths.of(cfg)
     paths.root.mkdir(parents=True, exist_ok=True)
-    if cfg.train.use_ray_train:
-        from train.ray_train import launch_ray
+    with watch_progress(paths.root):
+        if cfg.train.use_ray_train:
+            from train.ray_train import launch_ray
 
-        launch_ray(cfg)
-    else:
-        from train.launch import launch_local
+            launch_ray(cfg)
+        else:
+            from train.launch import launch_local
 
-        launch_local(cfg, paths.root / "train_config.yaml")
+            launch_local(cfg, paths.root / "train_config.yaml")
 
     stats = StageStats("train")
     manifest = json.loads((paths.data / "manifest.json").read_text())

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from distill.cli.common import ConfigOpt, NewRunOpt, OverridesArg, load
+from distill.cli.common import ConfigOpt, NewRunOpt, OverridesArg, VerboseOpt, load, run_console
 
 
-def eval_(config: ConfigOpt = None, overrides: OverridesArg = None, new_run: NewRunOpt = False) -> None:
+def eval_(config: ConfigOpt = None, overrides: OverridesArg = None, new_run: NewRunOpt = False, verbose: VerboseOpt = False) -> None:
     """Answer held-out prompts with the base student, the distilled student and the teacher; judge and score them into eval.json (+ report.html)."""
+    from distill.cli.summaries import eval_line
     from distill.evaluate import run_evaluate
     from distill.evaluate.stage import discard_eval
     from distill.run_dir import RunDir
@@ -20,9 +21,10 @@ def eval_(config: ConfigOpt = None, overrides: OverridesArg = None, new_run: New
     run = RunDir(cfg)
     if new_run:
         discard_eval(run)
-    stats = run_evaluate(cfg)
-    c = stats.counters
-    typer.echo(f"eval: {c['prompts']} prompts -> {run.path('eval.json')}" + (f", {run.path('report.html')}" if cfg.eval.report else ""))
+    with run_console(cfg, verbose) as console:
+        stats = console.run("eval", run_evaluate, cfg)
+        console.line(eval_line(stats, run))
+        console.line(f"eval.json: {run.path('eval.json')}" + (f"   report: {run.path('report.html')}" if cfg.eval.report else ""))
 
 
 def report(

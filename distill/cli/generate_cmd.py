@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from distill.cli.common import ConfigOpt, NewRunOpt, OverridesArg, load
+from distill.cli.common import ConfigOpt, NewRunOpt, OverridesArg, VerboseOpt, load, run_console
 
 ExportOpt = Annotated[
     Path | None,
@@ -31,6 +31,7 @@ def generate(
     config: ConfigOpt = None,
     overrides: OverridesArg = None,
     new_run: NewRunOpt = False,
+    verbose: VerboseOpt = False,
     export_requests: ExportOpt = None,
     import_results: ImportOpt = None,
 ) -> None:
@@ -39,9 +40,7 @@ def generate(
     Rerunning the same command resumes: finished unit batches are skipped, none is written twice. With
     --export-requests / --import-results the teacher is any batch runner, round by round.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
+    from distill.cli.summaries import generate_line
     from distill.generate import run_generate
 
     cfg = load(config, overrides)
@@ -49,25 +48,7 @@ def generate(
         from distill.cli.batch_files_cmd import batch_files
 
         return batch_files(cfg, export_requests, import_results)
-    console = Console(stderr=True)
-    bar = Progress(
-        TextColumn("generate"), BarColumn(), MofNCompleteColumn(), TextColumn("units"), TimeElapsedColumn(), TimeRemainingColumn(), console=console
-    )
-    task = bar.add_task("units", total=None)
-
-    def progress(done: int, total: int) -> None:
-        bar.start()  # on the first report only (a no-op after), so a refused run prints its one-line error alone
-        bar.update(task, completed=done, total=total)
-
-    try:
-        stats = run_generate(cfg, new_run=new_run, progress=progress)
-    finally:
-        bar.stop()
-    c = stats.counters
-    rate = stats.info.get("this_invocation", {}).get("completion_tokens_per_s")
-    console.print(
-        f"[bold]{c['units_planned']}[/] units: [green]{c['dialogues']} dialogues[/] ({c['samples']} samples), "
-        f"[red]{c['rejected']} rejected[/] {dict(stats.by_prefix('rejected'))}; "
-        f"{c['tokens/completion']} completion tokens ({rate} tok/s), est. cost ${stats.info.get('estimated_cost_usd', 0):.4f}"
-    )
-    console.print(f"output: {cfg.run_dir / 'generated'}   stats: {cfg.run_dir / 'stats' / 'generate.json'}", soft_wrap=True)  # paths stay whole for copying
+    with run_console(cfg, verbose) as console:
+        stats = console.run("generate", run_generate, cfg, new_run=new_run)
+        console.line(generate_line(stats))
+        console.line(f"output: {cfg.run_dir / 'generated'}   stats: {cfg.run_dir / 'stats' / 'generate.json'}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from distill.cli.common import ConfigOpt, NewRunOpt, OverridesArg, load
+from distill.cli.common import ConfigOpt, NewRunOpt, OverridesArg, VerboseOpt, load, run_console
 
 app = typer.Typer(help="Inspect and load seed dialogues (EmpatheticDialogues, ESConv, PsyQA, SoulChat, chat JSONL/Parquet).", no_args_is_help=True)
 
@@ -80,15 +80,16 @@ def load_cmd(
     overrides: OverridesArg = None,
     strict: Annotated[bool, typer.Option("--strict/--no-strict", help="Fail on any malformed record (default: the config's seeds.strict).")] = None,  # type: ignore[assignment]
     new_run: NewRunOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Load the configured seeds into <run>/seeds (+ holdout/, rejects/seeds/, stats/seeds.json)."""
+    from distill.cli.summaries import seeds_line
     from distill.run_dir import RunDir
     from distill.seeds.stage import load_seeds
 
     cfg = load(config, overrides)
     if new_run:
         RunDir(cfg).discard_stage("seeds")
-    stats = load_seeds(cfg, strict=strict)
-    c = stats.counters
-    typer.echo(f"seeds: {c['records_kept']} kept ({c['for_generation']} for generation, {c['holdout']} held out), "
-               f"{c['records_rejected']} rejected -> {RunDir(cfg).root}")
+    with run_console(cfg, verbose) as console:
+        stats = console.run("seeds", load_seeds, cfg, strict=strict)
+        console.line(f"{seeds_line(stats)} -> {RunDir(cfg).root}")

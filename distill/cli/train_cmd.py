@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import typer
-
-from distill.cli.common import ConfigOpt, NewRunOpt, OverridesArg, load
+from distill.cli.common import ConfigOpt, NewRunOpt, OverridesArg, VerboseOpt, load, run_console
 
 
-def train(config: ConfigOpt = None, overrides: OverridesArg = None, new_run: NewRunOpt = False) -> None:
+def train(config: ConfigOpt = None, overrides: OverridesArg = None, new_run: NewRunOpt = False, verbose: VerboseOpt = False) -> None:
     """Train with DeepSpeed ZeRO on one node (train.num_workers ranks) or on Ray Train (train.use_ray_train=true).
 
     Resumes from the newest ZeRO checkpoint when rerun; writes <run>/checkpoints/<student>/hf (a plain HF folder)
     and stats/train.json with the loss curve.
     """
+    from distill.cli.summaries import train_line
     from train import run_train
 
     cfg = load(config, overrides)
-    stats = run_train(cfg, new_run=new_run)
-    curve = stats.info.get("loss_curve") or []
-    loss = f", loss {curve[0]['loss']:.4f} -> {curve[-1]['loss']:.4f}" if curve else ""
-    rejected = int(sum(stats.by_prefix("rejected").values()))
-    typer.echo(f"train: {int(stats.counters['optimizer_steps'])} steps on {int(stats.counters['records_used'])} records "
-               f"({rejected} rejected){loss} -> "
-               f"{stats.info.get('export') or stats.info.get('checkpoint')}")
+    with run_console(cfg, verbose) as console:
+        stats = console.run("train", run_train, cfg, new_run=new_run)
+        console.line(train_line(stats))

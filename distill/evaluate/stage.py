@@ -26,6 +26,7 @@ from distill.evaluate.metrics import score_rows
 from distill.evaluate.prompts import STAGE, EvalPrompt, prompt_from_seed, responder_messages, select_seeds
 from distill.evaluate.records import EVAL_RESPONSE
 from distill.evaluate.systems import ModelSlot, SystemSpec, system_specs
+from distill.progress import report
 from distill.records import REJECT, make_id, make_reject
 from distill.run_dir import RunDir
 from distill.shards import DONE_DIR, ShardWriter, count_rows, iter_rows
@@ -164,8 +165,11 @@ def run_evaluate(cfg: RunConfig) -> StageStats:
     if not prompts:
         raise InputError(f"{run.holdout}: no held-out seed can be an evaluation prompt; raise seeds.holdout_fraction (now {cfg.seeds.holdout_fraction})")
     systems: dict[str, dict[str, Any]] = {}
+    specs = system_specs(cfg)
+    steps = len(specs) + 1  # each system answers, then the judge and the metrics score every answer
     with ModelSlot() as slot:  # one model loaded at a time; the judge reuses the teacher when they are the same
-        for spec in system_specs(cfg):
+        for done, spec in enumerate(specs, start=1):
+            report(STAGE, done - 1, steps, unit="steps", prompts=len(prompts))
             if spec.section is None:
                 log.warning("eval: skipping %s: %s", spec.name, spec.missing)
                 systems[spec.name] = {"status": "missing", "note": spec.missing}
@@ -179,7 +183,9 @@ def run_evaluate(cfg: RunConfig) -> StageStats:
                 stats.add(f"{spec.name}/rejected/{reason}", n)
         check_accounting(stats, systems)
         rows = [row for name in systems if systems[name]["status"] == "evaluated" for row in iter_rows(eval_dir(run) / "responses" / name)]
+        report(STAGE, steps - 1, steps, unit="steps", responses=len(rows))
         judge_info = score_rows(cfg, rows, stats, slot)
+    report(STAGE, steps, steps, unit="steps", responses=len(rows))
     shutil.rmtree(eval_dir(run) / "scored", ignore_errors=True)
     with ShardWriter(eval_dir(run) / "scored", EVAL_RESPONSE) as out:
         out.write(rows)

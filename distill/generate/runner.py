@@ -14,7 +14,7 @@ import logging
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from distill.generate.pool import make_pool
 from distill.generate.resume import clear_prefix, done_batches, mark_batch, plan_marker
 from distill.generate.synthesize import BatchOutcome
 from distill.atomic import atomic_write_json
+from distill.progress import report
 from distill.records import DIALOGUE, REJECT
 from distill.run_dir import RunDir
 from distill.shards import ShardWriter, iter_rows
@@ -33,7 +34,6 @@ from distill.teachers import teacher_id
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]  # (units finished, units planned)
 _ONE_SHARD = 1 << 40  # a unit batch is always exactly one shard per folder
 
 
@@ -86,7 +86,7 @@ def write_batch(run: RunDir, batch: UnitBatch, outcome: BatchOutcome) -> None:
     mark_batch(run.generated, batch.name, {"batch": batch.index, "units": len(batch.units), "counters": dict(outcome.counters)})
 
 
-def run_generate(cfg: RunConfig, *, new_run: bool = False, progress: Progress | None = None) -> StageStats:
+def run_generate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
     """Run (or resume) the generate stage of `cfg`'s run folder; returns the stage's stats (also in stats/generate.json)."""
     run = RunDir(cfg)
     run.begin_stage(STAGE, new_run=new_run)
@@ -101,8 +101,7 @@ def run_generate(cfg: RunConfig, *, new_run: bool = False, progress: Progress | 
         raise InputError(f"{seeds}: no seed suits the modes {list(cfg.generate.modes)}; the reasons are in {run.rejects(STAGE)}")
     finished = done_batches(run.generated)
     units_done = sum(m["units"] for m in finished.values())
-    if progress:
-        progress(units_done, plan.get("units", 0))
+    report(STAGE, units_done, plan.get("units", 0))
     started, started_at = time.perf_counter(), time.time()
     this_run: Counter[str] = Counter()
     pool_start_s = generate_s = 0.0
@@ -122,8 +121,8 @@ def run_generate(cfg: RunConfig, *, new_run: bool = False, progress: Progress | 
                     write_batch(run, batch, outcome)
                     this_run.update(outcome.counters)
                     units_done += len(batch.units)
-                    if progress:
-                        progress(units_done, plan["units"])
+                    report(STAGE, units_done, plan["units"], dialogues=this_run["dialogues"], rejected=this_run["rejected"],
+                           completion_tokens=this_run["tokens/completion"])  # fmt: skip
 
             for item in planned_batches(cfg, seeds):
                 if isinstance(item, dict) or item.name in finished:

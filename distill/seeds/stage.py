@@ -17,6 +17,7 @@ from typing import Any
 
 from distill.config import RunConfig, SeedsSection
 from distill.errors import InputError
+from distill.progress import report
 from distill.records import REJECT, SEED, make_reject
 from distill.run_dir import RunDir
 from distill.seeds.emotion_inference import infer_seed_emotions
@@ -94,6 +95,9 @@ def count_outcome(stats: StageStats, source_name: str, outcome: Outcome) -> None
         stats.add(f"rejected_from/{source_name}")
 
 
+REPORT_EVERY = 1000  # records between progress reports (a report per record would cost more than the record)
+
+
 def load_seeds(cfg: RunConfig, *, strict: bool | None = None) -> StageStats:
     """Run the seeds stage into the run folder (idempotent: a finished stage is not redone)."""
     run = RunDir(cfg)
@@ -116,8 +120,10 @@ def load_seeds(cfg: RunConfig, *, strict: bool | None = None) -> StageStats:
             (holdout_out if held else seeds_out).write(record)
 
         split = HoldoutSplit(cfg.seeds.holdout_fraction, write, stats)
-        for source_name, outcome in iter_outcomes(cfg.seeds):
+        for n, (source_name, outcome) in enumerate(iter_outcomes(cfg.seeds), start=1):
             count_outcome(stats, source_name, outcome)
+            if n % REPORT_EVERY == 0:
+                report(STAGE, n, unit="records", rejected=stats.counters["records_rejected"])
             if outcome.seeds:
                 split.add(outcome.seeds)
             else:
@@ -125,6 +131,7 @@ def load_seeds(cfg: RunConfig, *, strict: bool | None = None) -> StageStats:
                 if strict and len(rejects) < 100:
                     rejects.append(outcome.reject)
         split.finish()
+        report(STAGE, stats.counters["records_in"], unit="records", rejected=stats.counters["records_rejected"])
         if strict and rejects:
             raise strict_failure(rejects, total=stats.counters["records_rejected"])
     if stats.counters["records_kept"] == 0:

@@ -59,7 +59,8 @@ def test_ray_job_gives_the_same_dataset_as_the_local_path(tmp_path):
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "curate: 9 in, 6 curated, 3 rejected, 12 samples" in proc.stdout and "(executor: ray)" in proc.stdout
+    assert "curate: 9 dialogues -> 6 curated, 12 samples" in proc.stdout and "3 rejected" in proc.stdout
+    assert "(executor: ray)" in proc.stdout
     ray_cfg = load_config(config, ["curate.executor=ray"])
     assert read_stats(ray_cfg.run_dir, "curate")["info"]["executor"] == "ray"
     # The same generated shards curated in-process: identical curated ids and samples.

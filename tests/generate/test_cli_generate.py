@@ -27,7 +27,8 @@ def test_cli_generates_resumes_and_refuses_a_changed_config(tmp_path, capsys):
     write_seeds(cfg, 3)
     assert main(["generate", "--config", str(config)]) == 0
     out = capsys.readouterr()
-    assert "12 units: 12 dialogues" in out.err and "generated" in out.err
+    assert "generate: 12 units -> 12 dialogues" in out.out and "generated" in out.out
+    assert (RunDir(cfg).root / "logs" / "generate.log").is_file()  # whatever the engines printed is kept there
     assert count_rows(RunDir(cfg).generated) == 12
     assert main(["generate", "--config", str(config)]) == 0  # already done: nothing rewritten
     assert count_rows(RunDir(cfg).generated) == 12

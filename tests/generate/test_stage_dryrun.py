@@ -10,6 +10,7 @@ import pytest
 from distill.errors import RunStateError
 from distill.generate import run_generate
 from distill.generate.plan import STAGE
+from distill.progress import reporting
 from distill.records import DIALOGUE, MODES
 from distill.run_dir import RunDir
 from distill.shards import iter_rows, read_table
@@ -27,7 +28,8 @@ def test_every_planned_unit_is_written_once_and_counts_add_up(make_cfg):
     cfg = make_cfg(*DRYRUN, "generate.units_per_shard=3", "generate.selfchat_turns=4", "generate.continue_turns=2", "generate.rewrite_turns=4")
     write_seeds(cfg, 6)
     seen = []
-    stats = run_generate(cfg, progress=lambda done, total: seen.append((done, total)))
+    with reporting(lambda update: seen.append((update.done, update.total))):
+        stats = run_generate(cfg)
     run = RunDir(cfg)
     plan = planned_ids(run)
     ids = [r["id"] for r in iter_rows(run.generated)]
