@@ -209,6 +209,8 @@ class OpenAITeacher:
                 prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
                 completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
                 error=None if text is not None else "bad_response: no message content",
+                # the server's prompt cache (OpenAI caches prompts of 1,024+ tokens; vLLM's server reports its prefix cache)
+                cached_prompt_tokens=int(getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", 0) or 0),
             )
         except (AttributeError, IndexError, TypeError, ValueError) as exc:
             return failed(req, f"bad_response: {type(exc).__name__}: {str(exc)[:200]}")

@@ -47,7 +47,12 @@ class SchemaFollowingServer:
                     "created": 0,
                     "model": body["model"],
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 300, "completion_tokens": len(content) // 4, "total_tokens": 300 + len(content) // 4},
+                    "usage": {
+                        "prompt_tokens": 300,
+                        "completion_tokens": len(content) // 4,
+                        "total_tokens": 300 + len(content) // 4,
+                        "prompt_tokens_details": {"cached_tokens": 256},  # as OpenAI reports its prompt cache
+                    },
                 }
                 data = json.dumps(payload).encode()
                 self.send_response(200)
@@ -97,6 +102,8 @@ def test_one_request_per_dialogue_under_its_schema_and_every_unit_written_once(m
     assert sorted(d["id"] for d in dialogues) == sorted(plan) and len(plan) == 3 + 2 + 2  # rewrite suits one seed
     c = stats.counters
     assert c["units_planned"] == c["dialogues"] == c["requests"] == len(bodies) == 7 and c["rejected"] == 0
+    assert c["tokens/prompt"] == 300 * 7 and c["tokens/prompt_cached"] == 256 * 7  # the endpoint's cache is counted too
+    assert stats.info["prefix_cache_hit_rate"] == round(256 / 300, 4)
     assert all(b["response_format"]["json_schema"]["strict"] for b in bodies)
     assert len({b["seed"] for b in bodies}) == len(bodies)  # each dialogue's one request has its own seed
     for d in dialogues:
