@@ -123,6 +123,7 @@ def run_generate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
                     units_done += len(batch.units)
                     report(STAGE, units_done, plan["units"], dialogues=this_run["dialogues"], rejected=this_run["rejected"],
                            completion_tokens=this_run["tokens/completion"])  # fmt: skip
+                    warn_on_reject_surge(this_run, run)
 
             for item in planned_batches(cfg, seeds):
                 if isinstance(item, dict) or item.name in finished:
@@ -143,6 +144,21 @@ def run_generate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
     stats.write(run.root)
     run.finish_stage(STAGE)
     return stats
+
+
+SURGE_MIN_UNITS = 20  # too few units say nothing about a teacher
+SURGE_SHARE = 0.5
+
+
+def warn_on_reject_surge(this_run: Counter[str], run: RunDir) -> None:
+    """Tell the person watching when most units of this invocation are rejected (the console shows it once)."""
+    units = this_run["dialogues"] + this_run["rejected"]
+    if units < SURGE_MIN_UNITS or this_run["rejected"] < SURGE_SHARE * units:
+        return
+    reasons = {k.split("/", 1)[1]: v for k, v in this_run.items() if k.startswith("rejected/")}
+    top = max(reasons, key=reasons.__getitem__) if reasons else "unknown"
+    log.warning("generate: more than half of the units are rejected (%d of %d so far, mostly %s); see %s or `distill view %s`",
+                this_run["rejected"], units, top, run.rejects(STAGE), run.root)  # fmt: skip
 
 
 def summarize(
