@@ -2,7 +2,7 @@
 
 It implements what the `openai` client calls for a batch: `POST /v1/files` (multipart, purpose batch), `GET /v1/files/{id}`
 and `/content`, `POST /v1/batches`, `GET /v1/batches/{id}`, `GET /v1/batches` (newest first, `limit`/`after`) and
-`POST /v1/batches/{id}/cancel`. One worker thread runs the batches in order through `engine.generate` (the session's
+`POST /v1/batches/{id}/cancel` (and `POST /v1/chat/completions`, for synchronous runs beside batch ones). One worker thread runs the batches in order through `engine.generate` (the session's
 embedded vLLM teacher). Planted faults, by the 0-based order batches were created in: `expire` (the first half of its
 lines answered, the rest in the error file as `batch_expired`), `fail` (status failed, nothing answered), `cancel`;
 `line_fault(custom_id, times_submitted)` returns None, "500" or "400" for one line. `hold` keeps every batch
@@ -100,6 +100,10 @@ class BatchAPIServer:
                 return self._raw(h, 200, self.files[parts[1]]["data"], "application/octet-stream")
             if method == "GET" and len(parts) == 2 and parts[0] == "files":
                 return self._send(h, 200, self._file_object(parts[1]))
+            if method == "POST" and parts == ["chat", "completions"]:  # the synchronous endpoint, for side-by-side runs
+                line = {"custom_id": "sync", "body": json.loads(body)}
+                [result] = self.engine.generate([request_of_line(line)])
+                return self._send(h, 200, answer_line(line, result)["response"]["body"]) if result.ok else self._send(h, 400, {"error": {"message": result.error}})
             if method == "POST" and parts == ["batches"]:
                 return self._send(h, 200, self._create(json.loads(body)))
             if method == "GET" and parts == ["batches"]:
