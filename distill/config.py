@@ -336,7 +336,7 @@ class RunConfig(Section):
         # The Batch API's state (batches paid for) belongs to the run: unless set, it lives in the run folder.
         for section in (self.teacher, self.eval.judge_teacher):
             if section is not None and section.backend == "openai_batch" and section.batch_dir is None:
-                section.batch_dir = str(self.run_dir / "teacher_batches")
+                section.batch_dir = str((self.run_dir / "teacher_batches").absolute())  # the teacher may not share our cwd
         return self
 
     @property

@@ -30,6 +30,7 @@ from distill.teachers.openai_batch_lines import COMPLETION_WINDOW, ENDPOINT, lin
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 TERMINAL = ("completed", "expired", "cancelled", "failed")
+_CLOCK_SLACK_S = 3600  # our clock vs the service's, when deciding a listed batch is older than our record
 TOKEN_KEY = "distill_submission"  # batch metadata naming the journal's submission, so a lost batch id can be found again
 
 
@@ -99,13 +100,15 @@ class OpenAIBatchTeacher:
         uploaded = self._http(lambda: self.client.files.create(file=(f"{token}.jsonl", data, "application/jsonl"), purpose="batch"))
         ids = [rid for rid, _ in chunk]
         resubmitted = sum(1 for rid in ids if call.attempts[rid] > 0)
-        sub: dict[str, Any] = {"token": token, "state": "submitting", "input_file_id": uploaded.id, "batch_id": None, "request_ids": ids}
+        sub: dict[str, Any] = {
+            "token": token, "state": "submitting", "input_file_id": uploaded.id, "batch_id": None, "request_ids": ids, "recorded_at": int(time.time()),
+        }  # fmt: skip
         call.submissions.append(sub)
         call.attempts.update(ids)
         call.counters["batch_api/files_uploaded"] += 1
         call.counters["batch_api/bytes_uploaded"] += len(data)
         call.save()  # before create: a driver killed now finds its batch by the token, never creates a second one
-        batch = self._create(token, uploaded.id)
+        batch = self._create(token, uploaded.id, sub["recorded_at"])
         sub.update(state="submitted", batch_id=batch.id)
         call.counters["batch_api/batches_submitted"] += 1
         call.counters["batch_api/lines_submitted"] += len(ids)
@@ -113,7 +116,7 @@ class OpenAIBatchTeacher:
         call.save()
         log.info("batch %s submitted: %d requests, %d bytes", batch.id, len(ids), len(data))
 
-    def _create(self, token: str, file_id: str) -> Any:
+    def _create(self, token: str, file_id: str, since: int) -> Any:
         """`batches.create`; a retryable failure may still have created it, so look for the token before trying again."""
         for attempt in range(self.cfg.max_retries + 1):
             try:
@@ -124,13 +127,13 @@ class OpenAIBatchTeacher:
                 if not is_retryable(exc) or attempt == self.cfg.max_retries:
                     raise self._unavailable("batches.create", exc) from None
                 time.sleep(self._backoff_s(exc, attempt))
-                if (found := self._find_by_token(token)) is not None:
+                if (found := self._find_by_token(token, since)) is not None:
                     return found
         raise AssertionError("unreachable")
 
     def _recover(self, call: CallRecord, sub: dict[str, Any]) -> None:
         """A submission recorded just before `batches.create`: adopt the batch carrying its token, or void it."""
-        found = self._find_by_token(sub["token"])
+        found = self._find_by_token(sub["token"], int(sub.get("recorded_at", 0)))
         if found is not None:
             sub.update(state="submitted", batch_id=found.id)
             call.counters["batch_api/batches_submitted"] += 1
@@ -142,9 +145,17 @@ class OpenAIBatchTeacher:
             call.attempts.subtract(sub["request_ids"])
         call.save()
 
-    def _find_by_token(self, token: str) -> Any | None:
+    def _find_by_token(self, token: str, since: int) -> Any | None:
+        """The batch carrying `token`, among those created since the submission was recorded (newest first, so the
+        scan stops at the first older one instead of paging through the organisation's whole history)."""
+
         def scan() -> Any | None:
-            return next((b for b in self.client.batches.list(limit=100) if (b.metadata or {}).get(TOKEN_KEY) == token), None)
+            for b in self.client.batches.list(limit=100):
+                if (b.metadata or {}).get(TOKEN_KEY) == token:
+                    return b
+                if b.created_at < since - _CLOCK_SLACK_S:
+                    return None
+            return None
 
         return self._http(scan)
 
