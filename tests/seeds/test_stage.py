@@ -64,7 +64,7 @@ def test_holdout_split_is_stratified_and_the_same_whatever_the_source_order(tmp_
 
     first = held("a", both)
     assert sorted(s["id"] for s in first) == sorted(s["id"] for s in held("b", both[::-1]))
-    # 56 seeds (8 emotions with 3, 8 with 2, 16 with 1): 14 held out, one each from the emotions with the largest remainders.
+    # 56 seeds (24 emotions with 2, 8 with 1): 14 held out, one each from 14 of the emotions with the largest remainder.
     assert len(first) == 14 and max(Counter(s["emotion"] for s in first).values()) == 1
 
 
