@@ -32,8 +32,10 @@ def batch_files(cfg: RunConfig, export_to: Path | None, import_from: Path | None
             typer.echo(f"{len(state.waiting)} requests wait for the next round: run `distill generate --export-requests FILE` again", err=True)
         return
     assert export_to is not None
-    paths, n = export_requests(cfg, export_to)
-    if not paths:
+    paths, state = export_requests(cfg, export_to)
+    if state.in_flight:
+        typer.echo(f"{state.in_flight} requests are in batches `distill generate` submitted (not exported): rerun it to collect them", err=True)
+    if paths:
+        typer.echo(f"{len(state.waiting)} requests in {', '.join(map(str, paths))}: run them as OpenAI batches, then `distill generate --import-results OUTPUT.jsonl`", err=True)
+    elif not state.in_flight:
         typer.echo("nothing to export: every unit batch is done", err=True)
-        return
-    typer.echo(f"{n} requests in {', '.join(map(str, paths))}: run them as OpenAI batches, then `distill generate --import-results OUTPUT.jsonl`", err=True)

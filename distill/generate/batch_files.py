@@ -4,7 +4,7 @@ Generation is turn by turn, and a turn's prompt holds the turns before it, so a 
 export writes the requests the episodes need *next* (round 0 on a fresh run) as OpenAI batch JSONL, and each import of
 their results advances every episode one round. Repeat export -> run -> import until the import says the stage is done
 (`style: whole` needs one round). Both replay every unfinished unit batch with a teacher that answers only from the
-answers imported so far (`ImportedAnswers`), so ids, seeds and accounting are those of a normal run: a unit batch whose
+answers the run has so far (`ImportedAnswers`), so ids, seeds and accounting are those of a normal run: a unit batch whose
 episodes all ended is written and marked exactly as the stage writes it, and the same answers serve `distill generate`
 with `teacher.backend: openai_batch` if the user switches back to the API.
 """
@@ -41,8 +41,17 @@ class _Unanswered(Exception):
         self.requests = requests
 
 
+class _InFlight(Exception):
+    """This round of the unit batch was submitted by the API backend (`distill generate`) and is not answered yet."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__(f"{n} requests are in batches already submitted")
+        self.n = n
+
+
 class ImportedAnswers:
-    """A Teacher that answers from imported results only, and stops a unit batch at its first unanswered round."""
+    """A Teacher that answers from what the run already has (imported results, or rounds the API backend finished), and
+    stops a unit batch at its first round nobody answered; a round in the API backend's batches is never exported."""
 
     backend = "openai_batch"
 
@@ -50,11 +59,17 @@ class ImportedAnswers:
         self.journal, self.model = journal, model
 
     def generate(self, requests: Sequence[TeacherRequest]) -> list[TeacherResult]:
-        answers = [self.journal.imported(r.id, line_digest(request_line(self.model, r))) for r in requests]
-        missing = [r for r, a in zip(requests, answers) if a is None]
-        if missing:
-            raise _Unanswered(missing)
-        return answers  # type: ignore[return-value]
+        digests = {r.id: line_digest(request_line(self.model, r)) for r in requests}
+        answers = {r.id: a for r in requests if (a := self.journal.imported(r.id, digests[r.id])) is not None}
+        rest = {rid: d for rid, d in digests.items() if rid not in answers}
+        if rest:
+            call = self.journal.find_call(rest)
+            if call is None:
+                raise _Unanswered([r for r in requests if r.id in rest])
+            if not call.complete:
+                raise _InFlight(len(rest))
+            answers.update({rid: call.result(rid) for rid in rest})
+        return [answers[r.id] for r in requests]
 
     def close(self) -> None:
         pass
@@ -69,6 +84,7 @@ class Advance:
     batches_planned: int = 0
     stats: StageStats | None = None  # set once every unit batch is done (the stage is finished)
     waiting: dict[str, TeacherRequest] = field(default_factory=dict)  # request id -> the request its episode needs next
+    in_flight: int = 0  # requests in batches `distill generate` submitted and has not collected: not exported
 
 
 def _journal(cfg: RunConfig) -> BatchJournal:
@@ -95,6 +111,9 @@ def advance(cfg: RunConfig, *, write: bool) -> Advance:
         except _Unanswered as wait:
             state.waiting.update((r.id, r) for r in wait.requests)
             continue
+        except _InFlight as busy:
+            state.in_flight += busy.n
+            continue
         if write:
             clear_prefix(run.generated, batch.name)
             clear_prefix(run.rejects(STAGE), batch.name)
@@ -115,7 +134,7 @@ def _unfinished(cfg: RunConfig, seeds: Path, finished: dict[str, object]) -> Ite
             yield item
 
 
-def export_requests(cfg: RunConfig, out: Path) -> tuple[list[Path], int]:
+def export_requests(cfg: RunConfig, out: Path) -> tuple[list[Path], Advance]:
     """The requests the episodes need next, as batch JSONL: `out`, or past the batch limits <stem>-001<suffix>, -002, ..."""
     state = advance(cfg, write=True)  # results imported earlier may have finished some unit batches
     t = cfg.teacher
@@ -125,7 +144,7 @@ def export_requests(cfg: RunConfig, out: Path) -> tuple[list[Path], int]:
     for path, chunk in zip(paths, chunks):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"".join(line for _, line in chunk))
-    return (paths if chunks else []), len(state.waiting)
+    return (paths if chunks else []), state
 
 
 def import_results(cfg: RunConfig, results: Path) -> tuple[Counter[str], Advance]:

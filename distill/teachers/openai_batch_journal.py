@@ -88,8 +88,15 @@ class BatchJournal:
         self.lock = threading.Lock()
         self._imported: dict[str, tuple[str, dict[str, Any]]] | None = None
 
+    def find_call(self, digests: dict[str, str]) -> CallRecord | None:
+        """The record of a call with exactly these requests, if the API backend made one."""
+        return self.open_call(digests) if self._call_path(digests).exists() else None
+
+    def _call_path(self, digests: dict[str, str]) -> Path:
+        return self.folder / "calls" / f"{call_key(digests)}.json"
+
     def open_call(self, digests: dict[str, str]) -> CallRecord:
-        path = self.folder / "calls" / f"{call_key(digests)}.json"
+        path = self._call_path(digests)
         if not path.exists():
             return CallRecord(path, dict(digests))
         try:

@@ -90,3 +90,24 @@ def test_exporting_with_another_backend_is_one_line_and_exit_2(tmp_path, capsys)
     assert main(["generate", "--config", str(config), "teacher.backend=dryrun", "--export-requests", str(tmp_path / "x.jsonl")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "teacher.backend=openai_batch" in err[0]
+
+
+def test_a_round_the_api_backend_already_submitted_is_never_exported(tmp_path, capsys):
+    """A run started on `openai_batch`, then exported: the round sitting in a submitted batch must not be paid again."""
+    from distill.teachers.openai_batch_journal import BatchJournal
+    from distill.teachers.openai_batch_lines import line_digest
+
+    config = config_file(tmp_path)
+    cfg = load_config(config)
+    write_seeds(cfg, 3)  # unit batches of 2 + 1 units
+    assert main(["generate", "--config", str(config), "--export-requests", str(tmp_path / "r.jsonl")]) == 0
+    lines = [line for p in sorted(tmp_path.glob("r-*.jsonl")) for line in p.read_bytes().splitlines(keepends=True)]
+    first_batch = {json.loads(line)["custom_id"]: line_digest(line) for line in lines[:2]}  # unit batch 0's round 0, in plan order
+    call = BatchJournal(Path(cfg.teacher.batch_dir)).open_call(first_batch)
+    call.submissions.append({"token": "t", "state": "submitted", "input_file_id": "file-x", "batch_id": "batch_x", "request_ids": list(first_batch)})
+    call.save()
+    capsys.readouterr()
+    assert main(["generate", "--config", str(config), "--export-requests", str(tmp_path / "s.jsonl")]) == 0
+    exported = [json.loads(raw)["custom_id"] for raw in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert exported == [json.loads(lines[2])["custom_id"]]
+    assert "2 requests are in batches `distill generate` submitted" in capsys.readouterr().err
