@@ -84,6 +84,7 @@ class OpenAIBatchTeacher:
                     self._submit(call, chunk)
             if call.live():
                 self._poll_until_one_finishes(call)
+        call.save()  # a replayed call rewrites its counters: a kill between the record and its counters loses none
 
     def _give_up_exhausted(self, call: CallRecord) -> None:
         """A request that waited through 1 + batch_max_resubmits submissions ends as its error (a counted reject)."""

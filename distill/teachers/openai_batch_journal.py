@@ -12,7 +12,8 @@ it) is rewritten atomically (temp + rename) at every step of each submission:
     void        a `submitting` step whose batch was never created (no batch carries its token)
 
 Answers brought back by `distill generate --import-results` live in `imported/*.json`, keyed by request id and line
-digest. `journal_counters` sums every call's counters for stats/generate.json.
+digest. Each record's counters are also written to `counters/` after it, and `journal_counters` sums those for
+stats/generate.json (a call whose record is complete is saved again when it is replayed, so they catch up after a kill).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class CallRecord:
         self.results[rid] = result_to_json(result)
 
     def save(self) -> None:
+        """The record, then its counters beside it (`journal_counters` reads only those, not every answer)."""
         atomic_write_json(
             self.path,
             {
@@ -78,6 +80,7 @@ class CallRecord:
                 "counters": dict(self.counters),
             },
         )
+        atomic_write_json(self.path.parent.parent / "counters" / f"call-{self.path.stem}.json", dict(self.counters))
 
 
 class BatchJournal:
@@ -132,14 +135,16 @@ class BatchJournal:
         path = self.folder / "imported" / f"{name}.json"
         rows = {rid: {"digest": d, **result_to_json(r)} for rid, (d, r) in results.items()}
         atomic_write_json(path, {"results": rows, "counters": dict(counters)})
+        atomic_write_json(self.folder / "counters" / f"imported-{name}.json", dict(counters))
         with self.lock:
             self._imported = None
         return path
 
 
 def journal_counters(folder: Path) -> Counter[str]:
-    """Every call's and import's counters, summed (what the Batch API did for this run, over every invocation)."""
+    """Every call's and import's counters, summed (what the Batch API did for this run, over every invocation). They
+    are read from the small `counters/` files, not the records, which hold every answer."""
     total: Counter[str] = Counter()
-    for path in sorted((folder / "calls").glob("*.json")) + sorted((folder / "imported").glob("*.json")):
-        total.update(json.loads(path.read_text(encoding="utf-8")).get("counters", {}))
+    for path in sorted((folder / "counters").glob("*.json")):
+        total.update(json.loads(path.read_text(encoding="utf-8")))
     return total
