@@ -166,31 +166,16 @@ def _teacher_flush(pending: Pending, teacher: Teacher, stats: StageStats, max_to
         yield _counted(_pair(d, prompt, chosen, rejected, OPPOSITE[d["emotion"]], "teacher"), stats)
 
 
-def teacher_pairs(curated: Path, teacher: Teacher, stats: StageStats, *, max_tokens: int = 256, batch: int = 64) -> Iterator[dict[str, Any]]:
+def _teacher_or_cross_pairs(
+    curated: Path, teacher: Teacher, stats: StageStats, pool: Pool | None, max_tokens: int, batch: int
+) -> Iterator[dict[str, Any]]:
+    """A cross-dialogue pair where `pool` has one, else one written by the teacher (every dialogue when `pool` is None)."""
     pending: Pending = []
     for d in iter_rows(curated, columns=COLUMNS):
         exchange = _usable(d, stats)
         if exchange is None:
             continue
-        pending.append((d, exchange[0], exchange[1]))
-        if len(pending) >= batch:
-            yield from _teacher_flush(pending, teacher, stats, max_tokens)
-            pending = []
-    if pending:
-        yield from _teacher_flush(pending, teacher, stats, max_tokens)
-
-
-def auto_pairs(curated: Path, teacher: Teacher, stats: StageStats, *, max_tokens: int = 256, batch: int = 64) -> Iterator[dict[str, Any]]:
-    """Cross-dialogue pairs where the pool has the opposite emotion, the very ones `cross_dialogue` makes; the teacher
-    writes the rejected reply of the others. The teacher is asked only for those, so a run that needs none never
-    starts it (`PairTeacher` starts on first use)."""
-    pool = build_pool(curated)
-    pending: Pending = []
-    for d in iter_rows(curated, columns=COLUMNS):
-        exchange = _usable(d, stats)
-        if exchange is None:
-            continue
-        pair = _cross_pair(d, exchange, pool)
+        pair = _cross_pair(d, exchange, pool) if pool is not None else None
         if pair is not None:
             yield _counted(pair, stats)
             continue
@@ -200,6 +185,17 @@ def auto_pairs(curated: Path, teacher: Teacher, stats: StageStats, *, max_tokens
             pending = []
     if pending:
         yield from _teacher_flush(pending, teacher, stats, max_tokens)
+
+
+def teacher_pairs(curated: Path, teacher: Teacher, stats: StageStats, *, max_tokens: int = 256, batch: int = 64) -> Iterator[dict[str, Any]]:
+    return _teacher_or_cross_pairs(curated, teacher, stats, None, max_tokens, batch)
+
+
+def auto_pairs(curated: Path, teacher: Teacher, stats: StageStats, *, max_tokens: int = 256, batch: int = 64) -> Iterator[dict[str, Any]]:
+    """Cross-dialogue pairs where the pool has the opposite emotion, the very ones `cross_dialogue` makes; the teacher
+    writes the rejected reply of the others. The teacher is asked only for those, so a run that needs none never
+    starts it (`PairTeacher` starts on first use)."""
+    return _teacher_or_cross_pairs(curated, teacher, stats, build_pool(curated), max_tokens, batch)
 
 
 class PairTeacher:
