@@ -77,6 +77,10 @@ class OpenAIBatchTeacher:
                 self._recover(call, sub)
         while not call.complete:
             self._give_up_exhausted(call)
+            for rid in call.waiting():  # no file can carry it: this unit's reject, not the stage's failure
+                if len(lines[rid]) > self.cfg.batch_max_bytes:
+                    call.set_result(rid, _error(rid, f"request_too_large: {len(lines[rid])} bytes > teacher.batch_max_bytes={self.cfg.batch_max_bytes}"))
+                    call.counters["batch_api/requests_too_large"] += 1
             waiting = call.waiting()
             if waiting:
                 chunks = split_lines(((rid, lines[rid]) for rid in waiting), self.cfg.batch_max_requests, self.cfg.batch_max_bytes)

@@ -153,3 +153,14 @@ def test_a_driver_lost_between_upload_and_create_finds_its_batch_by_token_instea
     assert server.order == [batch.id] and server.submissions == {"u00/0": 1, "u01/0": 1}
     c = _lines_add_up(tmp_path / "tb")
     assert c["batch_api/lines_submitted"] == 2 and c["batch_api/lines_resubmitted"] == 0
+
+
+def test_a_request_no_batch_file_can_carry_is_its_own_error_and_nothing_is_sent(monkeypatch, tmp_path):
+    monkeypatch.setenv("DISTILL_TEST_BATCH_KEY", KEY)
+    section = TeacherSection(
+        backend="openai_batch", base_url="http://127.0.0.1:9/v1", api_key_env="DISTILL_TEST_BATCH_KEY", batch_dir=str(tmp_path), batch_max_bytes=1024, max_retries=0
+    )  # port 9 (discard) answers nothing: any call to the service would fail the test
+    big = TeacherRequest("big/0", [{"role": "user", "content": "x" * 2000}], SamplingParams(0.0, 1.0, 8, 1))
+    [result] = build_teacher(section).generate([big])
+    assert result.text is None and result.error.startswith("request_too_large") and "batch_max_bytes=1024" in result.error
+    assert journal_counters(tmp_path) == {"batch_api/requests_too_large": 1}
