@@ -23,6 +23,9 @@ BENCHMARKS = (
     ("empathy.md", "bench.empathy_agreement"),
     ("emotion_inference.md", "bench.emotion_inference"),
     ("view.md", "bench.view"),
+    ("generate_styles.md", "bench.generate_styles"),
+    ("batch_cost.md", "bench.batch_cost"),
+    ("judge_parse.md", "bench.judge_parse"),
 )
 
 
