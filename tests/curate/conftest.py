@@ -51,6 +51,19 @@ GOOD: list[tuple[str, list[str]]] = [
         "I practiced with my team every day for two weeks and I knew the material inside out.",
         "It makes sense that you felt steady, you earned that confidence through real work. I'm glad you got to enjoy it. How did the audience respond to your talk?",
     ]),
+    # The opposites of lonely and joyful, so every emotion here has its EmPO opposite: pairs need no teacher.
+    ("hopeful", [
+        "After a year of applications I finally have a second interview at the museum I have always wanted to work at.",
+        "That is wonderful news, and after a whole year of trying it makes sense that you feel a spark of hope. What does this job mean to you?",
+        "It would be the first work I have done that matches what I studied. I keep picturing myself there.",
+        "It sounds like this could be a real turning point for you, and you have earned this chance. How are you preparing for the second round?",
+    ]),
+    ("sad", [
+        "We had to give away our old cat because my daughter turned out to be allergic, and the flat feels so quiet.",
+        "I'm so sorry, that is a painful goodbye even when it is the right choice for your daughter. It makes sense that the quiet hurts. How long was the cat with you?",
+        "Nine years. She used to sleep on my feet every single night.",
+        "Nine years of sharing your nights with her is a real bond, so of course you miss her. Would it help to ask her new family for a photo now and then?",
+    ]),
 ]
 
 
@@ -79,7 +92,8 @@ def dialogue(emotion: str | None, texts: list[str], *, key: str, strategies: lis
 
 
 def good_dialogues() -> list[dict[str, Any]]:
-    # Every other one from a non-commercial source, so licence lineage is checked on a real mix.
+    # Every other one from a non-commercial source, so licence lineage is checked on a real mix. The last two are the
+    # opposites of the first two (lonely/hopeful, joyful/sad): leave them out to see a dialogue without an opposite.
     nc = {"source": "esconv", "license": "CC-BY-NC-4.0"}
     return [dialogue(emotion, texts, key=f"good-{i}", **(nc if i % 2 else {})) for i, (emotion, texts) in enumerate(GOOD)]
 

@@ -36,9 +36,9 @@ def test_cli_curates_and_exports_soulchat(tmp_path, capsys):
     out = tmp_path / "soulchat.jsonl"
     assert main(["curate", "--config", str(config), "--export-soulchat", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "curate: 9 dialogues -> 6 curated" in printed and "boilerplate/ai_disclaimer 1" in printed
+    assert "curate: 11 dialogues -> 8 curated" in printed and "boilerplate/ai_disclaimer 1" in printed
     lines = out.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 12 and all(json.loads(line)["input"].startswith("用户：") for line in lines)
+    assert len(lines) == 16 and all(json.loads(line)["input"].startswith("用户：") for line in lines)
 
 
 def test_cli_without_generated_shards_prints_one_line_and_exits_2(tmp_path, capsys):
@@ -59,7 +59,7 @@ def test_ray_job_gives_the_same_dataset_as_the_local_path(tmp_path):
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "curate: 9 dialogues -> 6 curated, 12 samples" in proc.stdout and "3 rejected" in proc.stdout
+    assert "curate: 11 dialogues -> 8 curated, 16 samples" in proc.stdout and "3 rejected" in proc.stdout
     assert "(executor: ray)" in proc.stdout
     ray_cfg = load_config(config, ["curate.executor=ray"])
     assert read_stats(ray_cfg.run_dir, "curate")["info"]["executor"] == "ray"

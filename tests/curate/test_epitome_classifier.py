@@ -44,16 +44,16 @@ def test_ray_actors_load_the_model_once_each_and_score_every_dialogue_once(tmp_p
     on_ray = _cfg(tmp_path, "onray", planted_epitome_model, "curate.executor=ray", "curate.classifier_actors=2")
     write_generated(on_ray, shards)
     c = run_curate(on_ray).counters
-    assert c["dialogues_in"] == 7 and c["passed_filters"] == 7
-    assert c["scored/epitome_classifier"] == 7  # each dialogue once, across 4 shards on 2 actors
+    assert c["dialogues_in"] == 9 and c["passed_filters"] == 9
+    assert c["scored/epitome_classifier"] == 9  # each dialogue once, across 4 shards on 2 actors
     assert c["model_loads"] == 2  # one load per actor, not per shard
-    assert c["curated"] + c["rejected"] == 7
+    assert c["curated"] + c["rejected"] == 9
 
     local = _cfg(tmp_path, "local", planted_epitome_model, "curate.executor=local")
     write_generated(local, shards)
-    assert run_curate(local).counters["scored/epitome_classifier"] == 7
+    assert run_curate(local).counters["scored/epitome_classifier"] == 9
     ray_scores, local_scores = _scores(on_ray), _scores(local)
-    assert ray_scores.keys() == local_scores.keys() and len(ray_scores) == 6  # the near copy is deduplicated
+    assert ray_scores.keys() == local_scores.keys() and len(ray_scores) == 8  # the near copy is deduplicated
     for key in ("epitome_er", "epitome_ip", "epitome_ex", "empathy"):
         assert [ray_scores[i][key] for i in sorted(ray_scores)] == [local_scores[i][key] for i in sorted(local_scores)]
 

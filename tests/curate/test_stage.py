@@ -119,8 +119,8 @@ def test_preference_pairs_reject_a_reply_grounded_in_the_opposite_emotion(curate
         assert p["method"] == "cross_dialogue" and p["rejected_emotion"] == OPPOSITE[p["emotion"]]
         assert p["chosen"] in replies[p["emotion"]] and p["rejected"] in replies[p["rejected_emotion"]]
         assert p["prompt"][-1]["role"] == "user"
-    # lonely <-> hopeful has no hopeful dialogue here: skipped and counted, not invented.
-    assert stats.counters["prefs/skipped/no_opposite_dialogue"] >= 1
+    # Every emotion here has its opposite curated too, so every curated dialogue has a pair.
+    assert len(pairs) == stats.counters["curated"] and not stats.by_prefix("prefs/skipped")
 
 
 def test_every_output_row_keeps_its_licence_and_the_card_names_the_mix(curated_run):
@@ -163,8 +163,10 @@ def test_dataset_card_is_read_by_datasets(curated_run, tmp_path):
     assert "crisis_without_referral" in card.text and cfg.stage_hash() in card.text and "| lonely | 1 |" in card.text
     # Copied as README.md next to the data, `datasets` resolves the configs from the header alone.
     folder = _card_folder(run, tmp_path / "ds")
-    assert datasets.load_dataset(str(folder), "samples", split="train").num_rows == stats.counters["samples"]
-    assert datasets.load_dataset(str(folder), "preferences", split="train").num_rows == stats.counters["preference_pairs"]
+    # Its own cache: the shared one is keyed by folder name and file names, so another run's rows would come back.
+    cache = str(tmp_path / "hf-cache")
+    assert datasets.load_dataset(str(folder), "samples", split="train", cache_dir=cache).num_rows == stats.counters["samples"]
+    assert datasets.load_dataset(str(folder), "preferences", split="train", cache_dir=cache).num_rows == stats.counters["preference_pairs"]
 
 
 def test_dialogues_config_loads_with_datasets(curated_run, tmp_path):
@@ -174,7 +176,7 @@ def test_dialogues_config_loads_with_datasets(curated_run, tmp_path):
 
     cfg, stats, *_ = curated_run
     folder = _card_folder(RunDir(cfg), tmp_path / "ds", subs=("curated",))
-    ds = datasets.load_dataset(str(folder), split="train")  # the default config
+    ds = datasets.load_dataset(str(folder), split="train", cache_dir=str(tmp_path / "hf-cache"))  # the default config
     assert ds.num_rows == stats.counters["curated"]
     assert "empathy" in scores_dict(ds[0]["scores"])
 
@@ -225,7 +227,8 @@ def test_auto_pairs_take_another_dialogues_reply_where_one_exists_and_the_teache
     cfg = load_config(None, [f"run.output_dir={tmp_path}", "run.name=auto", "teacher.backend=dryrun", "teacher.placement=local",
                              "curate.semantic_threshold=null", "generate.sampling.max_tokens=24"])  # fmt: skip
     assert cfg.curate.preference_method == "auto"
-    write_generated(cfg, [good_dialogues()[:3], good_dialogues()[3:]])
+    six = good_dialogues()[:6]  # without hopeful and sad
+    write_generated(cfg, [six[:3], six[3:]])
     c = run_curate(cfg).counters
     run = RunDir(cfg)
     pairs = {p["emotion"]: p for p in iter_rows(run.prefs)}
