@@ -51,3 +51,12 @@ class StageStats:
 def read_stats(run_dir: str | Path, stage: str) -> dict[str, Any] | None:
     path = Path(run_dir) / "stats" / f"{stage}.json"
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def stored_stats(run_dir: str | Path, stage: str) -> StageStats:
+    """A finished stage's stats as written to stats/<stage>.json, counters and info (empty when the file is missing)."""
+    stats = StageStats(stage)
+    data = read_stats(run_dir, stage) or {}
+    stats.merge(data)
+    stats.info = data.get("info", {})
+    return stats

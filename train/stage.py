@@ -7,7 +7,7 @@ import logging
 
 from distill.config import RunConfig
 from distill.run_dir import RunDir
-from distill.stats import StageStats, read_stats
+from distill.stats import StageStats, stored_stats
 from train.progress import watch_progress
 
 log = logging.getLogger(__name__)
@@ -20,10 +20,7 @@ def run_train(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
 
     run = RunDir(cfg)
     if run.stage_done("train") and not new_run:
-        stats = StageStats("train")
-        stats.merge(read_stats(run.root, "train") or {})
-        stats.info = (read_stats(run.root, "train") or {}).get("info", {})
-        return stats
+        return stored_stats(run.root, "train")
     run.begin_stage("train", new_run=new_run)
     check_input(cfg)
     paths = TrainPaths.of(cfg)

@@ -21,9 +21,10 @@ def run(config: ConfigOpt = None, overrides: OverridesArg = None, verbose: Verbo
 
 def drive_pipeline(cfg: RunConfig, console: RunConsole) -> None:
     """The pipeline with each stage's output in its log, one summary line per stage, then the funnel and the outputs."""
-    from distill.cli.summaries import funnel_line, output_lines, stage_line, stored_stats
+    from distill.cli.summaries import funnel_line, output_lines, stage_line
     from distill.pipeline import run_pipeline
     from distill.run_dir import RunDir
+    from distill.stats import stored_stats
 
     run = RunDir(cfg)
     with ExitStack() as running:
@@ -32,7 +33,7 @@ def drive_pipeline(cfg: RunConfig, console: RunConsole) -> None:
                 running.enter_context(console.stage(event.stage))  # left when the stage's "done" arrives
             elif event.status == "done":
                 running.close()
-                console.line(stage_line(event.stage, event.stats or stored_stats(run, event.stage), run))
+                console.line(stage_line(event.stage, event.stats or stored_stats(run.root, event.stage), run))
             elif event.status == "already done":
                 console.line(f"{event.stage}: already done")
             else:

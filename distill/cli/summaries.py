@@ -10,18 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from distill.run_dir import RunDir
-from distill.stats import StageStats, read_stats
+from distill.stats import StageStats, stored_stats
 
 TOP_REASONS = 4  # reject reasons named in a summary line; the rest are in stats/<stage>.json and `distill view`
-
-
-def stored_stats(run: RunDir, stage: str) -> StageStats:
-    """A finished stage's stats as written to stats/<stage>.json (empty when the file is missing)."""
-    stats = StageStats(stage)
-    data = read_stats(run.root, stage) or {}
-    stats.merge(data)
-    stats.info = data.get("info", {})
-    return stats
 
 
 def _reasons(counts: dict[str, int | float]) -> str:
@@ -111,7 +102,7 @@ def output_lines(run: RunDir) -> list[str]:
 
 def funnel_line(run: RunDir) -> str:
     """The run from seeds to evaluation in one line, from every finished stage's stats."""
-    s = {stage: stored_stats(run, stage).counters for stage in ("seeds", "generate", "curate", "train", "eval")}
+    s = {stage: stored_stats(run.root, stage).counters for stage in ("seeds", "generate", "curate", "train", "eval")}
     steps = [
         f"{s['seeds']['records_kept']} seeds ({s['seeds']['holdout']} held out)",
         f"{s['generate']['units_planned']} units",
