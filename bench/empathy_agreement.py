@@ -82,25 +82,43 @@ def _cli(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "distill.cli", *args], check=True, cwd=ROOT)
 
 
-def classifier_folds(data: Any, folds: list[list[int]], which: list[int], settings: list[str], base: str, work: Path) -> dict[str, Any]:
-    from distill.epitome.agreement import mean_agreement
+def _fit_fold(data: Any, folds: list[list[int]], k: int, settings: list[str], base: str, work: Path) -> tuple[dict[str, Any], float, Path]:
     from distill.epitome.data import write_epitome
 
-    runs, fit_seconds, models = [], [], []
-    for k in which:
-        held_set = set(folds[k])
-        train_dir, held_dir, model_dir = work / f"fold{k}-train", work / f"fold{k}-held", work / f"fold{k}-model"
-        write_epitome(train_dir, [p for i, p in enumerate(data.pairs) if i not in held_set], data.mechanisms)
-        write_epitome(held_dir, [data.pairs[i] for i in folds[k]], data.mechanisms)
-        _cli("scorers", "fit", "--data", str(train_dir), "--out", str(model_dir), "--base", base, *settings)
-        _cli("scorers", "validate", "--data", str(held_dir), "--model", str(model_dir), "--json", str(work / f"fold{k}.json"))
-        runs.append(json.loads((work / f"fold{k}.json").read_text()))
-        fit_seconds.append(json.loads((model_dir / "metrics.json").read_text())["fit_seconds"])
-        models.append(model_dir)
+    held_set = set(folds[k])
+    train_dir, held_dir, model_dir = work / f"fold{k}-train", work / f"fold{k}-held", work / f"fold{k}-model"
+    write_epitome(train_dir, [p for i, p in enumerate(data.pairs) if i not in held_set], data.mechanisms)
+    write_epitome(held_dir, [data.pairs[i] for i in folds[k]], data.mechanisms)
+    _cli("scorers", "fit", "--data", str(train_dir), "--out", str(model_dir), "--base", base, *settings)
+    _cli("scorers", "validate", "--data", str(held_dir), "--model", str(model_dir), "--json", str(work / f"fold{k}.json"))
+    fit_seconds = json.loads((model_dir / "metrics.json").read_text())["fit_seconds"]
+    return json.loads((work / f"fold{k}.json").read_text()), fit_seconds, model_dir
+
+
+def classifier_folds(
+    data: Any, folds: list[list[int]], which: list[int], settings: list[str], base: str, work: Path, parallel: int = 1
+) -> dict[str, Any]:
+    """Fit on the other folds and validate on fold k, for each k in `which`; `parallel` fits run at once (each its
+    own process, so give each `threads=` of the cores). The int8 path (the CPU default) is validated on every fold too."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distill.epitome.agreement import agreement, mean_agreement
+    from distill.epitome.classifier import EpitomeClassifier
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        done = list(pool.map(lambda k: _fit_fold(data, folds, k, settings, base, work), which))
+    runs = [run for run, _, _ in done]
+    int8_runs = []
+    for k, (_, _, model_dir) in zip(which, done, strict=True):
+        held = data.subset(folds[k])
+        int8 = EpitomeClassifier.load(str(model_dir), device="cpu", quantize="int8")
+        int8_runs.append(agreement(held, int8.predict(_pairs(held)), "epitome_classifier_int8"))
     out = mean_agreement(runs)
-    out["fit_seconds"] = fit_seconds
+    out["fit_seconds"] = [seconds for _, seconds, _ in done]
     out["folds_run"] = which
-    out["model_dir"] = str(models[-1])
+    out["per_fold"] = {str(k): {m: run[m] for m in run if isinstance(run[m], dict)} for k, run in zip(which, runs, strict=True)}
+    out["int8"] = mean_agreement(int8_runs)
+    out["model_dir"] = str(done[-1][2])
     out["held_dir"] = str(work / f"fold{which[-1]}-held")
     return out
 
@@ -152,6 +170,8 @@ def _row(name: str, result: dict[str, Any], note: str) -> str:
 
 
 def render(report: dict[str, Any], command: str) -> str:
+    from distill.epitome import MECHANISMS
+
     lines = ["# Empathy scorers vs human EPITOME labels (bench/empathy_agreement.py)", "", f"Command: `{command}`", ""]
     if report.get("missing_data"):
         lines.append(f"Not run: the EPITOME data folder {report['missing_data']} is not on this machine (it is never shipped with the project).")
@@ -171,13 +191,24 @@ def render(report: dict[str, Any], command: str) -> str:
     if "classifier" in report:
         c = report["classifier"]
         folds_run = ", ".join(str(k) for k in c["folds_run"])
-        lines.append(_row("epitome_classifier (MiniLM fine-tuned, multi-task)", c, f"fold(s) {folds_run} of {report['folds']}: fit on the rest"))
+        how = f"{len(c['folds_run'])}-fold mean" if len(c["folds_run"]) == report["folds"] else f"fold(s) {folds_run} of {report['folds']}"
+        lines.append(_row("epitome_classifier (MiniLM fine-tuned, multi-task), fp32", c, f"{how}: fit on the rest"))
+        if "int8" in c:
+            lines.append(_row("epitome_classifier, int8 (the CPU default)", c["int8"], f"{how}, same models"))
     paper = {m: {"accuracy": a, "macro_f1": f, "spearman": float("nan")} for m, (a, f) in PAPER.items()}
     lines.append(_row("EPITOME paper, RoBERTa bi-encoder (reported)", paper, "their own split").replace("nan", "n/a"))
     if "classifier" in report:
         c = report["classifier"]
         lines += ["", f"Classifier fit time (all three mechanisms in one model, settings `{' '.join(c['fit_settings'])}`, this CPU): "
                   + ", ".join(f"{s:.0f} s" for s in c["fit_seconds"]) + "."]
+        if len(c.get("per_fold", {})) > 1:
+            spread = []
+            for m in MECHANISMS:
+                f1 = [fold[m]["macro_f1"] for fold in c["per_fold"].values() if m in fold]
+                rho = [fold[m]["spearman"] for fold in c["per_fold"].values() if m in fold]
+                if f1:
+                    spread.append(f"{m.replace('_', ' ')} macro-F1 {min(f1):.3f}-{max(f1):.3f}, Spearman {min(rho):.3f}-{max(rho):.3f}")
+            lines += ["", "Spread over the folds (fp32): " + "; ".join(spread) + "."]
     if "throughput" in report:
         t = report["throughput"]
         lines += [
@@ -210,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", default="minilm")
     parser.add_argument("--fit", nargs="*", default=[], help="more key=value settings for `distill scorers fit`")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--parallel", type=int, default=1, help="classifier folds fitted at once (pair it with --fit threads=...)")
     parser.add_argument("--no-frozen", action="store_true", help="skip the frozen-embedding baseline")
     args = parser.parse_args(argv)
     command = "python -m bench.empathy_agreement " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -242,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.classifier_folds > 0:
             which = list(range(args.folds - args.classifier_folds, args.folds))
             settings = [f"epochs={args.epochs}", *args.fit]
-            report["classifier"] = classifier_folds(data, folds, which, settings, args.base, work)
+            report["classifier"] = classifier_folds(data, folds, which, settings, args.base, work, args.parallel)
             report["classifier"]["fit_settings"] = settings
             held = data.subset(folds[which[-1]])
             report["throughput"] = throughput(report["classifier"]["model_dir"], held, args.repeats)
