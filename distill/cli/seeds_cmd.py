@@ -22,7 +22,7 @@ def _turn_key(key: str) -> int:
 
 @app.command("inspect")
 def inspect(
-    target: Annotated[str, typer.Argument(help="A seed file or folder, 'bundled', or a config (file or packaged name).")],
+    target: Annotated[str, typer.Argument(help="A seed file or folder, a bundled set ('bundled', 'bundled_qa'), or a config (file or packaged name).")],
     overrides: OverridesArg = None,
     fmt: FormatOpt = "auto",
     strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero if any record is malformed.")] = False,
@@ -32,11 +32,12 @@ def inspect(
     from rich.table import Table
 
     from distill.config import SeedSource
+    from distill.seeds.reader import BUNDLED_SETS
     from distill.seeds.stage import strict_failure
     from distill.seeds.summary import summarize
 
     path = Path(target)
-    if target == "bundled" or (path.exists() and path.suffix.lower() not in (".yaml", ".yml")):
+    if target in BUNDLED_SETS or (path.exists() and path.suffix.lower() not in (".yaml", ".yml")):
         cfg = load(None, overrides)
         cfg.seeds.sources = [SeedSource(path=target, format=fmt)]
     else:

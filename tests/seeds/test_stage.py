@@ -129,6 +129,15 @@ def test_cli_inspect_of_a_config(tmp_path: Path) -> None:
     assert "0 rejected" in out.stdout and "emotion" in out.stdout
 
 
+@pytest.mark.parametrize(("name", "records"), [("bundled", "records in"), ("bundled_qa", "32 records in")])
+def test_cli_inspects_every_bundled_set_by_name(name: str, records: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from distill.cli import main
+
+    assert main(["seeds", "inspect", name]) == 0
+    out = capsys.readouterr().out
+    assert records in out and "0 rejected" in out
+
+
 def test_missing_file_is_one_clear_line(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "distill.cli", "seeds", "inspect", str(tmp_path / "nope.jsonl")], capture_output=True, text=True
