@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from distill.config import CurateSection, RunConfig
 from distill.curate.shard_io import clear_prefix, iter_shard_records
@@ -30,6 +30,9 @@ from distill.records import DIALOGUE, REJECT, make_reject
 from distill.scorers import EMPATHY, Scorer, build_scorers, scores_of
 from distill.shards import ShardInfo, ShardWriter
 from distill.stats import StageStats
+
+if TYPE_CHECKING:
+    from distill.teachers.base import Teacher
 
 log = logging.getLogger(__name__)
 STAGE = "curate"
@@ -73,6 +76,13 @@ def _chunks(records: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[
         yield chunk
 
 
+def close_scorers(scorers: list[Scorer]) -> None:
+    for scorer in scorers:
+        close = getattr(scorer, "close", None)
+        if close is not None:
+            close()
+
+
 def run_scorers(records: list[dict[str, Any]], scorers: list[Scorer], stats: StageStats, rejects: ShardWriter) -> list[dict[str, Any]]:
     """Score a batch; a record a scorer could not score is rejected with the scorer's reason."""
     alive = records
@@ -91,15 +101,33 @@ def run_scorers(records: list[dict[str, Any]], scorers: list[Scorer], stats: Sta
     return alive
 
 
-def score_shard(info: ShardInfo, cfg: RunConfig, work: Path, rejects_dir: Path, scorers: list[Scorer] | None = None) -> dict[str, Any]:
-    """Filter, score and sign one generated shard into `work/scored` and `work/signatures`; returns its counters."""
-    section = cfg.curate
+def score_shard(
+    info: ShardInfo, cfg: RunConfig, work: Path, rejects_dir: Path, scorers: list[Scorer] | None = None, judge_teacher: Teacher | None = None
+) -> dict[str, Any]:
+    """Filter, score and sign one generated shard into `work/scored` and `work/signatures`; returns its counters.
+    Without `scorers` it builds them (the judge on `judge_teacher` when given), counts the teachers that took, and
+    closes them after the shard."""
+    from distill.teachers import teacher_builds
+
+    if scorers is not None:
+        return _score(info, cfg, work, rejects_dir, scorers, StageStats(STAGE))
     stats = StageStats(STAGE)
+    before = teacher_builds()
+    built = build_scorers(cfg, judge_teacher=judge_teacher)
+    if teacher_builds() > before:  # a judge teacher built for this shard alone: what long-lived actors avoid
+        stats.add("judge/engine_loads", teacher_builds() - before)
+    try:
+        return _score(info, cfg, work, rejects_dir, built, stats)
+    finally:
+        close_scorers(built)
+
+
+def _score(info: ShardInfo, cfg: RunConfig, work: Path, rejects_dir: Path, scorers: list[Scorer], stats: StageStats) -> dict[str, Any]:
+    section = cfg.curate
     prefix = info.path.stem
     scored_dir, sig_dir = work / "scored", work / "signatures"
     for folder, pfx in ((scored_dir, prefix), (sig_dir, prefix), (rejects_dir, f"{prefix}-filter")):
         clear_prefix(folder, pfx)
-    scorers = build_scorers(cfg) if scorers is None else scorers
     filters, thresholds = build_filters(section), build_thresholds(section)
     bands, _ = lsh_params(section.minhash_threshold, section.minhash_num_perm)
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from distill.config import RunConfig
 from distill.curate.card import write_card
 from distill.curate.embed_pass import embed_shard
 from distill.curate.executor import map_on_actors, map_shards, resolve_executor
 from distill.curate.finalize import finalize_shard
-from distill.curate.score_pass import STAGE, score_shard
+from distill.curate.score_pass import STAGE, close_scorers, score_shard
 from distill.curate.shard_io import clear
 from distill.dedup.near import Duplicate, find_duplicates
 from distill.epitome.provenance import empathy_provenance
@@ -29,6 +29,9 @@ from distill.records import PREFERENCE_PAIR
 from distill.run_dir import RunDir
 from distill.shards import ShardInfo, ShardWriter, list_shards
 from distill.stats import StageStats, read_stats
+
+if TYPE_CHECKING:
+    from distill.generate.pool import RayPool
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +46,6 @@ def _write_duplicates(folder: Path, duplicates: list[Duplicate]) -> None:
     schema = pa.schema([("id", pa.string()), ("keeper_id", pa.string()), ("reason", pa.string()), ("similarity", pa.float64())])
     with ShardWriter(folder, schema, prefix="duplicates") as out:
         out.write({"id": d.id, "keeper_id": d.keeper_id, "reason": d.reason, "similarity": d.similarity} for d in duplicates)
-
-
-def _close(scorers: list[object]) -> None:
-    for scorer in scorers:
-        close = getattr(scorer, "close", None)
-        if close is not None:
-            close()
 
 
 def dedup(cfg: RunConfig, work: Path) -> dict[str, Duplicate]:
@@ -96,33 +92,59 @@ PASSES = 4  # score, dedup, finalize, preference pairs: the progress a person se
 
 
 def score_all(cfg: RunConfig, inputs: list[ShardInfo], executor: str, work: Path, rejects: Path) -> list[dict[str, Any]]:
-    """Pass 1 over every generated shard. Model scorers are loaded once: in this process locally, or once per actor
-    under Ray (the classifier's actors, `curate.classifier_*`); other scorers are cheap and built per Ray task."""
+    """Pass 1 over every generated shard. Models are loaded once: in this process locally; under Ray the classifier
+    once per classifier actor (`curate.classifier_*`) and the LLM judge's engine once per teacher actor (the pool
+    generation uses, `teacher.num_actors`), which every shard task sends its requests to; other scorers are cheap
+    and built per task."""
     from distill.scorers import build_scorers
 
     section = cfg.curate
     if executor == "local":  # one set of scorers (a judge teacher, a classifier) for every shard
+        from distill.teachers import teacher_builds
+
+        before = teacher_builds()
         scorers = build_scorers(cfg)
+        loads = {"counters": {"judge/engine_loads": teacher_builds() - before}} if teacher_builds() > before else {}
         try:
-            return map_shards(score_shard, inputs, "local", cfg=cfg, work=work, rejects_dir=rejects, scorers=scorers)
+            return [*map_shards(score_shard, inputs, "local", cfg=cfg, work=work, rejects_dir=rejects, scorers=scorers), loads]
         finally:
-            _close(scorers)
-    if MODEL_SCORERS & set(section.scorers):
-        results, loads = map_on_actors(
-            score_shard,
-            inputs,
-            build=build_scorers,
-            build_kwargs={"cfg": cfg},
-            state_key="scorers",
-            actors=section.classifier_actors,
-            num_cpus=section.classifier_num_cpus,
-            num_gpus=section.classifier_num_gpus,
-            cfg=cfg,
-            work=work,
-            rejects_dir=rejects,
-        )
-        return [*results, {"counters": {"model_loads": loads}}]
-    return map_shards(score_shard, inputs, "ray", cfg=cfg, work=work, rejects_dir=rejects)
+            close_scorers(scorers)
+    judge_pool = _judge_pool(cfg)
+    judge = {"judge_teacher": judge_pool.requests_client(cfg.teacher)} if judge_pool is not None else {}
+    try:
+        if MODEL_SCORERS & set(section.scorers):
+            results, loads = map_on_actors(
+                score_shard,
+                inputs,
+                build=build_scorers,
+                build_kwargs={"cfg": cfg, **judge},
+                state_key="scorers",
+                actors=section.classifier_actors,
+                num_cpus=section.classifier_num_cpus,
+                num_gpus=section.classifier_num_gpus,
+                cfg=cfg,
+                work=work,
+                rejects_dir=rejects,
+            )
+            results.append({"counters": {"model_loads": loads}})
+        else:
+            results = map_shards(score_shard, inputs, "ray", cfg=cfg, work=work, rejects_dir=rejects, **judge)
+        if judge_pool is not None:
+            results.append({"counters": {"judge/engine_loads": judge_pool.engine_loads()}})
+        return results
+    finally:
+        if judge_pool is not None:
+            judge_pool.close()
+
+
+def _judge_pool(cfg: RunConfig) -> RayPool | None:
+    """Teacher actors for the LLM judge when the run's teacher lives on Ray (an engine), else None: an HTTP client
+    (openai) is cheap to build in each task and keeps the API key out of the actors."""
+    from distill.generate.pool import RayPool, uses_ray
+
+    if "llm_judge" not in cfg.curate.scorers or not uses_ray(cfg.teacher):
+        return None
+    return RayPool(cfg.teacher, cfg.generate)
 
 
 def run_curate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:

@@ -47,6 +47,12 @@ class TeacherWorker:
         """Plain requests in, results out, on the same engine: for labellers and judges, which need no synthesis loop."""
         return self.teacher.generate(requests)
 
+    def engine_loads(self) -> int:
+        """Teachers built in this worker's process (an actor's own process: 1 unless something rebuilt it)."""
+        from distill.teachers import teacher_builds
+
+        return teacher_builds()
+
     def close(self) -> None:
         self.teacher.close()
 
@@ -172,6 +178,15 @@ class RayPool:
     def submit_requests(self, requests: list[TeacherRequest]) -> cf.Future[list[TeacherResult]]:
         return self._call("answer", requests)
 
+    def requests_client(self, teacher_cfg: TeacherSection) -> PooledTeacher:
+        """A `Teacher` that other processes (Ray tasks) can carry, answering on this pool's engines."""
+        return PooledTeacher(list(self.actors), backend=teacher_cfg.backend, model=teacher_cfg.model)
+
+    def engine_loads(self) -> int:
+        import ray
+
+        return sum(ray.get([a.engine_loads.remote() for a in self.actors]))
+
     def _call(self, method: str, arg: Any) -> cf.Future[Any]:
         with self.lock:
             i = min(range(len(self.actors)), key=self.load.__getitem__)
@@ -198,6 +213,35 @@ class RayPool:
         for pg in self.placement_groups:
             ray.util.remove_placement_group(pg)
         self.placement_groups.clear()
+
+
+class PooledTeacher:
+    """The `Teacher` protocol over a `RayPool`'s long-lived actors, for work that runs in Ray tasks (curation's judge):
+    every shard's requests go to the same engines, loaded once, instead of each task building its own. It holds only
+    actor handles, so Ray ships it to tasks; an actor's queue is the backpressure (a task waits for its answers).
+    A request is answered exactly once: nothing is written before its result is back, and a replay after an actor
+    restart is the same greedy, seeded request."""
+
+    def __init__(self, actors: list[Any], *, backend: str, model: str) -> None:
+        self.actors, self.backend, self.model = actors, backend, model
+
+    def generate(self, requests: list[TeacherRequest]) -> list[TeacherResult]:
+        import random
+
+        import ray
+
+        if not requests:
+            return []
+        # Contiguous parts, one per actor, so the answers concatenate back in request order; a random first actor
+        # spreads the small calls of many tasks.
+        size = -(-len(requests) // len(self.actors))
+        first = random.randrange(len(self.actors))
+        parts = [requests[i : i + size] for i in range(0, len(requests), size)]
+        refs = [self.actors[(first + k) % len(self.actors)].answer.remote(part) for k, part in enumerate(parts)]
+        return [result for answered in ray.get(refs) for result in answered]
+
+    def close(self) -> None:
+        """Nothing to release here: the pool's owner closes the engines."""
 
 
 def make_pool(teacher_cfg: TeacherSection, gen_cfg: GenerateSection) -> LocalPool | RayPool:

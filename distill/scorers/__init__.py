@@ -8,12 +8,14 @@ from distill.scorers.base import EMPATHY, Scorer, scores_of
 
 if TYPE_CHECKING:
     from distill.config import RunConfig
+    from distill.teachers.base import Teacher
 
 __all__ = ["EMPATHY", "Scorer", "build_scorers", "scores_of"]
 
 
-def build_scorers(cfg: RunConfig) -> list[Scorer]:
-    """Scorers named in `curate.scorers`, in order; the LLM judge uses the run's teacher backend."""
+def build_scorers(cfg: RunConfig, judge_teacher: Teacher | None = None) -> list[Scorer]:
+    """Scorers named in `curate.scorers`, in order; the LLM judge asks `judge_teacher` (long-lived teacher actors,
+    say) or else builds the run's teacher backend here."""
     section = cfg.curate
     scorers: list[Scorer] = []
     for name in section.scorers:
@@ -40,7 +42,8 @@ def build_scorers(cfg: RunConfig) -> list[Scorer]:
                 from distill.scorers.llm_judge import LLMJudgeScorer, load_rubric
                 from distill.teachers import build_teacher
 
-                scorers.append(LLMJudgeScorer(build_teacher(cfg.teacher), load_rubric(section.judge_rubric), max_tokens=section.judge_max_tokens))
+                teacher = judge_teacher if judge_teacher is not None else build_teacher(cfg.teacher)
+                scorers.append(LLMJudgeScorer(teacher, load_rubric(section.judge_rubric), max_tokens=section.judge_max_tokens))
             case "hf_classifier":
                 from distill.scorers.hf_classifier import HFClassifierScorer
 

@@ -12,10 +12,18 @@ from distill.teachers.base import SamplingParams, Teacher, TeacherRequest, Teach
 if TYPE_CHECKING:
     from distill.config import TeacherSection
 
-__all__ = ["SamplingParams", "Teacher", "TeacherRequest", "TeacherResult", "build_teacher", "teacher_id"]
+__all__ = ["SamplingParams", "Teacher", "TeacherRequest", "TeacherResult", "build_teacher", "teacher_builds", "teacher_id"]
+
+_builds = 0  # teachers built in this process: what "the engine is loaded once per actor, never per task" is checked by
+
+
+def teacher_builds() -> int:
+    return _builds
 
 
 def build_teacher(cfg: TeacherSection) -> Teacher:
+    global _builds
+    _builds += 1
     match cfg.backend:
         case "vllm":
             from distill.teachers.vllm_backend import AsyncVLLMTeacher, VLLMTeacher

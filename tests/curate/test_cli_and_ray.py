@@ -70,3 +70,22 @@ def test_ray_job_gives_the_same_dataset_as_the_local_path(tmp_path):
     ids = lambda cfg, sub: sorted(r["id"] for r in iter_rows(RunDir(cfg).path(sub), columns=["id"]))  # noqa: E731
     for sub in ("curated", "samples", "prefs"):
         assert ids(ray_cfg, sub) == ids(local, sub)
+
+
+@pytest.mark.slow
+def test_the_judge_on_ray_asks_long_lived_teacher_actors_and_builds_no_engine_per_shard(tmp_path):
+    """Three shard tasks, two teacher actors: two teachers are built in all (one per actor, none in a task), and
+    every dialogue is judged exactly once (the dryrun's filler is never JSON, so each one is a counted reject)."""
+    from distill.curate.stage import run_curate
+
+    cfg = load_config(None, [
+        f"run.output_dir={tmp_path}", "run.name=judged", "curate.executor=ray", "curate.semantic_threshold=null",
+        "curate.preference_method=cross_dialogue", "curate.scorers=[epitome_lexical, llm_judge]",
+        "teacher.backend=dryrun", "teacher.placement=ray", "teacher.num_actors=2", "teacher.num_cpus_per_actor=0.5",
+    ])  # fmt: skip
+    good = good_dialogues()
+    write_generated(cfg, [good[:3], good[3:6], good[6:]])
+    c = run_curate(cfg).counters
+    assert c["judge/engine_loads"] == 2  # per shard it would be 3, and the actors would have none
+    assert c["dropped/score_llm_judge/judge_unparseable"] == c["dialogues_in"] == len(good) == c["rejected"]
+    assert "scored/llm_judge" not in c and c["curated"] == 0
