@@ -110,7 +110,7 @@ def score_all(cfg: RunConfig, inputs: list[ShardInfo], executor: str, work: Path
         finally:
             close_scorers(scorers)
     judge_pool = _judge_pool(cfg)
-    judge = {"judge_teacher": judge_pool.requests_client(cfg.teacher)} if judge_pool is not None else {}
+    judge = {"judge_teacher": judge_pool.requests_client()} if judge_pool is not None else {}
     try:
         if MODEL_SCORERS & set(section.scorers):
             results, loads = map_on_actors(
@@ -139,12 +139,32 @@ def score_all(cfg: RunConfig, inputs: list[ShardInfo], executor: str, work: Path
 
 def _judge_pool(cfg: RunConfig) -> RayPool | None:
     """Teacher actors for the LLM judge when the run's teacher lives on Ray (an engine), else None: an HTTP client
-    (openai) is cheap to build in each task and keeps the API key out of the actors."""
-    from distill.generate.pool import RayPool, uses_ray
+    (openai) is cheap to build in each task and keeps the API key out of the actors.
 
-    if "llm_judge" not in cfg.curate.scorers or not uses_ray(cfg.teacher):
+    The actors' CPU request is lowered, with a warning, where it would leave the shard work nothing to run on (the
+    demo asks 2 CPUs per actor for generation; on a 2-CPU machine the shard tasks would wait forever). It is only
+    Ray's scheduling token: the engine sizes its threads itself."""
+    import ray
+
+    from distill.generate.pool import RayPool, connect_ray, uses_ray
+
+    section = cfg.curate
+    if "llm_judge" not in section.scorers or not uses_ray(cfg.teacher):
         return None
-    return RayPool(cfg.teacher, cfg.generate)
+    connect_ray()
+    teacher = cfg.teacher
+    cpus = float(ray.cluster_resources().get("CPU", 0.0))
+    # What the shard work needs besides: the classifier actors when they run it, else one task at a time.
+    reserve = section.classifier_actors * section.classifier_num_cpus if MODEL_SCORERS & set(section.scorers) else 1.0
+    wanted = teacher.num_actors * teacher.num_cpus_per_actor
+    if teacher.tensor_parallel_size == 1 and wanted + reserve > cpus:
+        fitted = max(0.0, (cpus - reserve) / teacher.num_actors)
+        log.warning(
+            "curate: the judge's %d teacher actor(s) ask for %g of the cluster's %g CPUs, leaving too few for the shard "
+            "work (%g); each gets %g instead", teacher.num_actors, wanted, cpus, reserve, fitted,
+        )  # fmt: skip
+        teacher = teacher.model_copy(update={"num_cpus_per_actor": fitted})
+    return RayPool(teacher, cfg.generate)
 
 
 def run_curate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:

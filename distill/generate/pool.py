@@ -141,6 +141,7 @@ class RayPool:
         import ray
 
         connect_ray()
+        self.teacher_cfg = teacher_cfg
         self.actors: list[Any] = []
         self.load: list[int] = []
         self.lock = threading.Lock()  # done-callbacks run on Ray's thread
@@ -178,9 +179,9 @@ class RayPool:
     def submit_requests(self, requests: list[TeacherRequest]) -> cf.Future[list[TeacherResult]]:
         return self._call("answer", requests)
 
-    def requests_client(self, teacher_cfg: TeacherSection) -> PooledTeacher:
+    def requests_client(self) -> PooledTeacher:
         """A `Teacher` that other processes (Ray tasks) can carry, answering on this pool's engines."""
-        return PooledTeacher(list(self.actors), backend=teacher_cfg.backend, model=teacher_cfg.model)
+        return PooledTeacher(list(self.actors), backend=self.teacher_cfg.backend, model=self.teacher_cfg.model)
 
     def engine_loads(self) -> int:
         import ray

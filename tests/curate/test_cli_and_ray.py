@@ -73,15 +73,17 @@ def test_ray_job_gives_the_same_dataset_as_the_local_path(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_judge_on_ray_asks_long_lived_teacher_actors_and_builds_no_engine_per_shard(tmp_path):
+def test_the_judge_on_ray_asks_long_lived_teacher_actors_and_builds_no_engine_per_shard(tmp_path, caplog):
     """Three shard tasks, two teacher actors: two teachers are built in all (one per actor, none in a task), and
-    every dialogue is judged exactly once (the dryrun's filler is never JSON, so each one is a counted reject)."""
+    every dialogue is judged exactly once (the dryrun's filler is never JSON, so each one is a counted reject).
+    The actors ask for more CPUs than the machine has (2 x 2 CPUs, as the demo's generation asks for 1 x 2): their
+    request is lowered so the shard tasks still get one, where it would otherwise wait forever."""
     from distill.curate.stage import run_curate
 
     cfg = load_config(None, [
         f"run.output_dir={tmp_path}", "run.name=judged", "curate.executor=ray", "curate.semantic_threshold=null",
         "curate.preference_method=cross_dialogue", "curate.scorers=[epitome_lexical, llm_judge]",
-        "teacher.backend=dryrun", "teacher.placement=ray", "teacher.num_actors=2", "teacher.num_cpus_per_actor=0.5",
+        "teacher.backend=dryrun", "teacher.placement=ray", "teacher.num_actors=2", f"teacher.num_cpus_per_actor={os.cpu_count()}",
     ])  # fmt: skip
     good = good_dialogues()
     write_generated(cfg, [good[:3], good[3:6], good[6:]])
@@ -89,3 +91,4 @@ def test_the_judge_on_ray_asks_long_lived_teacher_actors_and_builds_no_engine_pe
     assert c["judge/engine_loads"] == 2  # per shard it would be 3, and the actors would have none
     assert c["dropped/score_llm_judge/judge_unparseable"] == c["dialogues_in"] == len(good) == c["rejected"]
     assert "scored/llm_judge" not in c and c["curated"] == 0
+    assert "leaving too few for the shard work" in caplog.text
