@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from distill.config import RunConfig
+from distill.config import RunConfig, TeacherSection
 from distill.errors import ConfigError, InputError
 from distill.generate.plan import STAGE, UnitBatch
 from distill.generate.resume import clear_prefix, done_batches
@@ -55,11 +55,11 @@ class ImportedAnswers:
 
     backend = "openai_batch"
 
-    def __init__(self, journal: BatchJournal, model: str) -> None:
-        self.journal, self.model = journal, model
+    def __init__(self, journal: BatchJournal, teacher: TeacherSection) -> None:
+        self.journal, self.teacher, self.model = journal, teacher, teacher.model
 
     def generate(self, requests: Sequence[TeacherRequest]) -> list[TeacherResult]:
-        digests = {r.id: line_digest(request_line(self.model, r)) for r in requests}
+        digests = {r.id: line_digest(request_line(self.teacher, r)) for r in requests}
         answers = {r.id: a for r in requests if (a := self.journal.imported(r.id, digests[r.id])) is not None}
         rest = {rid: d for rid, d in digests.items() if rid not in answers}
         if rest:
@@ -101,7 +101,7 @@ def advance(cfg: RunConfig, *, write: bool) -> Advance:
     plan = ensure_plan(run, cfg, seeds)
     if not plan.get("units"):
         raise InputError(f"{seeds}: no seed suits the modes {list(cfg.generate.modes)}; the reasons are in {run.rejects(STAGE)}")
-    teacher = ImportedAnswers(_journal(cfg), cfg.teacher.model)
+    teacher = ImportedAnswers(_journal(cfg), cfg.teacher)
     info = TeacherInfo(model=cfg.teacher.model, revision=cfg.teacher.revision, backend=cfg.teacher.backend)
     finished = done_batches(run.generated)
     state = Advance(batches_done=len(finished), batches_planned=plan.get("batches", 0))
@@ -138,7 +138,7 @@ def export_requests(cfg: RunConfig, out: Path) -> tuple[list[Path], Advance]:
     """The requests the episodes need next, as batch JSONL: `out`, or past the batch limits <stem>-001<suffix>, -002, ..."""
     state = advance(cfg, write=True)  # results imported earlier may have finished some unit batches
     t = cfg.teacher
-    lines = ((rid, request_line(t.model, req)) for rid, req in state.waiting.items())
+    lines = ((rid, request_line(t, req)) for rid, req in state.waiting.items())
     chunks = list(split_lines(lines, t.batch_max_requests, t.batch_max_bytes))
     paths = [out] if len(chunks) <= 1 else [out.with_name(f"{out.stem}-{i:03d}{out.suffix}") for i in range(1, len(chunks) + 1)]
     for path, chunk in zip(paths, chunks):
@@ -154,7 +154,7 @@ def import_results(cfg: RunConfig, results: Path) -> tuple[Counter[str], Advance
     except OSError as exc:
         raise InputError(f"{results}: cannot read ({exc.strerror})") from None
     waiting = advance(cfg, write=False).waiting
-    digests = {rid: line_digest(request_line(cfg.teacher.model, req)) for rid, req in waiting.items()}
+    digests = {rid: line_digest(request_line(cfg.teacher, req)) for rid, req in waiting.items()}
     counts: Counter[str] = Counter()
     answers: dict[str, tuple[str, TeacherResult]] = {}
     for n, raw in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):

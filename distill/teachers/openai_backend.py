@@ -61,14 +61,43 @@ def is_retryable(exc: BaseException) -> bool:
     return False
 
 
-def response_format_kwargs(schema: dict[str, Any] | None) -> dict[str, Any]:
+# OpenAI's strict structured outputs take a subset of JSON Schema whose published list has no string length bounds.
+# Ours are there to make small local models close their JSON; OpenAI's models do not need them, so they are dropped.
+_NOT_IN_OPENAI_SUBSET = frozenset({"minLength", "maxLength"})
+
+
+def on_openai(cfg: TeacherSection) -> bool:
+    """Whether the endpoint is OpenAI's own API (no base_url, or api.openai.com), not a compatible server."""
+    from urllib.parse import urlparse
+
+    return cfg.base_url is None or urlparse(cfg.base_url).hostname == "api.openai.com"
+
+
+def openai_schema(schema: Any) -> Any:
+    """`schema` without the keywords OpenAI's strict subset lacks (property names are kept whatever they are)."""
+    if isinstance(schema, list):
+        return [openai_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("properties", "$defs", "definitions") and isinstance(value, dict):
+            out[key] = {name: openai_schema(sub) for name, sub in value.items()}
+        elif key not in _NOT_IN_OPENAI_SUBSET:
+            out[key] = openai_schema(value)
+    return out
+
+
+def response_format_kwargs(schema: dict[str, Any] | None, *, openai_subset: bool = False) -> dict[str, Any]:
     """`response_format` for a request with a JSON schema: strict structured outputs (OpenAI, vLLM's server, and
-    the compatible servers that follow them); nothing for free-text requests, so plain chat servers keep working."""
+    the compatible servers that follow them); nothing for free-text requests, so plain chat servers keep working.
+    `openai_subset` (OpenAI's own API) drops what its strict mode does not list; other servers get the whole schema."""
     if schema is None:
         return {}
     # The name is required, [A-Za-z0-9_-]{1,64}; the schema's own title names it when it has one.
     name = re.sub(r"[^A-Za-z0-9_-]", "_", str(schema.get("title") or "response"))[:64]
-    return {"response_format": {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}}
+    sent = openai_schema(schema) if openai_subset else schema
+    return {"response_format": {"type": "json_schema", "json_schema": {"name": name, "schema": sent, "strict": True}}}
 
 
 class RateLimiter:
@@ -191,7 +220,7 @@ class OpenAITeacher:
                             top_p=req.sampling.top_p,
                             max_tokens=req.sampling.max_tokens,
                             seed=req.sampling.seed,
-                            **response_format_kwargs(req.response_schema),
+                            **response_format_kwargs(req.response_schema, openai_subset=on_openai(self.cfg)),
                         )
             return self._result(req, response)
         except Exception as exc:  # every final failure is this request's error, never the batch's

@@ -52,7 +52,7 @@ class OpenAIBatchTeacher:
 
     # -- the Teacher protocol ------------------------------------------------------------------
     def generate(self, requests: Sequence[TeacherRequest]) -> list[TeacherResult]:
-        lines = {r.id: request_line(self.model, r) for r in requests}
+        lines = {r.id: request_line(self.cfg, r) for r in requests}
         if len(lines) != len(requests):
             raise RuntimeError("openai_batch: request ids in one call must be unique (they are the batch custom_ids)")
         digests = {rid: line_digest(line) for rid, line in lines.items()}

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from distill.config import TeacherSection
 from distill.teachers.base import TeacherRequest, TeacherResult
-from distill.teachers.openai_backend import response_format_kwargs
+from distill.teachers.openai_backend import on_openai, response_format_kwargs
 
 ENDPOINT = "/v1/chat/completions"
 COMPLETION_WINDOW = "24h"  # the only window the Batch API offers
@@ -26,21 +27,21 @@ MAX_BYTES_PER_FILE = 200_000_000
 RETRYABLE_CODES = frozenset({"batch_expired", "rate_limit_exceeded", "server_error", "internal_error", "timeout", "missing_from_results"})
 
 
-def request_body(model: str, req: TeacherRequest) -> dict[str, Any]:
+def request_body(teacher: TeacherSection, req: TeacherRequest) -> dict[str, Any]:
     """The chat-completions body, the same fields the synchronous backend sends."""
     return {
-        "model": model,
+        "model": teacher.model,
         "messages": req.messages,
         "temperature": req.sampling.temperature,
         "top_p": req.sampling.top_p,
         "max_tokens": req.sampling.max_tokens,
         "seed": req.sampling.seed,
-        **response_format_kwargs(req.response_schema),
+        **response_format_kwargs(req.response_schema, openai_subset=on_openai(teacher)),
     }
 
 
-def request_line(model: str, req: TeacherRequest) -> bytes:
-    line = {"custom_id": req.id, "method": "POST", "url": ENDPOINT, "body": request_body(model, req)}
+def request_line(teacher: TeacherSection, req: TeacherRequest) -> bytes:
+    line = {"custom_id": req.id, "method": "POST", "url": ENDPOINT, "body": request_body(teacher, req)}
     return json.dumps(line, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
 
 

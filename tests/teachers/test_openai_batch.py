@@ -35,11 +35,12 @@ def _section(server: BatchAPIServer, folder: Path, **extra: object) -> TeacherSe
 
 # -- pure: lines, limits, results ------------------------------------------------------------
 def test_a_request_becomes_one_batch_line_with_its_id_sampling_and_seed():
-    line = json.loads(request_line("gpt-4o-mini", _request(3)))
+    line = json.loads(request_line(TeacherSection(backend="openai_batch", model="gpt-4o-mini"), _request(3)))
     assert line["custom_id"] == "u03/0" and line["method"] == "POST" and line["url"] == "/v1/chat/completions"
     body = line["body"]
     assert body["model"] == "gpt-4o-mini" and body["seed"] == 1003 and body["max_tokens"] == 6 and body["messages"][1]["role"] == "user"
-    assert line_digest(request_line("m", _request(3))) != line_digest(request_line("m", _request(3, max_tokens=7)))
+    m = TeacherSection(backend="openai_batch", model="m")
+    assert line_digest(request_line(m, _request(3))) != line_digest(request_line(m, _request(3, max_tokens=7)))
 
 
 def test_files_are_split_under_both_the_request_and_the_byte_limit():
@@ -139,8 +140,8 @@ def test_a_driver_lost_between_upload_and_create_finds_its_batch_by_token_instea
 
     monkeypatch.setenv("DISTILL_TEST_BATCH_KEY", KEY)
     reqs = [_request(0), _request(1)]
-    lines = {r.id: request_line("smollm2", r) for r in reqs}
     with BatchAPIServer(embedded_vllm_teacher) as server:
+        lines = {r.id: request_line(_section(server, tmp_path / "tb"), r) for r in reqs}
         with openai.OpenAI(base_url=server.base_url, api_key=KEY) as client:
             uploaded = client.files.create(file=("x.jsonl", b"".join(lines.values())), purpose="batch")
             batch = client.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h", metadata={TOKEN_KEY: "tok1"})
