@@ -101,21 +101,27 @@ def run_scorers(records: list[dict[str, Any]], scorers: list[Scorer], stats: Sta
     return alive
 
 
+def build_counted_scorers(cfg: RunConfig, judge_teacher: Teacher | None = None) -> tuple[list[Scorer], int]:
+    """`build_scorers`, and how many teachers that built here: what long-lived judge actors exist to keep at zero."""
+    from distill.teachers import teacher_builds
+
+    before = teacher_builds()
+    scorers = build_scorers(cfg, judge_teacher=judge_teacher)
+    return scorers, teacher_builds() - before
+
+
 def score_shard(
     info: ShardInfo, cfg: RunConfig, work: Path, rejects_dir: Path, scorers: list[Scorer] | None = None, judge_teacher: Teacher | None = None
 ) -> dict[str, Any]:
     """Filter, score and sign one generated shard into `work/scored` and `work/signatures`; returns its counters.
     Without `scorers` it builds them (the judge on `judge_teacher` when given), counts the teachers that took, and
     closes them after the shard."""
-    from distill.teachers import teacher_builds
-
-    if scorers is not None:
-        return _score(info, cfg, work, rejects_dir, scorers, StageStats(STAGE))
     stats = StageStats(STAGE)
-    before = teacher_builds()
-    built = build_scorers(cfg, judge_teacher=judge_teacher)
-    if teacher_builds() > before:  # a judge teacher built for this shard alone: what long-lived actors avoid
-        stats.add("judge/engine_loads", teacher_builds() - before)
+    if scorers is not None:
+        return _score(info, cfg, work, rejects_dir, scorers, stats)
+    built, loads = build_counted_scorers(cfg, judge_teacher)
+    if loads:  # a judge teacher built for this shard alone
+        stats.add("judge/engine_loads", loads)
     try:
         return _score(info, cfg, work, rejects_dir, built, stats)
     finally:

@@ -19,7 +19,7 @@ from distill.curate.card import write_card
 from distill.curate.embed_pass import embed_shard
 from distill.curate.executor import map_on_actors, map_shards, resolve_executor
 from distill.curate.finalize import finalize_shard
-from distill.curate.score_pass import STAGE, close_scorers, score_shard
+from distill.curate.score_pass import STAGE, build_counted_scorers, close_scorers, score_shard
 from distill.curate.shard_io import clear
 from distill.dedup.near import Duplicate, find_duplicates
 from distill.epitome.provenance import empathy_provenance
@@ -100,11 +100,8 @@ def score_all(cfg: RunConfig, inputs: list[ShardInfo], executor: str, work: Path
 
     section = cfg.curate
     if executor == "local":  # one set of scorers (a judge teacher, a classifier) for every shard
-        from distill.teachers import teacher_builds
-
-        before = teacher_builds()
-        scorers = build_scorers(cfg)
-        loads = {"counters": {"judge/engine_loads": teacher_builds() - before}} if teacher_builds() > before else {}
+        scorers, built = build_counted_scorers(cfg)
+        loads = {"counters": {"judge/engine_loads": built}} if built else {}
         try:
             return [*map_shards(score_shard, inputs, "local", cfg=cfg, work=work, rejects_dir=rejects, scorers=scorers), loads]
         finally:

@@ -1,8 +1,8 @@
 """Held-out seeds -> evaluation prompts: the dialogue up to the last supporter turn, and that turn as the reference.
 
 Seeds come from `holdout/`, which generation never reads (the split, stratified by emotion, depends only on the set
-of seeds: `distill.seeds.holdout`). The selection is a pure function of the seed ids (balanced across emotions by default), taken with bounded heaps, so
-it is the same on every rerun and memory does not grow with the held-out set.
+of seeds: `distill.seeds.holdout`). The selection is a pure function of the seed ids (balanced across emotions by
+default), taken with bounded heaps, so it is the same on every rerun and memory does not grow with the held-out set.
 """
 
 from __future__ import annotations
