@@ -88,9 +88,10 @@ def write_seeds(cfg, rows: list[dict]) -> None:
     from distill.records import SEED
     from distill.run_dir import RunDir
     from distill.shards import ShardWriter
+    from distill.stages import SEEDS
 
     run = RunDir(cfg)
-    run.begin_stage("seeds")
+    run.claim_stage(SEEDS)
     with ShardWriter(run.seeds, SEED) as out:
         out.write(rows)
     run.finish_stage("seeds")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -75,3 +76,12 @@ def as_user_error(exc: BaseException) -> DistillError | None:
     if isinstance(exc, DistillError):
         return exc
     return storage_error(exc)
+
+
+def report_user_error(exc: BaseException) -> int:
+    """For a command's top level: print a user error in one line to stderr and return its exit code; re-raise a bug."""
+    err = as_user_error(exc)
+    if err is None:
+        raise exc
+    print(f"error: {err}", file=sys.stderr)
+    return err.exit_code

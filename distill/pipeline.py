@@ -1,46 +1,27 @@
-"""The whole run in one call: seeds -> generate -> curate -> train -> evaluate -> report.
+"""The whole run in one call: seeds -> generate -> curate -> train -> eval (which ends with the report).
 
-Each stage is resumable and skipped when its stage marker says done. Stages that are not part of this
-installation yet are reported as skipped rather than failing the run. Stage modules are imported
-lazily so that `distill` itself never imports deepspeed or vllm at import time.
+The stages and their order are `distill.stages.STAGES`; each is resumable and skipped when its marker says done. The run
+folder's lease is held across all of them, so no other driver can start a stage between two of this run's.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from distill.config import RunConfig
+from distill.lease import run_lease
 from distill.run_dir import RunDir
+from distill.stages import STAGES, runner
 from distill.stats import StageStats
 
 log = logging.getLogger(__name__)
 
-# (stage, module, function): each function takes the RunConfig and runs its stage to completion.
-STAGES: tuple[tuple[str, str, str], ...] = (
-    ("seeds", "distill.seeds.stage", "load_seeds"),
-    ("generate", "distill.generate", "run_generate"),
-    ("curate", "distill.curate", "run_curate"),
-    ("train", "train", "run_train"),
-    ("eval", "distill.evaluate", "run_evaluate"),
-)
-
-
-def _stage_function(module: str, name: str) -> Callable[[RunConfig], object] | None:
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
-            return None  # the stage is not in this installation
-        raise
-    return getattr(mod, name, None)
-
 
 @dataclass(frozen=True)
 class StageEvent:
-    """`starting` (before the stage runs), `done` (with its stats), `already done`, or `unavailable` (the run stops)."""
+    """`starting` (before the stage runs), `done` (with its stats) or `already done`."""
 
     stage: str
     status: str
@@ -48,17 +29,12 @@ class StageEvent:
 
 
 def run_pipeline(cfg: RunConfig) -> Iterator[StageEvent]:
-    """Run every available stage, yielding an event before and after each, so a caller can route its output."""
+    """Run every stage, yielding an event before and after each, so a caller can route its output."""
     run = RunDir(cfg)
-    for stage, module, name in STAGES:
-        if run.stage_done(stage):
-            yield StageEvent(stage, "already done")
-            continue
-        fn = _stage_function(module, name)
-        if fn is None:
-            # Later stages read this one's outputs, so the run stops here rather than fail downstream.
-            yield StageEvent(stage, "unavailable")
-            break
-        yield StageEvent(stage, "starting")
-        stats = fn(cfg)
-        yield StageEvent(stage, "done", stats if isinstance(stats, StageStats) else None)
+    with run_lease(run.root):
+        for stage in STAGES:
+            if run.stage_done(stage.name):
+                yield StageEvent(stage.name, "already done")
+                continue
+            yield StageEvent(stage.name, "starting")
+            yield StageEvent(stage.name, "done", runner(stage)(cfg))

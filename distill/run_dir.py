@@ -11,28 +11,14 @@ import json
 import shutil
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from distill.atomic import atomic_write_json, atomic_write_text
 from distill.config import RunConfig, dump_config
 from distill.errors import RunStateError, writing
 
-# Config sections each stage's outputs depend on (a stage also depends on everything upstream).
-STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
-    "seeds": ("seeds",),
-    "generate": ("seeds", "teacher", "generate"),
-    "curate": ("seeds", "teacher", "generate", "curate"),
-    "train": ("seeds", "teacher", "generate", "curate", "train"),
-    "eval": ("seeds", "teacher", "generate", "curate", "train", "eval"),
-}
-
-
-def stage_sections(cfg: RunConfig, stage: str) -> tuple[str, ...]:
-    """STAGE_SECTIONS, plus the teacher for seeds it labels (`seeds.infer_emotion: teacher`): another teacher would
-    have given other labels, so the seeds on disk would no longer be this config's."""
-    sections = STAGE_SECTIONS.get(stage, tuple(cfg.model_fields))
-    if stage == "seeds" and cfg.seeds.infer_emotion == "teacher":
-        sections = (*sections, "teacher")
-    return sections
-
+if TYPE_CHECKING:
+    from distill.stages import Stage
 
 class RunDir:
     def __init__(self, cfg: RunConfig) -> None:
@@ -87,27 +73,31 @@ class RunDir:
         marker = self.path("stages", f"{stage}.json")
         return marker.exists() and json.loads(marker.read_text()).get("done", False)
 
-    def begin_stage(self, stage: str, *, new_run: bool = False) -> None:
-        """Claim the folder for `stage` under the current config, or refuse if it was made under another."""
-        sections = stage_sections(self.cfg, stage)
+    def claim_stage(self, stage: Stage, *, new_run: bool = False) -> bool:
+        """Record that `stage` runs under the current config; False when it already finished under it.
+
+        Outputs made under another config are refused, or discarded when `new_run` (the user asked to start over).
+        """
+        sections = stage.config_sections(self.cfg)
         digest = self.cfg.stage_hash(*sections)
-        marker = self.path("stages", f"{stage}.json")
+        marker = self.path("stages", f"{stage.name}.json")
         if marker.exists():
             recorded = json.loads(marker.read_text())
             if recorded["config_hash"] != digest:
                 if not new_run:
                     raise RunStateError(
-                        f"{self.root}: stage {stage!r} was started with a different config "
+                        f"{self.root}: stage {stage.name!r} was started with a different config "
                         f"(sections {', '.join(sections)}; hash {recorded['config_hash']} on disk, {digest} now). "
                         "Use another run.name, or pass --new-run to discard this stage's outputs."
                     )
                 self.discard_stage(stage)
             elif recorded.get("done"):
-                return
+                return False
         with writing(self.root):  # output_dir under a file, read-only, full: one line naming the folder
             self.root.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.path("config.yaml"), f"# config hash {self.cfg.stage_hash()}\n" + dump_config(self.cfg))
-        atomic_write_json(marker, {"stage": stage, "config_hash": digest, "sections": list(sections), "done": False})
+        atomic_write_json(marker, {"stage": stage.name, "config_hash": digest, "sections": list(sections), "done": False})
+        return True
 
     def finish_stage(self, stage: str) -> None:
         marker = self.path("stages", f"{stage}.json")
@@ -115,16 +105,12 @@ class RunDir:
         recorded["done"] = True
         atomic_write_json(marker, recorded)
 
-    def discard_stage(self, stage: str) -> None:
-        """Remove a stage's outputs (used only on an explicit --new-run)."""
-        owned = {
-            "seeds": [self.seeds, self.holdout, self.emotion_inference],
-            "generate": [self.plan, self.generated],
-            "curate": [self.curated, self.samples, self.prefs],
-            "train": [self.checkpoints],
-            "eval": [self.path("eval"), self.path("eval.json"), self.path("report.html")],
-        }.get(stage, [])
-        for folder in [*owned, self.rejects(stage)]:
-            shutil.rmtree(folder, ignore_errors=True)
-        self.path("stages", f"{stage}.json").unlink(missing_ok=True)
-        self.path("stats", f"{stage}.json").unlink(missing_ok=True)
+    def discard_stage(self, stage: Stage) -> None:
+        """Remove a stage's outputs, its marker and its stats (only on an explicit --new-run)."""
+        for folder in [*(self.path(p) for p in stage.outputs), self.rejects(stage.name)]:
+            if folder.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                folder.unlink(missing_ok=True)
+        self.path("stages", f"{stage.name}.json").unlink(missing_ok=True)
+        self.path("stats", f"{stage.name}.json").unlink(missing_ok=True)

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from distill.errors import ConfigError, InputError
+from distill.stages import STAGE_NAMES
 
 log = logging.getLogger(__name__)
 
-STAGES = ("seeds", "generate", "curate", "train", "evaluate", "pipeline")
+STAGES = (*STAGE_NAMES, "pipeline")  # each runs as `python -m ray_jobs.<stage>`
 TERMINAL = {"SUCCEEDED", "FAILED", "STOPPED"}
 
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
-from collections.abc import Callable
 
 from distill.cli.console import RunConsole
 from distill.cli.run_cmd import drive_pipeline
 from distill.cli.summaries import stage_line
-from distill.config import RunConfig, load_config
-from distill.errors import DistillError, as_user_error
+from distill.config import load_config
+from distill.errors import DistillError, report_user_error
 from distill.run_dir import RunDir
+from distill.stages import runner, stage_named
 
-STAGE_NAMES = {"evaluate": "eval"}  # entrypoint module -> the stage's name in the run folder
 
-
-def run_entrypoint(stage: str, fn: Callable[[RunConfig], object], argv: list[str] | None = None) -> int:
+def run_entrypoint(stage: str, argv: list[str] | None = None) -> int:
+    """`stage` is a name in `distill.stages.STAGES`, or `pipeline` for all of them."""
     parser = argparse.ArgumentParser(
         prog=f"python -m ray_jobs.{stage}",
         description=f"Run the {stage} stage (usable verbatim as a `ray job submit` entrypoint).",
@@ -33,13 +31,8 @@ def run_entrypoint(stage: str, fn: Callable[[RunConfig], object], argv: list[str
             if stage == "pipeline":
                 drive_pipeline(cfg, console)  # the generator runs its stages there, so its errors are caught below
             else:
-                name = STAGE_NAMES.get(stage, stage)
-                stats = console.run(name, fn, cfg)
-                console.line(stage_line(name, stats, RunDir(cfg)))
+                stats = console.run(stage, runner(stage_named(stage)), cfg)
+                console.line(stage_line(stage, stats, RunDir(cfg)))
     except (DistillError, OSError) as exc:  # a full or unwritable output folder is the user's to fix; other OSErrors are bugs
-        err = as_user_error(exc)
-        if err is None:
-            raise
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
+        return report_user_error(exc)
     return 0

@@ -3,8 +3,7 @@ per-shard passes run as Ray tasks (`curate.executor: auto`), the global dedup st
 
 import sys
 
-from distill.curate import run_curate
 from ray_jobs._entry import run_entrypoint
 
 if __name__ == "__main__":
-    sys.exit(run_entrypoint("curate", run_curate))
+    sys.exit(run_entrypoint("curate"))

@@ -2,8 +2,7 @@
 
 import sys
 
-from distill.generate import run_generate
 from ray_jobs._entry import run_entrypoint
 
 if __name__ == "__main__":
-    sys.exit(run_entrypoint("generate", run_generate))
+    sys.exit(run_entrypoint("generate"))

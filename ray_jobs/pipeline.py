@@ -2,8 +2,7 @@
 
 import sys
 
-from distill.pipeline import run_pipeline
 from ray_jobs._entry import run_entrypoint
 
 if __name__ == "__main__":
-    sys.exit(run_entrypoint("pipeline", run_pipeline))
+    sys.exit(run_entrypoint("pipeline"))

@@ -2,8 +2,7 @@
 
 import sys
 
-from distill.seeds.stage import load_seeds
 from ray_jobs._entry import run_entrypoint
 
 if __name__ == "__main__":
-    sys.exit(run_entrypoint("seeds", load_seeds))
+    sys.exit(run_entrypoint("seeds"))

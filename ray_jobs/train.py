@@ -3,7 +3,6 @@
 import sys
 
 from ray_jobs._entry import run_entrypoint
-from train import run_train
 
 if __name__ == "__main__":
-    sys.exit(run_entrypoint("train", run_train))
+    sys.exit(run_entrypoint("train"))

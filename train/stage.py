@@ -7,7 +7,8 @@ import logging
 
 from distill.config import RunConfig
 from distill.run_dir import RunDir
-from distill.stats import StageStats, stored_stats
+from distill.stages import TRAIN, run_stage
+from distill.stats import StageStats
 from train.progress import watch_progress
 
 log = logging.getLogger(__name__)
@@ -15,13 +16,13 @@ log = logging.getLogger(__name__)
 
 def run_train(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
     """Train (or resume) the configured student on this run's curated data; returns the stage stats."""
+    return run_stage(TRAIN, cfg, _train, new_run=new_run)
+
+
+def _train(cfg: RunConfig, run: RunDir) -> StageStats:
     from train.prepare import check_input
     from train.runtime import STATE, Checkpoints, TrainPaths
 
-    run = RunDir(cfg)
-    if run.stage_done("train") and not new_run:
-        return stored_stats(run.root, "train")
-    run.begin_stage("train", new_run=new_run)
     check_input(cfg)
     paths = TrainPaths.of(cfg)
     paths.root.mkdir(parents=True, exist_ok=True)
@@ -35,7 +36,7 @@ def run_train(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
 
             launch_local(cfg, paths.root / "train_config.yaml")
 
-    stats = StageStats("train")
+    stats = StageStats(TRAIN.name)
     manifest = json.loads((paths.data / "manifest.json").read_text())
     stats.merge(manifest)
     latest = Checkpoints(paths.zero, cfg.train.keep_checkpoints).latest()
@@ -51,7 +52,5 @@ def run_train(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
         "data_fingerprint": manifest["fingerprint"],
         "loss_curve": curve,
     }
-    stats.write(run.root)
-    run.finish_stage("train")
     log.info("train: %d steps, final loss %s -> %s", state.get("next_step", 0), curve[-1]["loss"] if curve else None, paths.root)
     return stats

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from distill.errors import DistillError, as_user_error
+from distill.errors import DistillError, report_user_error
 
 app = typer.Typer(
     name="distill",
@@ -59,11 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         # Without standalone mode click returns the code of typer.Exit instead of exiting.
         code = app(args=argv, standalone_mode=False)
     except (DistillError, OSError) as exc:  # a full or unwritable output folder is the user's to fix; other OSErrors are bugs
-        err = as_user_error(exc)
-        if err is None:
-            raise
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
+        return report_user_error(exc)
     except typer.Abort:
         print("aborted", file=sys.stderr)
         return 130

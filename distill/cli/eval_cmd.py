@@ -14,15 +14,12 @@ def eval_(config: ConfigOpt = None, overrides: OverridesArg = None, new_run: New
     """Answer held-out prompts with the base student, the distilled student and the teacher; judge and score them into eval.json (+ report.html)."""
     from distill.cli.summaries import eval_line
     from distill.evaluate import run_evaluate
-    from distill.evaluate.stage import discard_eval
     from distill.run_dir import RunDir
 
     cfg = load(config, overrides)
     run = RunDir(cfg)
-    if new_run:
-        discard_eval(run)
     with run_console(cfg, verbose) as console:
-        stats = console.run("eval", run_evaluate, cfg)
+        stats = console.run("eval", run_evaluate, cfg, new_run=new_run)
         console.line(eval_line(stats, run))
         console.line(f"eval.json: {run.path('eval.json')}" + (f"   report: {run.path('report.html')}" if cfg.eval.report else ""))
 

@@ -10,7 +10,7 @@ from distill.config import RunConfig
 
 
 def run(config: ConfigOpt = None, overrides: OverridesArg = None, verbose: VerboseOpt = False) -> None:
-    """Seeds -> generate -> curate -> train -> evaluate -> report, resumable; prints progress, a summary per stage
+    """Seeds -> generate -> curate -> train -> eval (ending with the report), resumable; prints progress, a summary per stage
     and where the outputs are. Engine and library output goes to <run>/logs/<stage>.log (--verbose: the terminal)."""
     from distill.run_dir import RunDir
 
@@ -34,10 +34,8 @@ def drive_pipeline(cfg: RunConfig, console: RunConsole) -> None:
             elif event.status == "done":
                 running.close()
                 console.line(stage_line(event.stage, event.stats or stored_stats(run.root, event.stage), run))
-            elif event.status == "already done":
-                console.line(f"{event.stage}: already done")
             else:
-                console.line(f"{event.stage}: not available in this installation; stopping after the stages above")
+                console.line(f"{event.stage}: already done")
     console.line(funnel_line(run))
     for line in output_lines(run):
         console.line(line)

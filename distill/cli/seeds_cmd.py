@@ -89,8 +89,6 @@ def load_cmd(
     from distill.seeds.stage import load_seeds
 
     cfg = load(config, overrides)
-    if new_run:
-        RunDir(cfg).discard_stage("seeds")
     with run_console(cfg, verbose) as console:
-        stats = console.run("seeds", load_seeds, cfg, strict=strict)
+        stats = console.run("seeds", load_seeds, cfg, strict=strict, new_run=new_run)
         console.line(f"{seeds_line(stats)} -> {RunDir(cfg).root}")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from distill.run_dir import RunDir
+from distill.stages import STAGE_NAMES
 from distill.stats import StageStats, stored_stats
 
 TOP_REASONS = 4  # reject reasons named in a summary line; the rest are in stats/<stage>.json and `distill view`
@@ -102,7 +103,7 @@ def output_lines(run: RunDir) -> list[str]:
 
 def funnel_line(run: RunDir) -> str:
     """The run from seeds to evaluation in one line, from every finished stage's stats."""
-    s = {stage: stored_stats(run.root, stage).counters for stage in ("seeds", "generate", "curate", "train", "eval")}
+    s = {stage: stored_stats(run.root, stage).counters for stage in STAGE_NAMES}
     steps = [
         f"{s['seeds']['records_kept']} seeds ({s['seeds']['holdout']} held out)",
         f"{s['generate']['units_planned']} units",

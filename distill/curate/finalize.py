@@ -13,15 +13,15 @@ from distill.dedup.near import Duplicate
 from distill.records import DIALOGUE, REJECT, SAMPLE_WINDOW, make_reject
 from distill.scorers import scores_of
 from distill.shards import ShardInfo, ShardWriter
+from distill.stages import CURATE
 from distill.stats import StageStats
 
-STAGE = "curate"
 
 
 def finalize_shard(
     info: ShardInfo, cfg: RunConfig, duplicates: dict[str, Duplicate], curated_dir: Path, samples_dir: Path, rejects_dir: Path
 ) -> dict[str, Any]:
-    stats = StageStats(STAGE)
+    stats = StageStats(CURATE.name)
     prefix = info.path.stem
     rows = cfg.curate.rows_per_shard
     for folder, pfx in ((curated_dir, prefix), (samples_dir, prefix), (rejects_dir, f"{prefix}-dedup")):
@@ -37,7 +37,7 @@ def finalize_shard(
             if dup is not None:
                 stats.add(f"dropped/dedup/{dup.reason}")
                 detail = f"[dedup] duplicate of {dup.keeper_id} (similarity {dup.similarity:.3f}); the keeper has higher empathy or a smaller id"
-                rejects_out.write([make_reject(STAGE, dup.reason, detail, record=record)])
+                rejects_out.write([make_reject(CURATE.name, dup.reason, detail, record=record)])
                 continue
             curated_out.write([record])
             stats.add("curated")

@@ -19,7 +19,7 @@ from distill.curate.card import write_card
 from distill.curate.embed_pass import embed_shard
 from distill.curate.executor import map_on_actors, map_shards, resolve_executor
 from distill.curate.finalize import finalize_shard
-from distill.curate.score_pass import STAGE, build_counted_scorers, close_scorers, score_shard
+from distill.curate.score_pass import build_counted_scorers, close_scorers, score_shard
 from distill.curate.shard_io import clear
 from distill.dedup.near import Duplicate, find_duplicates
 from distill.epitome.provenance import empathy_provenance
@@ -28,7 +28,8 @@ from distill.progress import report
 from distill.records import PREFERENCE_PAIR
 from distill.run_dir import RunDir
 from distill.shards import ShardInfo, ShardWriter, list_shards
-from distill.stats import StageStats, read_stats
+from distill.stages import CURATE, run_stage
+from distill.stats import StageStats
 
 if TYPE_CHECKING:
     from distill.generate.pool import RayPool
@@ -166,38 +167,35 @@ def _judge_pool(cfg: RunConfig) -> RayPool | None:
 
 def run_curate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
     """Run the curate stage into the run folder (a finished stage is not redone; `new_run` discards one made under another config)."""
-    run = RunDir(cfg)
-    run.begin_stage(STAGE, new_run=new_run)
-    if run.stage_done(STAGE):
-        log.info("curate already done in %s", run.root)
-        done = StageStats(STAGE)
-        done.merge(read_stats(run.root, STAGE) or {})
-        return done
+    return run_stage(CURATE, cfg, _curate, new_run=new_run)
+
+
+def _curate(cfg: RunConfig, run: RunDir) -> StageStats:
     inputs = list_shards(run.generated)
     if not inputs:
         raise InputError(f"{run.generated}: no generated shards to curate; run `distill generate` first")
     section = cfg.curate
-    work, rejects = run.path("dedup"), run.rejects(STAGE)
+    work, rejects = run.path("dedup"), run.rejects(CURATE.name)
     clear(run.curated, run.samples, run.prefs, rejects, work)
-    stats = StageStats(STAGE)
+    stats = StageStats(CURATE.name)
 
     executor = resolve_executor(section.executor)
     passes = PASSES if section.preference_pairs else PASSES - 1
-    report(STAGE, 0, passes, unit="passes")
+    report(CURATE.name, 0, passes, unit="passes")
     for counters in score_all(cfg, inputs, executor, work, rejects):
         stats.merge(counters)
-    report(STAGE, 1, passes, unit="passes", dialogues=stats.counters["dialogues_in"])
+    report(CURATE.name, 1, passes, unit="passes", dialogues=stats.counters["dialogues_in"])
 
     duplicates = dedup(cfg, work)
-    report(STAGE, 2, passes, unit="passes", dialogues=stats.counters["dialogues_in"], duplicates=len(duplicates))
+    report(CURATE.name, 2, passes, unit="passes", dialogues=stats.counters["dialogues_in"], duplicates=len(duplicates))
     scored = list_shards(work / "scored")
     outputs = {"curated_dir": run.curated, "samples_dir": run.samples, "rejects_dir": rejects}
     for counters in map_shards(finalize_shard, scored, section.executor, cfg=cfg, duplicates=duplicates, **outputs):
         stats.merge(counters)
-    report(STAGE, 3, passes, unit="passes", dialogues=stats.counters["dialogues_in"], curated=stats.counters["curated"])
+    report(CURATE.name, 3, passes, unit="passes", dialogues=stats.counters["dialogues_in"], curated=stats.counters["curated"])
     if section.preference_pairs:
         write_prefs(cfg, run, stats)
-        report(STAGE, 4, passes, unit="passes", curated=stats.counters["curated"], pairs=stats.counters["preference_pairs"])
+        report(CURATE.name, 4, passes, unit="passes", curated=stats.counters["curated"], pairs=stats.counters["preference_pairs"])
 
     c = stats.counters
     if section.preference_pairs:
@@ -206,9 +204,7 @@ def run_curate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
     if c["dialogues_in"] != c["curated"] + c["rejected"]:  # a bug, not a user error: every record must land somewhere
         raise RuntimeError(f"curate lost records: {c['dialogues_in']} in, {c['curated']} curated + {c['rejected']} rejected")
     stats.info = {"shards_in": len(inputs), "executor": executor, "scorers": list(section.scorers), "empathy_scorer": empathy_provenance(cfg)}
-    stats.write(run.root)
     write_card(run, dict(c), stats.info["empathy_scorer"])
-    run.finish_stage(STAGE)
     log.info(
         "curate: %d in, %d curated, %d rejected, %d samples, %d preference pairs",
         c["dialogues_in"], c["curated"], c["rejected"], c["samples"], c["preference_pairs"],

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["run_evaluate"]
 
 
-def run_evaluate(cfg: RunConfig) -> StageStats:
+def run_evaluate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
     from distill.evaluate.stage import run_evaluate as _run
 
-    return _run(cfg)
+    return _run(cfg, new_run=new_run)

@@ -15,8 +15,8 @@ from typing import Any
 
 from distill.emotions import EMOTIONS, polarity
 from distill.records import make_reject
+from distill.stages import EVAL
 
-STAGE = "eval"
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def prompt_from_seed(seed: dict[str, Any]) -> EvalPrompt | dict[str, Any]:
             return EvalPrompt(seed["id"], seed.get("emotion"), seed.get("situation"), turns[:i], turns[i]["content"], seed.get("source") or "")
     if turns and turns[-1]["role"] == "user":
         return EvalPrompt(seed["id"], seed.get("emotion"), seed.get("situation"), turns, None, seed.get("source") or "")
-    return make_reject(STAGE, "no_seeker_turn", "the held-out seed has no seeker (user) turn to respond to", record=seed, field="messages")
+    return make_reject(EVAL.name, "no_seeker_turn", "the held-out seed has no seeker (user) turn to respond to", record=seed, field="messages")
 
 
 def select_seeds(seeds: Iterable[dict[str, Any]], max_prompts: int, *, balance_emotions: bool = True) -> list[dict[str, Any]]:

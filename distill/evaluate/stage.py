@@ -23,13 +23,14 @@ from distill.config import RunConfig
 from distill.errors import InputError
 from distill.evaluate.aggregate import summarize_system
 from distill.evaluate.metrics import score_rows
-from distill.evaluate.prompts import STAGE, EvalPrompt, prompt_from_seed, responder_messages, select_seeds
+from distill.evaluate.prompts import EvalPrompt, prompt_from_seed, responder_messages, select_seeds
 from distill.evaluate.records import EVAL_RESPONSE
 from distill.evaluate.systems import ModelSlot, SystemSpec, system_specs
 from distill.progress import report
 from distill.records import REJECT, make_id, make_reject
 from distill.run_dir import RunDir
 from distill.shards import DONE_DIR, ShardWriter, count_rows, iter_rows
+from distill.stages import EVAL, run_stage
 from distill.stats import StageStats
 from distill.teachers.base import SamplingParams, TeacherRequest
 
@@ -44,20 +45,13 @@ def eval_dir(run: RunDir) -> Path:
     return run.path("eval")
 
 
-def discard_eval(run: RunDir) -> None:
-    """Forget every eval output (for --new-run): finished systems' responses would otherwise be reused."""
-    shutil.rmtree(eval_dir(run), ignore_errors=True)
-    run.path("eval.json").unlink(missing_ok=True)
-    run.discard_stage(STAGE)
-
-
 def load_prompts(run: RunDir, cfg: RunConfig, stats: StageStats) -> list[EvalPrompt]:
     """The selected prompts; unusable seeds go to rejects/eval (prefix `prompts`)."""
     selected = select_seeds(iter_rows(run.holdout), cfg.eval.max_prompts, balance_emotions=cfg.eval.balance_emotions)
     stats.add("holdout_seeds", count_rows(run.holdout))
     prompts: list[EvalPrompt] = []
-    _drop_prefix(run.rejects(STAGE), "prompts")
-    with ShardWriter(run.rejects(STAGE), REJECT, prefix="prompts") as rejects:
+    _drop_prefix(run.rejects(EVAL.name), "prompts")
+    with ShardWriter(run.rejects(EVAL.name), REJECT, prefix="prompts") as rejects:
         for seed in selected:
             made = prompt_from_seed(seed)
             if isinstance(made, EvalPrompt):
@@ -93,23 +87,23 @@ def generate_system(cfg: RunConfig, run: RunDir, spec: SystemSpec, prompts: list
     if spec.section is None:
         raise ValueError(f"system {spec.name} has no model to run: {spec.missing}")
     shutil.rmtree(folder, ignore_errors=True)
-    _drop_prefix(run.rejects(STAGE), spec.name)
+    _drop_prefix(run.rejects(EVAL.name), spec.name)
     started = time.time()
     teacher = slot.get(spec.section)
     info: dict[str, Any] = {"model": teacher.model, "backend": teacher.backend, "responses": 0, "rejected": {}, "truncated": 0}
-    with ShardWriter(folder, EVAL_RESPONSE, prefix="part") as out, ShardWriter(run.rejects(STAGE), REJECT, prefix=spec.name) as rejects:
+    with ShardWriter(folder, EVAL_RESPONSE, prefix="part") as out, ShardWriter(run.rejects(EVAL.name), REJECT, prefix=spec.name) as rejects:
         for start in range(0, len(prompts), _GENERATE_BATCH):
             batch = prompts[start : start + _GENERATE_BATCH]
             requests = []
             for p in batch:
-                rid = make_id(STAGE, spec.name, p.id)
+                rid = make_id(EVAL.name, spec.name, p.id)
                 requests.append(TeacherRequest(id=rid, messages=responder_messages(p, cfg.eval.rubric_version), sampling=_sampling(cfg, rid)))
             for prompt, request, result in zip(batch, requests, teacher.generate(requests)):
                 text = (result.text or "").strip()
                 if result.error is not None or not text:
                     reason = "generation_failed" if result.error is not None else "empty_response"
                     detail = f"{spec.name} ({teacher.model}): {result.error or 'the model returned only whitespace'}"
-                    rejects.write([make_reject(STAGE, reason, detail, record_id=request.id, record={"prompt_id": prompt.id, "system": spec.name})])
+                    rejects.write([make_reject(EVAL.name, reason, detail, record_id=request.id, record={"prompt_id": prompt.id, "system": spec.name})])
                     info["rejected"][reason] = info["rejected"].get(reason, 0) + 1
                     continue
                 info["responses"] += 1
@@ -150,17 +144,13 @@ def check_accounting(stats: StageStats, systems: dict[str, dict[str, Any]]) -> N
             raise RuntimeError(f"eval accounting: {name} has {total} responses + rejects for {prompts} prompts")
 
 
-def run_evaluate(cfg: RunConfig) -> StageStats:
-    """Run the eval stage into the run folder; idempotent (a finished stage is not redone)."""
-    from distill.seeds.stage import ensure_seeds
+def run_evaluate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
+    """Run the eval stage into the run folder (a finished stage is not redone); it ends with report.html (`eval.report`)."""
+    return run_stage(EVAL, cfg, _evaluate, new_run=new_run)
 
-    run = RunDir(cfg)
-    ensure_seeds(cfg)
-    run.begin_stage(STAGE)
-    if run.stage_done(STAGE):
-        log.info("eval already done: %s", run.path("eval.json"))
-        return StageStats(STAGE)
-    stats = StageStats(STAGE)
+
+def _evaluate(cfg: RunConfig, run: RunDir) -> StageStats:
+    stats = StageStats(EVAL.name)
     prompts = load_prompts(run, cfg, stats)
     if not prompts:
         raise InputError(f"{run.holdout}: no held-out seed can be an evaluation prompt; raise seeds.holdout_fraction (now {cfg.seeds.holdout_fraction})")
@@ -169,7 +159,7 @@ def run_evaluate(cfg: RunConfig) -> StageStats:
     steps = len(specs) + 1  # each system answers, then the judge and the metrics score every answer
     with ModelSlot() as slot:  # one model loaded at a time; the judge reuses the teacher when they are the same
         for done, spec in enumerate(specs, start=1):
-            report(STAGE, done - 1, steps, unit="steps", prompts=len(prompts))
+            report(EVAL.name, done - 1, steps, unit="steps", prompts=len(prompts))
             if spec.section is None:
                 log.warning("eval: skipping %s: %s", spec.name, spec.missing)
                 systems[spec.name] = {"status": "missing", "note": spec.missing}
@@ -183,9 +173,9 @@ def run_evaluate(cfg: RunConfig) -> StageStats:
                 stats.add(f"{spec.name}/rejected/{reason}", n)
         check_accounting(stats, systems)
         rows = [row for name in systems if systems[name]["status"] == "evaluated" for row in iter_rows(eval_dir(run) / "responses" / name)]
-        report(STAGE, steps - 1, steps, unit="steps", responses=len(rows))
+        report(EVAL.name, steps - 1, steps, unit="steps", responses=len(rows))
         judge_info = score_rows(cfg, rows, stats, slot)
-    report(STAGE, steps, steps, unit="steps", responses=len(rows))
+    report(EVAL.name, steps, steps, unit="steps", responses=len(rows))
     shutil.rmtree(eval_dir(run) / "scored", ignore_errors=True)
     with ShardWriter(eval_dir(run) / "scored", EVAL_RESPONSE) as out:
         out.write(rows)
@@ -207,8 +197,6 @@ def run_evaluate(cfg: RunConfig) -> StageStats:
     }
     atomic_write_json(run.path("eval.json"), result)
     stats.info = {"systems": {k: v.get("model") or v.get("note") for k, v in systems.items()}, "judge": judge_info}
-    stats.write(run.root)
-    run.finish_stage(STAGE)
     log.info("eval: %d prompts x %d systems -> %s", len(prompts), sum(v["status"] == "evaluated" for v in systems.values()), run.path("eval.json"))
     if cfg.eval.report:
         from distill.report import build_report

@@ -20,11 +20,12 @@ from pathlib import Path
 
 from distill.config import RunConfig, TeacherSection
 from distill.errors import ConfigError, InputError
-from distill.generate.plan import STAGE, UnitBatch
+from distill.generate.plan import UnitBatch
 from distill.generate.resume import clear_prefix, done_batches
-from distill.generate.runner import ensure_plan, planned_batches, seeds_folder, summarize, write_batch
+from distill.generate.runner import ensure_plan, planned_batches, summarize, write_batch
 from distill.generate.synthesize import TeacherInfo, synthesize
 from distill.run_dir import RunDir
+from distill.stages import GENERATE, claimed, finish
 from distill.stats import StageStats
 from distill.teachers.base import TeacherRequest, TeacherResult
 from distill.teachers.openai_batch_journal import BatchJournal
@@ -95,12 +96,16 @@ def _journal(cfg: RunConfig) -> BatchJournal:
 
 def advance(cfg: RunConfig, *, write: bool) -> Advance:
     """Replay every unfinished unit batch on the imported answers; with `write`, write those whose episodes all ended."""
-    run = RunDir(cfg)
-    run.begin_stage(STAGE)
-    seeds = seeds_folder(cfg)
+    with claimed(GENERATE, cfg) as claim:
+        # A finished stage is replayed too: every batch is done, so nothing is written and its stats are rebuilt.
+        return _advance(cfg, claim or RunDir(cfg), write=write)
+
+
+def _advance(cfg: RunConfig, run: RunDir, *, write: bool) -> Advance:
+    seeds = run.seeds
     plan = ensure_plan(run, cfg, seeds)
     if not plan.get("units"):
-        raise InputError(f"{seeds}: no seed suits the modes {list(cfg.generate.modes)}; the reasons are in {run.rejects(STAGE)}")
+        raise InputError(f"{seeds}: no seed suits the modes {list(cfg.generate.modes)}; the reasons are in {run.rejects(GENERATE.name)}")
     teacher = ImportedAnswers(_journal(cfg), cfg.teacher)
     info = TeacherInfo(model=cfg.teacher.model, revision=cfg.teacher.revision, backend=cfg.teacher.backend)
     finished = done_batches(run.generated)
@@ -116,15 +121,12 @@ def advance(cfg: RunConfig, *, write: bool) -> Advance:
             continue
         if write:
             clear_prefix(run.generated, batch.name)
-            clear_prefix(run.rejects(STAGE), batch.name)
+            clear_prefix(run.rejects(GENERATE.name), batch.name)
             write_batch(run, batch, outcome)
             state.batches_written += 1
             state.batches_done += 1
     if write and state.batches_done == state.batches_planned:
-        stats = summarize(run, cfg, plan, Counter(), 0.0, 0.0, 0.0)
-        stats.write(run.root)
-        run.finish_stage(STAGE)
-        state.stats = stats
+        state.stats = finish(GENERATE, run, summarize(run, cfg, plan, Counter(), 0.0, 0.0, 0.0))
     return state
 
 

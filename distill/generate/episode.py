@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from distill.config import GenerateSection
-from distill.generate.plan import STAGE, WorkUnit, derive_seed
+from distill.generate.plan import WorkUnit, derive_seed
 from distill.prompts.parse import ParseError, parse_turn, trim_to_sentence
 from distill.prompts.render import conversation, next_role, render_seeker_turn, render_supporter_turn
 from distill.records import make_reject
+from distill.stages import GENERATE
 from distill.teachers.base import SamplingParams, TeacherRequest, TeacherResult
 
 RAW_KEPT_CHARS = 2000  # of a failed completion, kept in its reject for inspection
@@ -110,5 +111,5 @@ class Episode:
             "raw": (result.text or "")[:RAW_KEPT_CHARS],
             "finish_reason": result.finish_reason,
         }
-        self.reject = make_reject(STAGE, reason, detail, record=record)
+        self.reject = make_reject(GENERATE.name, reason, detail, record=record)
         self.done = True

@@ -15,8 +15,8 @@ import pyarrow as pa
 
 from distill.config import GenerateSection
 from distill.records import SCHEMA_VERSION, STRATEGIES, make_id, make_reject
+from distill.stages import GENERATE
 
-STAGE = "generate"
 
 PLAN = pa.schema(
     [
@@ -146,7 +146,7 @@ def iter_plan(seeds: Iterable[dict[str, Any]], cfg: GenerateSection, teacher: st
                 )
         if not usable:
             yield make_reject(
-                STAGE,
+                GENERATE.name,
                 "no_applicable_mode",
                 f"seed {seed['id']} suits none of the modes {cfg.modes} ({'; '.join(why)})",
                 record={k: seed.get(k) for k in ("id", "source", "emotion", "situation", "messages")},

@@ -20,7 +20,7 @@ from typing import Any
 
 from distill.config import RunConfig
 from distill.errors import InputError
-from distill.generate.plan import PLAN, STAGE, UnitBatch, iter_batches, iter_plan
+from distill.generate.plan import PLAN, UnitBatch, iter_batches, iter_plan
 from distill.generate.pool import make_pool
 from distill.generate.resume import clear_prefix, done_batches, mark_batch, plan_marker
 from distill.generate.synthesize import BatchOutcome
@@ -29,18 +29,13 @@ from distill.progress import report
 from distill.records import DIALOGUE, REJECT
 from distill.run_dir import RunDir
 from distill.shards import ShardWriter, iter_rows
-from distill.stats import StageStats, read_stats
+from distill.stages import GENERATE, run_stage
+from distill.stats import StageStats
 from distill.teachers import teacher_id
 
 log = logging.getLogger(__name__)
 
 _ONE_SHARD = 1 << 40  # a unit batch is always exactly one shard per folder
-
-
-def seeds_folder(cfg: RunConfig) -> Path:
-    from distill.seeds.stage import ensure_seeds
-
-    return ensure_seeds(cfg)
 
 
 def planned_batches(cfg: RunConfig, seeds: Path) -> Iterator[UnitBatch | dict[str, Any]]:
@@ -53,10 +48,10 @@ def ensure_plan(run: RunDir, cfg: RunConfig, seeds: Path) -> dict[str, Any]:
     if marker.exists():
         return json.loads(marker.read_text())
     shutil.rmtree(run.plan, ignore_errors=True)
-    clear_prefix(run.rejects(STAGE), "plan")
+    clear_prefix(run.rejects(GENERATE.name), "plan")
     counts: Counter[str] = Counter()
     with ShardWriter(run.plan, PLAN, prefix="plan", rows_per_shard=1_000_000) as plan_out, ShardWriter(
-        run.rejects(STAGE), REJECT, prefix="plan", rows_per_shard=1_000_000
+        run.rejects(GENERATE.name), REJECT, prefix="plan", rows_per_shard=1_000_000
     ) as rejects_out:
         for item in planned_batches(cfg, seeds):
             if isinstance(item, dict):
@@ -77,7 +72,7 @@ def ensure_plan(run: RunDir, cfg: RunConfig, seeds: Path) -> dict[str, Any]:
 
 def write_batch(run: RunDir, batch: UnitBatch, outcome: BatchOutcome) -> None:
     if outcome.rejects:
-        with ShardWriter(run.rejects(STAGE), REJECT, prefix=batch.name, rows_per_shard=_ONE_SHARD) as out:
+        with ShardWriter(run.rejects(GENERATE.name), REJECT, prefix=batch.name, rows_per_shard=_ONE_SHARD) as out:
             out.write(outcome.rejects)
     if outcome.dialogues:
         with ShardWriter(run.generated, DIALOGUE, prefix=batch.name, rows_per_shard=_ONE_SHARD) as out:
@@ -88,20 +83,17 @@ def write_batch(run: RunDir, batch: UnitBatch, outcome: BatchOutcome) -> None:
 
 def run_generate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
     """Run (or resume) the generate stage of `cfg`'s run folder; returns the stage's stats (also in stats/generate.json)."""
-    run = RunDir(cfg)
-    run.begin_stage(STAGE, new_run=new_run)
-    if run.stage_done(STAGE):
-        log.info("generate already done in %s", run.root)
-        stats = StageStats(STAGE)
-        stats.merge(read_stats(run.root, STAGE) or {})
-        return stats
-    seeds = seeds_folder(cfg)
+    return run_stage(GENERATE, cfg, _generate, new_run=new_run)
+
+
+def _generate(cfg: RunConfig, run: RunDir) -> StageStats:
+    seeds = run.seeds
     plan = ensure_plan(run, cfg, seeds)
     if not plan.get("units"):
-        raise InputError(f"{seeds}: no seed suits the modes {list(cfg.generate.modes)}; the reasons are in {run.rejects(STAGE)}")
+        raise InputError(f"{seeds}: no seed suits the modes {list(cfg.generate.modes)}; the reasons are in {run.rejects(GENERATE.name)}")
     finished = done_batches(run.generated)
     units_done = sum(m["units"] for m in finished.values())
-    report(STAGE, units_done, plan.get("units", 0))
+    report(GENERATE.name, units_done, plan.get("units", 0))
     started, started_at = time.perf_counter(), time.time()
     this_run: Counter[str] = Counter()
     pool_start_s = generate_s = 0.0
@@ -121,7 +113,7 @@ def run_generate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
                     write_batch(run, batch, outcome)
                     this_run.update(outcome.counters)
                     units_done += len(batch.units)
-                    report(STAGE, units_done, plan["units"], dialogues=this_run["dialogues"], rejected=this_run["rejected"],
+                    report(GENERATE.name, units_done, plan["units"], dialogues=this_run["dialogues"], rejected=this_run["rejected"],
                            completion_tokens=this_run["tokens/completion"])  # fmt: skip
                     warn_on_reject_surge(this_run, run)
 
@@ -132,7 +124,7 @@ def run_generate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
                     collect()
                 # A batch without a marker may have left shards from a killed attempt: same names, so clear them first.
                 clear_prefix(run.generated, item.name)
-                clear_prefix(run.rejects(STAGE), item.name)
+                clear_prefix(run.rejects(GENERATE.name), item.name)
                 in_flight[pool.submit(item)] = item
             while in_flight:
                 collect()
@@ -141,8 +133,6 @@ def run_generate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
             pool.close()
     stats = summarize(run, cfg, plan, this_run, time.perf_counter() - started, pool_start_s, generate_s)
     stats.started_at = started_at
-    stats.write(run.root)
-    run.finish_stage(STAGE)
     return stats
 
 
@@ -158,7 +148,7 @@ def warn_on_reject_surge(this_run: Counter[str], run: RunDir) -> None:
     reasons = {k.split("/", 1)[1]: v for k, v in this_run.items() if k.startswith("rejected/")}
     top = max(reasons, key=reasons.__getitem__) if reasons else "unknown"
     log.warning("generate: more than half of the units are rejected (%d of %d so far, mostly %s); see %s or `distill view %s`",
-                this_run["rejected"], units, top, run.rejects(STAGE), run.root)  # fmt: skip
+                this_run["rejected"], units, top, run.rejects(GENERATE.name), run.root)  # fmt: skip
 
 
 def summarize(
@@ -166,7 +156,7 @@ def summarize(
 ) -> StageStats:
     """Totals over every batch marker (so a resumed run reports the whole stage), plus this invocation's throughput."""
     finished = done_batches(run.generated)
-    stats = StageStats(STAGE)
+    stats = StageStats(GENERATE.name)
     for marker in finished.values():
         stats.merge({"counters": marker["counters"]})
     units = sum(m["units"] for m in finished.values())

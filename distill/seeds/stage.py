@@ -22,9 +22,10 @@ from distill.records import REJECT, SEED, make_reject
 from distill.run_dir import RunDir
 from distill.seeds.emotion_inference import infer_seed_emotions
 from distill.seeds.holdout import HoldoutSplit
-from distill.seeds.reader import STAGE, Outcome, iter_source
+from distill.seeds.reader import Outcome, iter_source
 from distill.seeds.rows import Limits
 from distill.shards import ShardWriter
+from distill.stages import SEEDS, run_stage
 from distill.stats import StageStats
 
 log = logging.getLogger(__name__)
@@ -48,12 +49,12 @@ def iter_outcomes(section: SeedsSection) -> Iterator[tuple[str, Outcome]]:
             if seed is not None and allowed is not None and seed["license"] not in allowed:
                 detail = f"source {seed['source']} is licensed {seed['license']}; seeds.allowed_licenses is {sorted(allowed)}"
                 reject = make_reject(
-                    STAGE, "license_not_allowed", detail, record=seed, source_file=outcome.source_file, source_row=outcome.source_row, field="license"
+                    SEEDS.name, "license_not_allowed", detail, record=seed, source_file=outcome.source_file, source_row=outcome.source_row, field="license"
                 )
             elif seed is not None and any(s["id"] in seen for s in outcome.seeds):
                 detail = f"seed id {seed['id']} (source {seed['source']}) was already loaded: the same record appears twice"
                 reject = make_reject(
-                    STAGE, "duplicate_id", detail, record=seed, source_file=outcome.source_file, source_row=outcome.source_row, field="id"
+                    SEEDS.name, "duplicate_id", detail, record=seed, source_file=outcome.source_file, source_row=outcome.source_row, field="id"
                 )
             elif seed is not None:
                 seen.update(s["id"] for s in outcome.seeds)
@@ -98,23 +99,22 @@ def count_outcome(stats: StageStats, source_name: str, outcome: Outcome) -> None
 REPORT_EVERY = 1000  # records between progress reports (a report per record would cost more than the record)
 
 
-def load_seeds(cfg: RunConfig, *, strict: bool | None = None) -> StageStats:
-    """Run the seeds stage into the run folder (idempotent: a finished stage is not redone)."""
-    run = RunDir(cfg)
-    run.begin_stage(STAGE)
-    if run.stage_done(STAGE):
-        log.info("seeds already loaded in %s", run.seeds)
-        return StageStats(STAGE)
+def load_seeds(cfg: RunConfig, *, strict: bool | None = None, new_run: bool = False) -> StageStats:
+    """Run the seeds stage into the run folder (a finished stage is not redone)."""
+    return run_stage(SEEDS, cfg, _load_seeds, new_run=new_run, strict=strict)
+
+
+def _load_seeds(cfg: RunConfig, run: RunDir, *, strict: bool | None) -> StageStats:
     strict = cfg.seeds.strict if strict is None else strict
-    stats = StageStats(STAGE)
+    stats = StageStats(SEEDS.name)
     # A previous attempt may have died half-way: its shards are not marked done as a stage, so start over.
-    for folder in (run.seeds, run.holdout, run.rejects(STAGE)):
+    for folder in (run.seeds, run.holdout, run.rejects(SEEDS.name)):
         _clear(folder)
     rejects: list[dict] = []
     with (
         ShardWriter(run.seeds, SEED, rows_per_shard=50_000) as seeds_out,
         ShardWriter(run.holdout, SEED, rows_per_shard=50_000) as holdout_out,
-        ShardWriter(run.rejects(STAGE), REJECT, rows_per_shard=50_000) as rejects_out,
+        ShardWriter(run.rejects(SEEDS.name), REJECT, rows_per_shard=50_000) as rejects_out,
     ):
         def write(record: tuple[dict[str, Any], ...], held: bool) -> None:
             (holdout_out if held else seeds_out).write(record)
@@ -123,7 +123,7 @@ def load_seeds(cfg: RunConfig, *, strict: bool | None = None) -> StageStats:
         for n, (source_name, outcome) in enumerate(iter_outcomes(cfg.seeds), start=1):
             count_outcome(stats, source_name, outcome)
             if n % REPORT_EVERY == 0:
-                report(STAGE, n, unit="records", rejected=stats.counters["records_rejected"])
+                report(SEEDS.name, n, unit="records", rejected=stats.counters["records_rejected"])
             if outcome.seeds:
                 split.add(outcome.seeds)
             else:
@@ -131,16 +131,14 @@ def load_seeds(cfg: RunConfig, *, strict: bool | None = None) -> StageStats:
                 if strict and len(rejects) < 100:
                     rejects.append(outcome.reject)
         split.finish()
-        report(STAGE, stats.counters["records_in"], unit="records", rejected=stats.counters["records_rejected"])
+        report(SEEDS.name, stats.counters["records_in"], unit="records", rejected=stats.counters["records_rejected"])
         if strict and rejects:
             raise strict_failure(rejects, total=stats.counters["records_rejected"])
     if stats.counters["records_kept"] == 0:
-        raise InputError("no valid seed records in any source; see " + str(run.rejects(STAGE)))
+        raise InputError("no valid seed records in any source; see " + str(run.rejects(SEEDS.name)))
     stats.info = {"sources": [s.model_dump(exclude_none=True) for s in cfg.seeds.sources], "holdout_fraction": cfg.seeds.holdout_fraction}
     # On the shards as written, before the marker: a crash in it reruns the stage, and the answers it had are kept.
     infer_seed_emotions(cfg, run, stats)
-    stats.write(run.root)
-    run.finish_stage(STAGE)
     log.info(
         "seeds: %d records in, %d kept (%d for generation, %d held out), %d rejected",
         stats.counters["records_in"],
@@ -150,14 +148,6 @@ def load_seeds(cfg: RunConfig, *, strict: bool | None = None) -> StageStats:
         stats.counters["records_rejected"],
     )
     return stats
-
-
-def ensure_seeds(cfg: RunConfig) -> Path:
-    """The folder of generation seeds for this run, loading them first if the stage has not finished."""
-    run = RunDir(cfg)
-    if not run.stage_done(STAGE):
-        load_seeds(cfg)
-    return run.seeds
 
 
 def _clear(folder: Path) -> None:

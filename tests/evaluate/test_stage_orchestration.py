@@ -129,8 +129,8 @@ def test_cli_eval_and_report(tmp_path: Path, capsys) -> None:  # type: ignore[no
 def test_ray_job_entrypoint(tmp_path: Path) -> None:
     overrides = [*dryrun_overrides(tmp_path, "rayjob"), "eval.systems=[teacher]", "eval.judge=false"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, "-m", "ray_jobs.evaluate", *overrides], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-m", "ray_jobs.eval", *overrides], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads((tmp_path / "runs" / "rayjob" / "eval.json").read_text())["systems"]["teacher"]["responses"] == 6
-    bad = subprocess.run([sys.executable, "-m", "ray_jobs.evaluate", "eval.max_prompts=0"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    bad = subprocess.run([sys.executable, "-m", "ray_jobs.eval", "eval.max_prompts=0"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "eval.max_prompts" in bad.stderr

@@ -11,6 +11,7 @@ from distill.config import RunConfig, load_config
 from distill.records import SEED, make_id
 from distill.run_dir import RunDir
 from distill.shards import ShardWriter
+from distill import stages
 
 SEEDS: list[dict[str, Any]] = [
     {  # single-turn Q&A (PsyQA/SoulChat style): rewrite, continue, selfchat
@@ -59,7 +60,7 @@ def seed_rows(n: int, skip: int = 0) -> list[dict[str, Any]]:
 def write_seeds(cfg: RunConfig, n: int, skip: int = 0) -> list[dict[str, Any]]:
     """Seeds as the seeds stage would leave them (stage marked done, so generation does not reload them)."""
     run = RunDir(cfg)
-    run.begin_stage("seeds")
+    run.claim_stage(stages.SEEDS)
     rows = seed_rows(n, skip)
     with ShardWriter(run.seeds, SEED, rows_per_shard=max(1, n // 2)) as out:
         out.write(rows)

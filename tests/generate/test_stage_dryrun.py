@@ -9,7 +9,7 @@ import pytest
 
 from distill.errors import RunStateError
 from distill.generate import run_generate
-from distill.generate.plan import STAGE
+from distill.stages import GENERATE
 from distill.progress import reporting
 from distill.records import DIALOGUE, MODES
 from distill.run_dir import RunDir
@@ -42,7 +42,7 @@ def test_every_planned_unit_is_written_once_and_counts_add_up(make_cfg):
     on_disk = json.loads((run.root / "stats" / "generate.json").read_text())
     assert on_disk["counters"]["dialogues"] == 28
     assert on_disk["info"]["teacher"]["backend"] == "dryrun" and "warning" in on_disk["info"]
-    assert run.stage_done(STAGE)
+    assert run.stage_done(GENERATE.name)
 
 
 def test_dialogue_rows_fill_every_field(make_cfg):
@@ -110,7 +110,7 @@ def test_seeds_that_suit_no_mode_are_rejected_and_an_empty_plan_is_an_input_erro
     rows = write_seeds(cfg, 3)  # a single-turn Q&A seed (rewrite suits it), a multi-turn one and a one-line one (it does not)
     stats = run_generate(cfg)
     assert stats.counters["units_planned"] == 1 and stats.counters["rejected/no_applicable_mode"] == 2
-    assert {r["id"] for r in iter_rows(RunDir(cfg).rejects(STAGE))} == {r["id"] for r in rows[1:]}
+    assert {r["id"] for r in iter_rows(RunDir(cfg).rejects(GENERATE.name))} == {r["id"] for r in rows[1:]}
 
     none_fit = make_cfg(*DRYRUN[:2], "generate.modes=[rewrite]", "run.name=none")
     write_seeds(none_fit, 2, skip=1)  # the multi-turn and the one-line seed only

@@ -21,6 +21,7 @@ from distill.generate.resume import done_batches
 from distill.records import SEED
 from distill.run_dir import RunDir
 from distill.shards import DONE_DIR, ShardWriter, iter_rows
+from distill.stages import SEEDS
 
 from .conftest import seed_rows
 
@@ -89,7 +90,7 @@ def write_seeds_with_a_big_one(cfg, n: int, big_at: int) -> None:
     rows = seed_rows(n)
     rows[big_at] = {**rows[big_at], "messages": [{"role": "user", "content": os.urandom(40_000).hex()}, *rows[big_at]["messages"][1:]]}
     run = RunDir(cfg)
-    run.begin_stage("seeds")
+    run.claim_stage(SEEDS)
     with ShardWriter(run.seeds, SEED, rows_per_shard=n) as out:
         out.write(rows)
     run.finish_stage("seeds")

@@ -14,7 +14,8 @@ from distill.batch_state import BatchState
 from distill.config import load_config
 from distill.emotions import EMOTIONS
 from distill.errors import ConfigError, InputError
-from distill.run_dir import RunDir, stage_sections
+from distill.run_dir import RunDir
+from distill.stages import SEEDS
 from distill.scorers.llm_judge import JudgeReplyError
 from distill.seeds.emotion_inference import (
     EMOTION_SCHEMA,
@@ -176,9 +177,9 @@ def test_the_source_is_added_to_the_seed_metadata() -> None:
 def test_the_seeds_stage_depends_on_the_teacher_only_when_the_teacher_labels(tmp_path: Path) -> None:
     off = load_config(None, [])
     teacher = load_config(None, ["seeds.infer_emotion=teacher"])
-    assert stage_sections(off, "seeds") == ("seeds",) and stage_sections(teacher, "seeds") == ("seeds", "teacher")
+    assert SEEDS.config_sections(off) == ("seeds",) and SEEDS.config_sections(teacher) == ("seeds", "teacher")
     other = load_config(None, ["seeds.infer_emotion=teacher", "teacher.model=other/model"])
-    assert teacher.stage_hash(*stage_sections(teacher, "seeds")) != other.stage_hash(*stage_sections(other, "seeds"))
+    assert teacher.stage_hash(*SEEDS.config_sections(teacher)) != other.stage_hash(*SEEDS.config_sections(other))
 
 
 def test_state_of_another_labeller_is_refused(tmp_path: Path) -> None:
@@ -260,7 +261,7 @@ def test_a_rerun_after_a_crash_asks_only_for_the_seeds_not_answered(tmp_path: Pa
     c = load_seeds(cfg).counters
     assert (c["emotion_inference/asked_this_run"], c["emotion_inference/reused"], c["emotion_inference/labelled"]) == (5, 3, 8)
     assert {s["id"]: s["emotion"] for s in all_seeds(cfg) if s["id"] in first} == {k: v["emotion"] for k, v in first.items()}
-    run.discard_stage("seeds")  # --new-run: the answers go with the seeds
+    run.discard_stage(SEEDS)  # --new-run: the answers go with the seeds
     assert not run.emotion_inference.exists()
 
 
