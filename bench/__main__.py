@@ -12,8 +12,9 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.publish import RESULTS
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 # (result file, module): the order BENCHMARKS.md lists them in.
 BENCHMARKS = (
     ("generate.md", "bench.generate_throughput"),

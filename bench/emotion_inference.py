@@ -19,15 +19,13 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import sys
 import time
 from collections import Counter
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).parent / "results"
+from bench.publish import publish
 
 
 def bundled_seeds() -> tuple[list[dict[str, Any]], str]:
@@ -157,13 +155,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     result = run(args.model, args.max_tokens)
-    load = os.getloadavg()[0]
-    machine = f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}; 1-min load average {load:.1f} after."
-    command = "python -m bench.emotion_inference" + "".join(f" {a}" for a in argv)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "emotion_inference.json").write_text(json.dumps({**result, "command": command}, indent=2) + "\n")
-    (RESULTS / "emotion_inference.md").write_text(render(result, command, machine))
-    print((RESULTS / "emotion_inference.md").read_text())
+    publish("emotion_inference", argv, result, render)
     return 0
 
 

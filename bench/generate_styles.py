@@ -18,15 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from collections import Counter
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).parent / "results"
+from bench.publish import publish
+
 # OpenAI's list price for gpt-4o-mini (openai.com/api/pricing), USD per 1M tokens; the Batch API charges half.
 PRICE = {"model": "gpt-4o-mini", "prompt": 0.15, "completion": 0.60, "batch_discount": 0.5}
 STYLES = ("turns", "whole")
@@ -194,12 +193,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     result = run(args.model, args.seeds)
-    machine = f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}; 1-min load average {os.getloadavg()[0]:.1f} after."
-    command = "python -m bench.generate_styles" + "".join(f" {a}" for a in argv)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "generate_styles.json").write_text(json.dumps({**result, "command": command}, indent=2) + "\n")
-    (RESULTS / "generate_styles.md").write_text(render(result, command, machine))
-    print((RESULTS / "generate_styles.md").read_text())
+    publish("generate_styles", argv, result, render)
     return 0
 
 

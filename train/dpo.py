@@ -12,8 +12,8 @@ from typing import Any
 
 from distill.config import RunConfig
 from train.data import IGNORE_INDEX, pad_id_of
-from train.deepspeed_config import build_deepspeed_config
-from train.runtime import TrainPaths, barrier, load_student, load_tokenizer, make_engine, setup_process, teardown_process, use_cuda
+from train.recipe import save_recipe, start_recipe
+from train.runtime import TrainPaths, barrier, teardown_process
 from train.session import TrainSession
 
 log = logging.getLogger(__name__)
@@ -49,20 +49,13 @@ class DPORecipe:
         self.ref: Any = None
 
     def setup(self) -> None:
-        from train.prepare import ensure_prepared
-
-        self.dist = setup_process(self.cfg.train)
-        self.tokenizer = load_tokenizer(self.cfg.train)
+        setup = start_recipe(self.cfg, self.paths)
+        self.dist, self.tokenizer, self._keep = setup.dist, setup.tokenizer, setup.keep
         self.pad_id = pad_id_of(self.tokenizer)
-        rows, manifest = ensure_prepared(self.cfg, self.dist, self.paths, self.tokenizer)
-        session = TrainSession(self.cfg, self.dist, self.paths, rows, manifest["fingerprint"])
-        session.ds_config = build_deepspeed_config(self.cfg.train, world_size=self.dist.world, total_steps=session.total_steps,
-                                                   on_cpu=not use_cuda(self.cfg.train))
-        model, self._keep = load_student(self.cfg.train)
-        session.engine = make_engine(model, session.ds_config)
-        self.session = session
-        self.ref = self._reference_logps(manifest["fingerprint"])  # before resume: the weights are still the initial ones
-        session.resume()
+        self.session = setup.session
+        # Before resume: the weights are still the initial ones, the reference policy.
+        self.ref = self._reference_logps(setup.manifest["fingerprint"])
+        self.session.resume()
 
     def _forward_logps(self, rows: list[dict[str, Any]]) -> tuple[Any, Any, float]:
         """Summed response log-probs of the chosen and the rejected responses, and the number of real tokens."""
@@ -121,11 +114,7 @@ class DPORecipe:
         self.session.run(self.micro_loss)
 
     def save(self) -> None:
-        from train.export import export_hf
-
-        self.session.save()
-        if self.cfg.train.export:
-            export_hf(self.cfg, self.session, self.tokenizer)
+        save_recipe(self.cfg, self.session, self.tokenizer)
 
     def cleanup(self) -> None:
         teardown_process()

@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 from distill.config import RunConfig, config_from_dict
+from distill.ray_cluster import connect_ray
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +33,6 @@ def _worker_loop(loop_config: dict[str, Any]) -> None:
     run_rank(config_from_dict(loop_config["config"], "<ray train loop config>"))
 
 
-def _connect() -> None:
-    import ray
-
-    if ray.is_initialized():
-        return
-    if os.environ.get("RAY_ADDRESS"):
-        ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=True)
-    else:  # a private local cluster for this job
-        ray.init(address="local", include_dashboard=False, log_to_driver=True)  # Ray 2.60 cannot be loopback-only: README, Security
-
-
 def launch_ray(cfg: RunConfig) -> None:
     """Run `train.num_workers` ranks as Ray Train workers and wait; a failed worker fails the job."""
     import ray
@@ -52,7 +42,7 @@ def launch_ray(cfg: RunConfig) -> None:
     from train.launch import TrainingFailed
     from train.runtime import TrainPaths
 
-    _connect()
+    connect_ray()
     t = cfg.train
     # The driver may sit on a CPU-only head node: ask the cluster, not this machine, whether GPUs exist.
     cuda = t.device == "cuda" or (t.device == "auto" and ray.cluster_resources().get("GPU", 0) > 0)

@@ -6,8 +6,8 @@ import logging
 from typing import Any
 
 from distill.config import RunConfig
-from train.deepspeed_config import build_deepspeed_config
-from train.runtime import TrainPaths, load_student, load_tokenizer, make_engine, setup_process, teardown_process, use_cuda
+from train.recipe import save_recipe, start_recipe
+from train.runtime import TrainPaths, teardown_process
 from train.session import TrainSession
 
 log = logging.getLogger(__name__)
@@ -22,18 +22,10 @@ class SFTRecipe:
         self._keep: Any = None
 
     def setup(self) -> None:
-        from train.prepare import ensure_prepared
-
-        self.dist = setup_process(self.cfg.train)
-        self.tokenizer = load_tokenizer(self.cfg.train)
-        rows, manifest = ensure_prepared(self.cfg, self.dist, self.paths, self.tokenizer)
-        session = TrainSession(self.cfg, self.dist, self.paths, rows, manifest["fingerprint"])
-        session.ds_config = build_deepspeed_config(self.cfg.train, world_size=self.dist.world, total_steps=session.total_steps,
-                                                   on_cpu=not use_cuda(self.cfg.train))
-        model, self._keep = load_student(self.cfg.train)
-        session.engine = make_engine(model, session.ds_config)
-        session.resume()
-        self.session = session
+        setup = start_recipe(self.cfg, self.paths)
+        self.dist, self.tokenizer, self._keep = setup.dist, setup.tokenizer, setup.keep
+        setup.session.resume()
+        self.session = setup.session
 
     def micro_loss(self, rows: list[dict[str, Any]]) -> tuple[Any, dict[str, float]]:
         import torch
@@ -49,11 +41,7 @@ class SFTRecipe:
         self.session.run(self.micro_loss)
 
     def save(self) -> None:
-        from train.export import export_hf
-
-        self.session.save()
-        if self.cfg.train.export:
-            export_hf(self.cfg, self.session, self.tokenizer)
+        save_recipe(self.cfg, self.session, self.tokenizer)
 
     def cleanup(self) -> None:
         teardown_process()

@@ -8,12 +8,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from distill.batching import batched
 from distill.config import RunConfig
-from distill.curate.shard_io import clear_prefix, iter_shard_records
+from distill.curate.shard_io import iter_shard_records
 from distill.dedup.semantic import embed, embedding_schema
 from distill.dedup.shingles import dialogue_text
-from distill.scorers import EMPATHY, scores_of
-from distill.shards import ShardInfo, ShardWriter
+from distill.records import EMPATHY
+from distill.shards import ShardInfo, ShardWriter, clear_prefix
+from distill.text.turns import Dialogue
 
 EMBED_BATCH = 256
 
@@ -24,27 +26,22 @@ def embed_shard(info: ShardInfo, cfg: RunConfig, skip: set[str], out_dir: Path) 
     clear_prefix(out_dir, prefix)
     written = 0
     writer: ShardWriter | None = None
-    batch: list[dict[str, Any]] = []
 
-    def flush() -> None:
+    def flush(batch: list[dict[str, Any]]) -> None:
         nonlocal writer, written
         vectors = embed([dialogue_text(r) for r in batch], cfg.curate.embedding_model)
         if writer is None:
             writer = ShardWriter(out_dir, embedding_schema(vectors.shape[1]), prefix=prefix, rows_per_shard=cfg.curate.rows_per_shard)
-        empathy = [float(scores_of(r).get(EMPATHY, np.nan)) for r in batch]
+        empathy = [float(Dialogue.of(r).scores.get(EMPATHY, np.nan)) for r in batch]
         vector_col = pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1), pa.float32()), vectors.shape[1])
         writer.write_table(pa.table({"id": [r["id"] for r in batch], "empathy": empathy, "vector": vector_col}, schema=writer.schema))
         written += len(batch)
-        batch.clear()
 
     try:
-        for _, record in iter_shard_records(info, required=("id", "messages")):
-            if record["id"] not in skip:
-                batch.append(record)
-                if len(batch) >= EMBED_BATCH:
-                    flush()
-        if batch:
-            flush()
+        records = (record for _, record in iter_shard_records(info, required=("id", "messages")))
+        kept = (record for record in records if record["id"] not in skip)
+        for batch in batched(kept, EMBED_BATCH):
+            flush(batch)
     except BaseException:
         if writer is not None:
             writer.abort()

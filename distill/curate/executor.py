@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
+from distill.ray_cluster import connect_ray
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
@@ -28,8 +30,6 @@ def map_shards(fn: Callable[..., R], items: Sequence[T], executor: Literal["auto
     if resolve_executor(executor) == "local" or not items:
         return [fn(item, **kwargs) for item in items]
     import ray
-
-    from distill.generate.pool import connect_ray
 
     connect_ray()
     remote = ray.remote(num_cpus=1, max_retries=2)(fn)
@@ -77,8 +77,6 @@ def map_on_actors(
         return [], 0
     import ray
     from ray.util import ActorPool
-
-    from distill.generate.pool import connect_ray
 
     connect_ray()
     worker = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=1, max_task_retries=2)(_ActorWork)

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from distill.config import RunConfig
-from distill.curate.shard_io import clear_prefix, iter_shard_records
+from distill.curate.shard_io import iter_shard_records
 from distill.curate.windows import sample_windows
 from distill.dedup.near import Duplicate
-from distill.records import DIALOGUE, REJECT, SAMPLE_WINDOW, make_reject
-from distill.scorers import scores_of
-from distill.shards import ShardInfo, ShardWriter
+from distill.records import DIALOGUE, REJECT, SAMPLE_WINDOW, make_reject, scores_dict
+from distill.shards import ShardInfo, ShardWriter, clear_prefix
 from distill.stages import CURATE
 from distill.stats import StageStats
 
@@ -32,7 +31,7 @@ def finalize_shard(
         ShardWriter(rejects_dir, REJECT, prefix=f"{prefix}-dedup", rows_per_shard=rows) as rejects_out,
     ):
         for _, record in iter_shard_records(info):
-            scores_of(record)
+            record["scores"] = scores_dict(record.get("scores"))
             dup = duplicates.get(record["id"])
             if dup is not None:
                 stats.add(f"dropped/dedup/{dup.reason}")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from distill.config import CurateSection, RunConfig
-from distill.curate.shard_io import clear_prefix, iter_shard_records
+from distill.curate.shard_io import iter_shard_records
 from distill.dedup.minhash import lsh_params
 from distill.dedup.signatures import signature_schema, signature_table
 from distill.filters.base import Filter, apply_filters
@@ -26,9 +26,10 @@ from distill.filters.heuristics import (
     TurnLength,
 )
 from distill.filters.safety import CrisisSafety
-from distill.records import DIALOGUE, REJECT, make_reject
-from distill.scorers import EMPATHY, Scorer, build_scorers, scores_of
-from distill.shards import ShardInfo, ShardWriter
+from distill.records import DIALOGUE, EMPATHY, REJECT, make_reject, scores_dict
+from distill.scorers import Scorer, build_scorers, merge_scores
+from distill.scorers.base import ScoreFailure
+from distill.shards import ShardInfo, ShardWriter, clear_prefix
 from distill.stats import StageStats
 
 if TYPE_CHECKING:
@@ -84,17 +85,19 @@ def close_scorers(scorers: list[Scorer]) -> None:
 
 
 def run_scorers(records: list[dict[str, Any]], scorers: list[Scorer], stats: StageStats, rejects: ShardWriter) -> list[dict[str, Any]]:
-    """Score a batch; a record a scorer could not score is rejected with the scorer's reason."""
+    """Score a batch, merging each scorer's scores into its records; a record a scorer could not score is rejected
+    with the scorer's reason."""
     alive = records
     for scorer in scorers:
-        failures = scorer.score(alive)
+        results = scorer.score(alive)
         survivors = []
-        for record, failure in zip(alive, failures, strict=True):
-            if failure is None:
+        for record, result in zip(alive, results, strict=True):
+            if not isinstance(result, ScoreFailure):
+                merge_scores(record, result)
                 stats.add(f"scored/{scorer.name}")
                 survivors.append(record)
                 continue
-            reason, detail = failure
+            reason, detail = result
             stats.add(f"dropped/score_{scorer.name}/{reason}")
             rejects.write([make_reject(STAGE, reason, f"[score_{scorer.name}] {detail}", record=record)])
         alive = survivors
@@ -140,7 +143,7 @@ def _score(info: ShardInfo, cfg: RunConfig, work: Path, rejects_dir: Path, score
     def records() -> Iterator[dict[str, Any]]:
         for _, record in iter_shard_records(info):
             stats.add("dialogues_in")
-            scores_of(record)  # Arrow maps come back as (key, value) lists
+            record["scores"] = scores_dict(record.get("scores"))  # shards hold [{name, value}] rows
             yield record
 
     with (

@@ -33,12 +33,3 @@ def clear(*folders: Path) -> None:
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
 
-
-def clear_prefix(folder: Path, prefix: str) -> None:
-    """Remove a task's earlier output (a retried task rewrites its shards from scratch under the same names)."""
-    if not folder.is_dir():
-        return
-    for path in folder.glob(f"{prefix}-*"):
-        path.unlink(missing_ok=True)
-    for marker in (folder / "_done").glob(f"{prefix}-*") if (folder / "_done").is_dir() else []:
-        marker.unlink(missing_ok=True)

@@ -144,7 +144,8 @@ def _judge_pool(cfg: RunConfig) -> RayPool | None:
     Ray's scheduling token: the engine sizes its threads itself."""
     import ray
 
-    from distill.generate.pool import RayPool, connect_ray, uses_ray
+    from distill.generate.pool import RayPool, uses_ray
+    from distill.ray_cluster import connect_ray
 
     section = cfg.curate
     if "llm_judge" not in section.scorers or not uses_ray(cfg.teacher):

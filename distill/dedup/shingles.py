@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from distill.filters.dialogue import normalize_text, turns
+from distill.text.normalize import normalize_text
+from distill.text.turns import Dialogue, content
 
 # Scripts written without spaces between words: shingle by characters there.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
@@ -17,7 +18,7 @@ _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u
 
 def dialogue_text(record: dict[str, Any]) -> str:
     """What two dialogues must share to be duplicates: every seeker and supporter turn, in order."""
-    return "\n".join(m.get("content") or "" for m in turns(record))
+    return "\n".join(content(m) for m in Dialogue.of(record).turns)
 
 
 def exact_key(text: str) -> int:

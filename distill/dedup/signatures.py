@@ -13,7 +13,8 @@ import pyarrow as pa
 
 from distill.dedup.minhash import band_keys, lsh_params, signatures
 from distill.dedup.shingles import dialogue_text, exact_key, shingle_hashes
-from distill.scorers.base import EMPATHY
+from distill.records import EMPATHY
+from distill.text.turns import Dialogue
 
 
 def signature_schema(bands: int) -> pa.Schema:
@@ -34,7 +35,7 @@ def signature_table(records: list[dict[str, Any]], *, threshold: float, num_perm
     texts = [dialogue_text(r) for r in records]
     hashes = shingle_hashes(texts, shingle_words, distinct=False)
     keys = band_keys(signatures(hashes, num_perm), bands, rows)
-    empathy = [float((r.get("scores") or {}).get(EMPATHY, np.nan)) for r in records]
+    empathy = [float(Dialogue.of(r).scores.get(EMPATHY, np.nan)) for r in records]
     columns = {
         "id": pa.array([r["id"] for r in records], pa.string()),
         "empathy": pa.array(empathy, pa.float64()),

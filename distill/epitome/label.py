@@ -12,7 +12,7 @@ Two streaming passes over the source shards; memory holds the sample's ids, then
    requests the teacher itself failed (`judge_failed`: endpoint down, prompt too long) are counted but asked again.
 The CSVs (one per mechanism, rationale = the judge's) and `label_stats.json` are written last.
 Ids: sp_id = the dialogue id, rp_id = `<dialogue id>_<k>`, k counting the dialogue's pairs from 0 as
-`distill.scorers.hf_classifier.response_pairs` lists them.
+`distill.text.turns.Dialogue.response_pairs` lists them.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ from distill.epitome import FILES, MECHANISMS
 from distill.epitome.data import EpitomePair, write_epitome
 from distill.epitome.judge import DEFAULT_RUBRIC, EpitomeJudge
 from distill.errors import ConfigError, InputError
+from distill.judging.verdict import JUDGE_FAILED, JUDGE_UNPARSEABLE
 from distill.records import make_id
-from distill.scorers.hf_classifier import response_pairs
 from distill.shards import list_shards
+from distill.text.turns import Dialogue
 
 if TYPE_CHECKING:
     from distill.config import RunConfig
@@ -48,7 +49,7 @@ def _dialogues(folder: Path) -> Iterator[tuple[str, list[tuple[str, str]]]]:
     """(dialogue id, its (seeker turn, reply) pairs) for every record of every complete shard, in shard and row order."""
     for info in list_shards(folder):
         for _, record in iter_shard_records(info):
-            yield str(record["id"]), response_pairs(record)
+            yield str(record["id"]), Dialogue.of(record).response_pairs
 
 
 def _usable(pair: tuple[str, str]) -> bool:
@@ -166,14 +167,16 @@ def run_label(
         ratings = active.rate([pair for _, _, _, pair in pending])
         labelled, failed = [], []
         for (position, dialogue_id, rp_id, pair), rating in zip(pending, ratings, strict=True):
-            if rating.failure == "judge_failed":  # an endpoint or engine fault, not the judge's answer: not kept
+            if rating.failure == JUDGE_FAILED:  # an endpoint or engine fault, not the judge's answer: not kept
                 unserved[rp_id] = rating.failure
                 continue
-            if rating.levels is None:
-                failed.append({"rp_id": rp_id, "reason": rating.failure or "judge_unparseable", "detail": rating.detail[:300]})
+            if rating.value is None:
+                reason = rating.failure or JUDGE_UNPARSEABLE
+                failed.append({"rp_id": rp_id, "reason": reason, "detail": rating.detail[:300]})
                 continue
-            labelled.append({"rp_id": rp_id, "levels": list(rating.levels), "rationale": rating.rationale})
-            kept.append((position, _to_pair(dialogue_id, rp_id, pair, list(rating.levels), rating.rationale)))
+            levels, rationale = rating.value
+            labelled.append({"rp_id": rp_id, "levels": list(levels), "rationale": rationale})
+            kept.append((position, _to_pair(dialogue_id, rp_id, pair, list(levels), rationale)))
         state.add_batch(labelled, failed)
         judged_now += len(pending)
         log.info("label: %d pairs judged this run (%d failed in the last batch)", judged_now, len(failed))

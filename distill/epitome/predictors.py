@@ -26,12 +26,12 @@ class LevelPredictor(Protocol):
 
 
 class LexicalPredictor:
-    """The offline cue lexicon (`distill.scorers.lexicon`); it reads the response only."""
+    """The offline cue lexicon (`distill.text.lexicon`); it reads the response only."""
 
     name = "epitome_lexical"
 
     def predict(self, pairs: Sequence[Pair]) -> list[Levels | None]:
-        from distill.scorers.lexicon import epitome_levels
+        from distill.text.lexicon import epitome_levels
 
         return [epitome_levels(response) for _, response in pairs]
 

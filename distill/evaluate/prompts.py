@@ -96,5 +96,5 @@ class _Desc:
 
 def responder_messages(prompt: EvalPrompt, version: str) -> list[dict[str, str]]:
     """What every answering system sees: the same supporter instruction, then the dialogue so far."""
-    path = resources.files("distill.evaluate") / "rubrics" / version / "responder_system.txt"
+    path = resources.files("distill.evaluate") / "responder" / f"{version}.txt"  # versioned with eval.rubric_version
     return [{"role": "system", "content": path.read_text(encoding="utf-8").strip()}, *prompt.context]

@@ -29,7 +29,7 @@ from distill.evaluate.systems import ModelSlot, SystemSpec, system_specs
 from distill.progress import report
 from distill.records import REJECT, make_id, make_reject
 from distill.run_dir import RunDir
-from distill.shards import DONE_DIR, ShardWriter, count_rows, iter_rows
+from distill.shards import ShardWriter, clear_prefix, count_rows, iter_rows
 from distill.stages import EVAL, run_stage
 from distill.stats import StageStats
 from distill.teachers.base import SamplingParams, TeacherRequest
@@ -50,7 +50,7 @@ def load_prompts(run: RunDir, cfg: RunConfig, stats: StageStats) -> list[EvalPro
     selected = select_seeds(iter_rows(run.holdout), cfg.eval.max_prompts, balance_emotions=cfg.eval.balance_emotions)
     stats.add("holdout_seeds", count_rows(run.holdout))
     prompts: list[EvalPrompt] = []
-    _drop_prefix(run.rejects(EVAL.name), "prompts")
+    clear_prefix(run.rejects(EVAL.name), "prompts")
     with ShardWriter(run.rejects(EVAL.name), REJECT, prefix="prompts") as rejects:
         for seed in selected:
             made = prompt_from_seed(seed)
@@ -61,14 +61,6 @@ def load_prompts(run: RunDir, cfg: RunConfig, stats: StageStats) -> list[EvalPro
                 stats.add(f"prompts_rejected/{made['reason']}")
     stats.add("prompts", len(prompts))
     return prompts
-
-
-def _drop_prefix(folder: Path, prefix: str) -> None:
-    """Remove a writer's shards and markers, so a redone system never duplicates its rejects."""
-    for path in folder.glob(f"{prefix}-*"):
-        path.unlink()
-    for path in (folder / DONE_DIR).glob(f"{prefix}-*"):
-        path.unlink()
 
 
 def _sampling(cfg: RunConfig, request_id: str) -> SamplingParams:
@@ -87,7 +79,7 @@ def generate_system(cfg: RunConfig, run: RunDir, spec: SystemSpec, prompts: list
     if spec.section is None:
         raise ValueError(f"system {spec.name} has no model to run: {spec.missing}")
     shutil.rmtree(folder, ignore_errors=True)
-    _drop_prefix(run.rejects(EVAL.name), spec.name)
+    clear_prefix(run.rejects(EVAL.name), spec.name)
     started = time.time()
     teacher = slot.get(spec.section)
     info: dict[str, Any] = {"model": teacher.model, "backend": teacher.backend, "responses": 0, "rejected": {}, "truncated": 0}

@@ -6,19 +6,7 @@ jarringly cheerful; the shift is reported, not judged.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
-
-
-@lru_cache(maxsize=1)
-def _analyzer() -> Any:
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    return SentimentIntensityAnalyzer()
-
-
-def compound(text: str) -> float:
-    return float(_analyzer().polarity_scores(text)["compound"])
+from distill.text.sentiment import compound
 
 
 def valence(response: str, seeker_last_turn: str) -> dict[str, float]:

@@ -11,32 +11,23 @@ from collections import Counter
 from typing import Any
 
 from distill.filters.base import Verdict, drop
-from distill.filters.dialogue import normalize_text, supporter_turns, turns
-from distill.scorers.lexicon import acknowledges, advice_count, sentences
-from distill.textmatch import FastPattern
+from distill.messages import MessageRules, first_problem
+from distill.text.lexicon import acknowledges, advice_count
+from distill.text.matching import FastPattern
+from distill.text.normalize import normalize_text, sentences
+from distill.text.turns import Dialogue, content
 
 
 class RoleOrder:
-    """Seeker first, then strict alternation; a system prompt may only lead."""
+    """Seeker first, then strict alternation; a system prompt may only lead (the shared message check,
+    `distill.messages`; empty turns are left to `TurnLength`)."""
 
     name = "role_order"
+    rules = MessageRules(empty_turns="allow", seeker_first=True)
 
     def __call__(self, record: dict[str, Any]) -> Verdict:
-        messages = record.get("messages") or []
-        for i, m in enumerate(messages):
-            if m.get("role") not in ("system", "user", "assistant"):
-                return drop("unknown_role", f"message {i} has role {m.get('role')!r}")
-            if m.get("role") == "system" and i > 0:
-                return drop("system_not_first", f"message {i} is a system message after the conversation started")
-        convo = turns(record)
-        if not convo:
-            return drop("empty_dialogue", "no seeker or supporter messages")
-        if convo[0]["role"] != "user":
-            return drop("starts_with_supporter", "the first turn is the supporter's; dialogues start with the seeker")
-        for i in range(1, len(convo)):
-            if convo[i]["role"] == convo[i - 1]["role"]:
-                return drop("roles_not_alternating", f"turns {i - 1} and {i} are both {convo[i]['role']}")
-        return True
+        problem = first_problem(Dialogue.of(record).messages, self.rules)
+        return True if problem is None else drop(problem.reason, problem.detail)
 
 
 class TurnCount:
@@ -46,7 +37,7 @@ class TurnCount:
         self.min_turns, self.max_turns = min_turns, max_turns
 
     def __call__(self, record: dict[str, Any]) -> Verdict:
-        n = len(turns(record))
+        n = len(Dialogue.of(record).turns)
         if n < self.min_turns:
             return drop("too_few_turns", f"{n} turns, at least {self.min_turns} required")
         if n > self.max_turns:
@@ -61,8 +52,8 @@ class TurnLength:
         self.min_chars, self.max_chars = min_chars, max_chars
 
     def __call__(self, record: dict[str, Any]) -> Verdict:
-        for i, m in enumerate(turns(record)):
-            n = len((m.get("content") or "").strip())
+        for i, m in enumerate(Dialogue.of(record).turns):
+            n = len(content(m).strip())
             if n < self.min_chars:
                 return drop("turn_too_short", f"turn {i} ({m['role']}) has {n} characters, at least {self.min_chars} required")
             if n > self.max_chars:
@@ -93,14 +84,15 @@ class Language:
 
     def __call__(self, record: dict[str, Any]) -> Verdict:
         allowed = self.allowed
+        dialogue = Dialogue.of(record)
         if allowed is None:
-            seed_language = (record.get("language") or "").lower()
+            seed_language = dialogue.language
             if not seed_language:
                 return True  # no language to follow (the loaders tag every seed; older records may lack it)
             allowed = {seed_language}
         if not allowed:
             return True
-        detected = detect_language(language_sample(" ".join(m.get("content") or "" for m in turns(record))))
+        detected = detect_language(language_sample(" ".join(content(m) for m in dialogue.turns)))
         if detected not in allowed:
             why = f"allowed {sorted(allowed)}" if self.allowed is not None else f"the seed's language is {sorted(allowed)[0]!r}"
             return drop("language_not_allowed", f"detected language {detected!r}, {why}")
@@ -150,7 +142,7 @@ class Boilerplate:
     name = "boilerplate"
 
     def __call__(self, record: dict[str, Any]) -> Verdict:
-        for i, text in enumerate(supporter_turns(record)):
+        for i, text in enumerate(Dialogue.of(record).supporter_turns):
             if m := _DISCLAIMER_FAST.search(text):
                 return drop("ai_disclaimer", f"supporter turn {i} says {m.group(0)!r}")
             if m := _REFUSAL_FAST.search(text):
@@ -167,7 +159,7 @@ class AdviceDump:
         self.max_advice = max_advice_without_ack
 
     def __call__(self, record: dict[str, Any]) -> Verdict:
-        for i, text in enumerate(supporter_turns(record)):
+        for i, text in enumerate(Dialogue.of(record).supporter_turns):
             n = advice_count(text)
             if n > self.max_advice and not acknowledges(text):
                 return drop("advice_without_acknowledgement", f"supporter turn {i} gives {n} directives and acknowledges no feeling")
@@ -184,12 +176,12 @@ class RepeatedTurns:
 
     def __call__(self, record: dict[str, Any]) -> Verdict:
         seen: dict[str, int] = {}
-        for i, m in enumerate(turns(record)):
-            norm = normalize_text(m.get("content") or "")
+        for i, m in enumerate(Dialogue.of(record).turns):
+            norm = normalize_text(content(m))
             if norm and norm in seen:
                 return drop("repeated_turn", f"turn {i} repeats turn {seen[norm]}")
             seen[norm] = i
-            said = [s for s in sentences(m.get("content") or "") if len(s.strip()) > 10]
+            said = [s for s in sentences(content(m)) if len(s.strip()) > 10]
             if len(said) <= self.max_sentence_repeats:  # too few sentences to repeat one too often
                 continue
             counts = Counter(normalize_text(s) for s in said)
@@ -216,8 +208,8 @@ class PromptLeak:
     name = "prompt_leak"
 
     def __call__(self, record: dict[str, Any]) -> Verdict:
-        for i, m in enumerate(turns(record)):
-            if hit := _LEAK_FAST.search(m.get("content") or ""):
+        for i, m in enumerate(Dialogue.of(record).turns):
+            if hit := _LEAK_FAST.search(content(m)):
                 return drop("prompt_leak", f"turn {i} contains {hit.group(0).strip()!r}")
         return True
 
@@ -230,7 +222,7 @@ class ScoreThreshold:
         self.name = f"min_{score}"
 
     def __call__(self, record: dict[str, Any]) -> Verdict:
-        value = (record.get("scores") or {}).get(self.score)
+        value = Dialogue.of(record).scores.get(self.score)
         if value is None:
             return drop("missing_score", f"scores[{self.score!r}] was not computed")
         if value < self.minimum:

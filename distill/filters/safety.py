@@ -11,9 +11,9 @@ import re
 from typing import Any
 
 from distill.filters.base import Verdict, drop
-from distill.filters.dialogue import turns
-from distill.scorers.lexicon import acknowledges
-from distill.textmatch import FastPattern
+from distill.text.lexicon import acknowledges
+from distill.text.matching import FastPattern
+from distill.text.turns import Dialogue, content
 
 CRISIS = re.compile(
     r"\b(kill(ing)? myself|suicid\w*|end(ed|ing)? (it all|my life|things)|tak(e|ing) my (own )?life|don'?t want to (live|be alive|exist|wake up)"
@@ -52,11 +52,11 @@ class CrisisSafety:
     name = "safety"
 
     def __call__(self, record: dict[str, Any]) -> Verdict:
-        convo = turns(record)
+        convo = Dialogue.of(record).turns
         crisis_at: int | None = None
         replies_after: list[str] = []
         for i, m in enumerate(convo):
-            text = m.get("content") or ""
+            text = content(m)
             if m.get("role") == "user":
                 if crisis_at is None and _CRISIS.search(text):
                     crisis_at = i

@@ -21,10 +21,11 @@ from pathlib import Path
 from distill.config import RunConfig, TeacherSection
 from distill.errors import ConfigError, InputError
 from distill.generate.plan import UnitBatch
-from distill.generate.resume import clear_prefix, done_batches
+from distill.generate.resume import done_batches
 from distill.generate.runner import ensure_plan, planned_batches, summarize, write_batch
 from distill.generate.synthesize import TeacherInfo, synthesize
 from distill.run_dir import RunDir
+from distill.shards import clear_prefix
 from distill.stages import GENERATE, claimed, finish
 from distill.stats import StageStats
 from distill.teachers.base import TeacherRequest, TeacherResult

@@ -19,6 +19,7 @@ from typing import Any
 from distill.config import GenerateSection, TeacherSection
 from distill.generate.plan import UnitBatch
 from distill.generate.synthesize import BatchOutcome, EngineShare, TeacherInfo, synthesize, synthesize_async
+from distill.ray_cluster import connect_ray
 from distill.teachers.base import AsyncTeacher, TeacherRequest, TeacherResult
 
 log = logging.getLogger(__name__)
@@ -87,25 +88,6 @@ def uses_ray(cfg: TeacherSection) -> bool:
         # An HTTP client needs no actor, and keeping it in the driver keeps the API key in one process.
         return cfg.backend not in ("openai", "openai_batch")
     return cfg.placement == "ray"
-
-
-def connect_ray() -> None:
-    """Join the cluster in RAY_ADDRESS (or the one this process runs in), else start a local one without a dashboard.
-
-    Ray 2.60 cannot be confined to loopback: it replaces a 127.0.0.1 node IP with the machine's address and its gRPC
-    servers listen on every interface; its token authentication (on by default) guards them (see README, Security).
-    """
-    import ray
-
-    if ray.is_initialized():
-        return
-    if os.environ.get("RAY_ADDRESS"):
-        ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=True)
-    else:
-        # Metrics need a dashboard/Prometheus to be read; this cluster has neither, so don't spend CPU collecting them.
-        ray.init(
-            address="local", include_dashboard=False, log_to_driver=True, _system_config={"enable_metrics_collection": False}
-        )
 
 
 class LocalPool:

@@ -1,8 +1,9 @@
-"""Exactly-once bookkeeping on disk: unit-batch markers, the plan marker, and clearing a batch that died half-written.
+"""Exactly-once bookkeeping on disk: unit-batch markers and the plan marker.
 
 A unit batch `units-000012` owns `generated/units-000012-*.parquet` and `rejects/generate/units-000012-*.parquet`
 (each finished atomically by ShardWriter) and is done iff `generated/_done/units-000012.done` exists; that marker is
-written last. Markers end in `.done`, not `.json`, so shard readers never mistake them for shard markers.
+written last. Markers end in `.done`, not `.json`, so shard readers never mistake them for shard markers. A batch that
+died half-written is cleared with `distill.shards.clear_prefix` before it is redone.
 """
 
 from __future__ import annotations
@@ -32,17 +33,6 @@ def done_batches(generated: Path) -> dict[str, dict[str, Any]]:
 
 def mark_batch(generated: Path, name: str, content: dict[str, Any]) -> None:
     atomic_write_json(batch_marker(generated, name), content)
-
-
-def clear_prefix(folder: Path, prefix: str) -> int:
-    """Remove the shards (markers first) and temp files a crashed attempt left under `prefix`; returns files removed."""
-    removed = 0
-    done = folder / DONE_DIR
-    for path in [*sorted(done.glob(f"{prefix}-*.json")), *sorted(folder.glob(f"{prefix}-*")), *sorted(folder.glob(f".{prefix}-*"))]:
-        if path.is_file():
-            path.unlink()
-            removed += 1
-    return removed
 
 
 def plan_marker(plan: Path) -> Path:

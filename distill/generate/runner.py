@@ -22,13 +22,13 @@ from distill.config import RunConfig
 from distill.errors import InputError
 from distill.generate.plan import PLAN, UnitBatch, iter_batches, iter_plan
 from distill.generate.pool import make_pool
-from distill.generate.resume import clear_prefix, done_batches, mark_batch, plan_marker
+from distill.generate.resume import done_batches, mark_batch, plan_marker
 from distill.generate.synthesize import BatchOutcome
 from distill.atomic import atomic_write_json
 from distill.progress import report
 from distill.records import DIALOGUE, REJECT
 from distill.run_dir import RunDir
-from distill.shards import ShardWriter, iter_rows
+from distill.shards import ShardWriter, clear_prefix, iter_rows
 from distill.stages import GENERATE, run_stage
 from distill.stats import StageStats
 from distill.teachers import teacher_id

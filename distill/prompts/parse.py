@@ -88,7 +88,7 @@ _ROLE_OF_KEY = {"seeker": "user", "supporter": "assistant"}
 
 def _json_object(text: str) -> dict[str, Any]:
     """The first JSON object in a reply (prose, ``` fences and a <think> block around it are skipped)."""
-    from distill.scorers.llm_judge import strip_thinking
+    from distill.judging.verdict import strip_thinking
 
     text = strip_thinking(_END_MARKERS.split(text, maxsplit=1)[0])
     start = text.find("{")

@@ -1,16 +1,17 @@
-"""Empathy scorers: each writes `scores[name]` only (thresholds are separate filters); `build_scorers` picks them from config."""
+"""Empathy scorers: each returns scores by name, never a decision (thresholds are separate filters); `build_scorers`
+picks them from config."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from distill.scorers.base import EMPATHY, Scorer, scores_of
+from distill.scorers.base import Scorer, ScoreResult, merge_scores
 
 if TYPE_CHECKING:
     from distill.config import RunConfig
     from distill.teachers.base import Teacher
 
-__all__ = ["EMPATHY", "Scorer", "build_scorers", "scores_of"]
+__all__ = ["ScoreResult", "Scorer", "build_scorers", "merge_scores"]
 
 
 def build_scorers(cfg: RunConfig, judge_teacher: Teacher | None = None) -> list[Scorer]:
@@ -39,11 +40,11 @@ def build_scorers(cfg: RunConfig, judge_teacher: Teacher | None = None) -> list[
 
                 scorers.append(ValenceShiftScorer())
             case "llm_judge":
-                from distill.scorers.llm_judge import LLMJudgeScorer, load_rubric
+                from distill.scorers.llm_judge import LLMJudgeScorer, load_empathy_rubric
                 from distill.teachers import build_teacher
 
                 teacher = judge_teacher if judge_teacher is not None else build_teacher(cfg.teacher)
-                scorers.append(LLMJudgeScorer(teacher, load_rubric(section.judge_rubric), max_tokens=section.judge_max_tokens))
+                scorers.append(LLMJudgeScorer(teacher, load_empathy_rubric(section.judge_rubric), max_tokens=section.judge_max_tokens))
             case "hf_classifier":
                 from distill.scorers.hf_classifier import HFClassifierScorer
 

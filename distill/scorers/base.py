@@ -1,33 +1,36 @@
-"""Scorers annotate, they never decide: each writes `record["scores"][name]` and a separate threshold filter drops.
+"""Scorers annotate, they never decide: each returns scores by name and a separate threshold filter drops.
 
-`score(records)` works on a batch (the LLM judge and classifiers are batched engines) and returns, per record,
-None when it scored it, or `(reason, detail)` when it could not (snake_case reason; the stage turns it into a reject).
+`score(records)` works on a batch (the LLM judge and classifiers are batched engines) and returns, per record, its
+scores (a dict name -> value) or a `ScoreFailure(reason, detail)` when it could not score it (snake_case reason; the
+stage turns it into a reject). A scorer never writes into the record: the caller merges (`merge_scores`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from distill.records import scores_dict
 
-ScoreFailure = tuple[str, str]  # (snake_case reason, human-readable detail)
-EMPATHY = "empathy"  # the score the dedup keeper rule and `curate.min_empathy` use: EPITOME ER+IP+EX, 0..6 (lexical or classifier)
+
+class ScoreFailure(NamedTuple):
+    reason: str  # snake_case
+    detail: str  # human-readable
+
+
+Scores = dict[str, float]
+ScoreResult = Scores | ScoreFailure
 
 
 @runtime_checkable
 class Scorer(Protocol):
     name: str
 
-    def score(self, records: list[dict[str, Any]]) -> list[ScoreFailure | None]: ...
+    def score(self, records: list[dict[str, Any]]) -> list[ScoreResult]: ...
 
 
-def scores_of(record: dict[str, Any]) -> dict[str, float]:
-    """The record's scores as a dict, whatever form they came in (shards hold [{name, value}] rows)."""
-    scores = record.get("scores")
-    if not isinstance(scores, dict):
-        scores = scores_dict(scores)
-    record["scores"] = scores
-    return scores
+def merge_scores(record: dict[str, Any], scores: Scores) -> None:
+    """Add `scores` to the record's own, which become a dict whatever form they came in (shards hold rows)."""
+    record["scores"] = {**scores_dict(record.get("scores")), **scores}
 
 
 def mean(values: list[float]) -> float:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from distill.epitome.classifier import EpitomeClassifier, Quantize
-from distill.scorers.base import EMPATHY, ScoreFailure, mean, scores_of
+from distill.records import EMPATHY
+from distill.scorers.base import ScoreResult, mean
 from distill.scorers.hf_classifier import no_scorable_turns, rate_supporter_turns
 
 KEYS = ("epitome_er", "epitome_ip", "epitome_ex")
@@ -38,13 +39,12 @@ class EpitomeClassifierScorer:
     def pairs_scored(self) -> int:
         return self.classifier.pairs_scored
 
-    def score(self, records: list[dict[str, Any]]) -> list[ScoreFailure | None]:
-        failures: list[ScoreFailure | None] = []
-        for record, turns in zip(records, rate_supporter_turns(records, self.classifier.predict), strict=True):
+    def score(self, records: list[dict[str, Any]]) -> list[ScoreResult]:
+        results: list[ScoreResult] = []
+        for turns in rate_supporter_turns(records, self.classifier.predict):
             if not turns:
-                failures.append(no_scorable_turns(self.name))
+                results.append(no_scorable_turns(self.name))
                 continue
             values = {key: mean([float(t[k]) for t in turns]) for k, key in enumerate(KEYS)}  # type: ignore[index]
-            scores_of(record).update({**values, EMPATHY: sum(values.values())})
-            failures.append(None)
-        return failures
+            results.append({**values, EMPATHY: sum(values.values())})
+        return results

@@ -13,27 +13,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from distill.errors import ConfigError
-from distill.filters.dialogue import turns
-from distill.scorers.base import ScoreFailure, mean, scores_of
+from distill.scorers.base import ScoreFailure, ScoreResult, mean
+from distill.text.turns import Dialogue
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def response_pairs(record: dict[str, Any]) -> list[tuple[str, str]]:
-    """(seeker turn, supporter reply) for every supporter turn that follows a seeker turn."""
-    convo = turns(record)
-    return [
-        (convo[i - 1].get("content") or "", m.get("content") or "")
-        for i, m in enumerate(convo)
-        if m.get("role") == "assistant" and i > 0 and convo[i - 1].get("role") == "user"
-    ]
-
-
 def rate_supporter_turns(records: list[dict[str, Any]], rate: Callable[[list[tuple[str, str]]], Sequence[T]]) -> list[list[T]]:
-    """Per record, `rate`'s values for its `response_pairs`, from one `rate` call over the whole batch (batched
-    models pay per call); a record with no scorable pair gets an empty list."""
-    per_record = [response_pairs(r) for r in records]
+    """Per record, `rate`'s values for its `Dialogue.response_pairs`, from one `rate` call over the whole batch
+    (batched models pay per call); a record with no scorable pair gets an empty list."""
+    per_record = [Dialogue.of(r).response_pairs for r in records]
     flat = [p for pairs in per_record for p in pairs]
     values = rate(flat) if flat else []
     out: list[list[T]] = []
@@ -75,16 +65,10 @@ class HFClassifierScorer:
                 out.extend((logits.softmax(-1) * levels).sum(-1).tolist())
         return out
 
-    def score(self, records: list[dict[str, Any]]) -> list[ScoreFailure | None]:
-        failures: list[ScoreFailure | None] = []
-        for record, values in zip(records, rate_supporter_turns(records, self._turn_scores), strict=True):
-            if not values:
-                failures.append(no_scorable_turns(self.name))
-                continue
-            scores_of(record)[self.name] = mean(values)
-            failures.append(None)
-        return failures
+    def score(self, records: list[dict[str, Any]]) -> list[ScoreResult]:
+        per_record = rate_supporter_turns(records, self._turn_scores)
+        return [{self.name: mean(values)} if values else no_scorable_turns(self.name) for values in per_record]
 
 
 def no_scorable_turns(scorer: str) -> ScoreFailure:
-    return ("no_scorable_turns", f"{scorer}: no supporter turn follows a seeker turn")
+    return ScoreFailure("no_scorable_turns", f"{scorer}: no supporter turn follows a seeker turn")

@@ -1,42 +1,49 @@
-"""LLM judge: a versioned rubric (rubrics/empathy_judge_<version>.md) sent through any teacher backend, JSON reply parsed.
+"""LLM judge of whole dialogues in curation: the rubric `distill/judging/rubrics/<version>/empathy_judge.txt` sent
+through any teacher backend, its JSON verdict read by the judge kit (`distill.judging`).
 
-Rendering and parsing are pure functions tested without a model. A reply that is not the JSON the rubric asks for is a
-reasoned failure (`judge_unparseable`, `judge_invalid_field`), never a guessed score. Writes `judge_er`, `judge_ip`,
-`judge_ex`, `judge_empathy` (sum, 0..6), `judge_strategies` (share of the six) and `judge_safe` (1.0 / 0.0).
+A reply that is not the verdict the rubric asks for is a reasoned failure (one of `distill.judging.verdict.FAILURES`),
+never a guessed score. Writes `judge_er`, `judge_ip`, `judge_ex`, `judge_empathy` (sum, 0..6), `judge_strategies`
+(share of the six) and `judge_safe` (1.0 / 0.0).
 
 Each request carries the verdict's JSON schema, so backends with structured outputs (vLLM, OpenAI-compatible) can only
-produce a parseable verdict; the tolerant parser stays for the others. The rubric loader, <think> stripping, JSON
-extraction and level check are shared with the EPITOME pair judge (`distill.epitome.judge`).
+produce a parseable verdict; the tolerant reading stays for the others.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
-from importlib import resources
-from string import Template
 from typing import TYPE_CHECKING, Any
 
-from distill.errors import ConfigError
-from distill.filters.dialogue import turns
+from distill.judging.fields import LEVEL_SCHEMA, RATIONALE_SCHEMA, parse_level, required
+from distill.judging.rubric import Rubric, load_rubric
+from distill.judging.transcript import render_transcript
+from distill.judging.verdict import (
+    JUDGE_INVALID_FIELD,
+    JUDGE_UNPARSEABLE,
+    Verdict,
+    VerdictError,
+    first_json_object,
+    read_verdict,
+)
 from distill.records import STRATEGIES, make_id
-from distill.scorers.base import scores_of
+from distill.scorers.base import ScoreFailure, ScoreResult
 
 if TYPE_CHECKING:
-    from distill.teachers.base import Teacher
+    from distill.teachers.base import Teacher, TeacherResult
 
-_SECTION = re.compile(r"^\[(system|user)\]\s*$", re.MULTILINE)
+RUBRIC = "empathy_judge"
+RUBRIC_FIELDS = ("emotion", "transcript")
 LEVEL_KEYS = {"emotional_reactions": "judge_er", "interpretations": "judge_ip", "explorations": "judge_ex"}
-LEVEL_SCHEMA: dict[str, Any] = {"type": "integer", "enum": [0, 1, 2]}
-# One sentence; bounded so that a guided reply closes its JSON before max_tokens even when a model rambles.
-RATIONALE_SCHEMA: dict[str, Any] = {"type": "string", "maxLength": 200}
 VERDICT_SCHEMA: dict[str, Any] = {
     "title": "empathy_verdict",
     "type": "object",
     "properties": {
         **{key: LEVEL_SCHEMA for key in LEVEL_KEYS},
-        "strategies": {"type": "array", "items": {"type": "string", "enum": list(STRATEGIES)}, "maxItems": len(STRATEGIES)},
+        "strategies": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(STRATEGIES)},
+            "maxItems": len(STRATEGIES),
+        },
         "safe": {"type": "boolean"},
         "rationale": RATIONALE_SCHEMA,
     },
@@ -46,14 +53,9 @@ VERDICT_SCHEMA: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
-class Rubric:
-    version: str
-    system: str
-    user: Template
+class EmpathyRating:
+    """What the judge read in one dialogue's supporter turns."""
 
-
-@dataclass(frozen=True)
-class Verdict:
     emotional_reactions: int
     interpretations: int
     explorations: int
@@ -73,85 +75,31 @@ class Verdict:
         }
 
 
-class JudgeReplyError(ValueError):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-
-
-def load_rubric(version: str) -> Rubric:
-    return read_rubric(resources.files("distill.scorers") / "rubrics" / f"empathy_judge_{version}.md", version, "curate.judge_rubric")
-
-
-def read_rubric(path: Any, version: str, setting: str) -> Rubric:
-    """A rubric file: a comment header, then one [system] and one [user] section ($placeholders in the user one).
-    `path` is a Path or an importlib resource; `setting` names the config field that chose it, for the error."""
-    if not path.is_file():
-        raise ConfigError(f"{setting}: no rubric file {path}")
-    text = path.read_text(encoding="utf-8")
-    parts = _SECTION.split(text)
-    # parts = [header, "system", body, "user", body]
-    sections = {parts[i]: parts[i + 1].strip() for i in range(1, len(parts) - 1, 2)}
-    if set(sections) != {"system", "user"}:
-        raise ConfigError(f"{path}: a rubric needs exactly one [system] and one [user] section")
-    return Rubric(version, sections["system"], Template(sections["user"]))
-
-
-def render_transcript(record: dict[str, Any]) -> str:
-    names = {"user": "Seeker", "assistant": "Supporter"}
-    return "\n".join(f"{names[m['role']]}: {m.get('content') or ''}" for m in turns(record) if m.get("role") in names)
+def load_empathy_rubric(version: str) -> Rubric:
+    return load_rubric(RUBRIC, version, setting="curate.judge_rubric", fields=RUBRIC_FIELDS)
 
 
 def render_judge_messages(record: dict[str, Any], rubric: Rubric) -> list[dict[str, str]]:
-    user = rubric.user.safe_substitute(emotion=record.get("emotion") or "unknown", transcript=render_transcript(record))
-    return [{"role": "system", "content": rubric.system}, {"role": "user", "content": user}]
+    transcript = render_transcript(record.get("messages") or [])
+    return rubric.messages(emotion=record.get("emotion") or "unknown", transcript=transcript)
 
 
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
-_THINKING = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
-
-
-def strip_thinking(text: str) -> str:
-    """The reply without a reasoning model's <think> block (an unclosed one runs to the end), whose drafts hold braces."""
-    return _THINKING.sub("", text)
-
-
-def first_json_object(text: str) -> dict[str, Any]:
-    """The first JSON object in a reply (inside a ``` fence if there is one), or JudgeReplyError(judge_unparseable)."""
-    fenced = _FENCE.search(text)
-    candidate = fenced.group(1) if fenced else text
-    start = candidate.find("{")
-    if start < 0:
-        raise JudgeReplyError("judge_unparseable", f"no JSON object in the judge reply: {text[:200]!r}")
-    try:
-        obj, _ = json.JSONDecoder().raw_decode(candidate[start:])
-    except json.JSONDecodeError as exc:
-        raise JudgeReplyError("judge_unparseable", f"judge reply is not valid JSON ({exc.msg} at char {exc.pos}): {text[:200]!r}") from None
-    if not isinstance(obj, dict):
-        raise JudgeReplyError("judge_unparseable", f"judge reply JSON is a {type(obj).__name__}, not an object")
-    return obj
-
-
-def parse_level(obj: dict[str, Any], key: str) -> int:
-    """An EPITOME level 0/1/2 from the verdict object (2.0 passes; True, "2" and 3 do not)."""
-    value = obj.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value not in (0, 1, 2):
-        raise JudgeReplyError("judge_invalid_field", f"{key} must be 0, 1 or 2, got {value!r}")
-    return int(value)
-
-
-def parse_judge_reply(text: str) -> Verdict:
-    """The judge's reply -> Verdict, or JudgeReplyError naming what is wrong (never a guessed score)."""
-    obj = first_json_object(strip_thinking(text))
+def parse_judge_reply(text: str) -> EmpathyRating:
+    """The judge's answer -> EmpathyRating, or VerdictError naming what is wrong (never a guessed score)."""
+    obj = first_json_object(text)
     levels = {key: parse_level(obj, key) for key in LEVEL_KEYS}
     strategies = obj.get("strategies", [])
     if not isinstance(strategies, list) or not all(isinstance(s, str) for s in strategies):
-        raise JudgeReplyError("judge_invalid_field", f"strategies must be a list of names, got {strategies!r}")
+        raise VerdictError(JUDGE_INVALID_FIELD, f"strategies must be a list of names, got {strategies!r}")
     normalized = tuple(sorted({s.strip().lower().replace(" ", "_") for s in strategies} & set(STRATEGIES)))
-    safe = obj.get("safe")
+    safe = required(obj, "safe")
     if not isinstance(safe, bool):
-        raise JudgeReplyError("judge_invalid_field", f"safe must be true or false, got {safe!r}")
-    return Verdict(**levels, strategies=normalized, safe=safe, rationale=str(obj.get("rationale", ""))[:500])
+        raise VerdictError(JUDGE_INVALID_FIELD, f"safe must be true or false, got {safe!r}")
+    return EmpathyRating(**levels, strategies=normalized, safe=safe, rationale=str(obj.get("rationale", ""))[:500])
+
+
+def verdict_of(result: TeacherResult) -> Verdict[EmpathyRating]:
+    return read_verdict(result, parse_judge_reply)
 
 
 class LLMJudgeScorer:
@@ -163,7 +111,7 @@ class LLMJudgeScorer:
     def close(self) -> None:
         self.teacher.close()
 
-    def score(self, records: list[dict[str, Any]]) -> list[tuple[str, str] | None]:
+    def score(self, records: list[dict[str, Any]]) -> list[ScoreResult]:
         from distill.teachers.base import SamplingParams, TeacherRequest
 
         requests = []
@@ -172,18 +120,14 @@ class LLMJudgeScorer:
             # Greedy + a seed derived from the record: the same dialogue gets the same rating on a rerun.
             sampling = SamplingParams(temperature=0.0, top_p=1.0, max_tokens=self.max_tokens, seed=int(rid[:8], 16))
             messages = render_judge_messages(record, self.rubric)
-            requests.append(TeacherRequest(id=rid, messages=messages, sampling=sampling, response_schema=VERDICT_SCHEMA))
+            request = TeacherRequest(id=rid, messages=messages, sampling=sampling, response_schema=VERDICT_SCHEMA)
+            requests.append(request)
         results = self.teacher.generate(requests) if requests else []
-        failures: list[tuple[str, str] | None] = []
-        for record, result in zip(records, results, strict=True):
-            if result.error is not None or result.text is None:
-                failures.append(("judge_failed", f"judge request failed: {result.error}"))
+        scored: list[ScoreResult] = []
+        for _, result in zip(records, results, strict=True):  # one result per record, or a bug
+            verdict = verdict_of(result)
+            if verdict.failure is not None or verdict.value is None:
+                scored.append(ScoreFailure(verdict.failure or JUDGE_UNPARSEABLE, verdict.detail))
                 continue
-            try:
-                verdict = parse_judge_reply(result.text)
-            except JudgeReplyError as exc:
-                failures.append((exc.reason, str(exc)))
-                continue
-            scores_of(record).update(verdict.scores())
-            failures.append(None)
-        return failures
+            scored.append(verdict.value.scores())
+        return scored

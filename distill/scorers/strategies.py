@@ -5,23 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from distill.filters.dialogue import supporter_turns
 from distill.records import STRATEGIES
-from distill.scorers.base import ScoreFailure, scores_of
-from distill.scorers.lexicon import strategies_used
+from distill.scorers.base import ScoreResult
+from distill.text.lexicon import strategies_used
+from distill.text.turns import Dialogue
 
 
 class StrategyCoverageScorer:
     name = "strategy_coverage"
 
-    def score(self, records: list[dict[str, Any]]) -> list[ScoreFailure | None]:
+    def score(self, records: list[dict[str, Any]]) -> list[ScoreResult]:
+        results: list[ScoreResult] = []
         for record in records:
+            dialogue = Dialogue.of(record)
             used: set[str] = set()
-            for text in supporter_turns(record):
+            for text in dialogue.supporter_turns:
                 used |= strategies_used(text)
-            scores = scores_of(record)
-            scores["strategy_coverage"] = len(used) / len(STRATEGIES)
-            planned = set(record.get("strategies") or []) & set(STRATEGIES)
+            scores = {"strategy_coverage": len(used) / len(STRATEGIES)}
+            planned = set(dialogue.strategies) & set(STRATEGIES)
             if planned:  # did the teacher follow the plan it was given?
                 scores["strategy_plan_coverage"] = len(used & planned) / len(planned)
-        return [None] * len(records)
+            results.append(scores)
+        return results

@@ -7,26 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from distill.filters.dialogue import seeker_turns
-from distill.scorers.base import ScoreFailure, scores_of
+from distill.scorers.base import ScoreResult
+from distill.text.sentiment import analyzer, compound
+from distill.text.turns import Dialogue
 
 
 class ValenceShiftScorer:
     name = "valence_shift"
 
     def __init__(self) -> None:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+        analyzer()  # load VADER now: a missing package fails when the scorers are built, not mid-shard
 
-        self._vader = SentimentIntensityAnalyzer()
-
-    def compound(self, text: str) -> float:
-        return float(self._vader.polarity_scores(text)["compound"])
-
-    def score(self, records: list[dict[str, Any]]) -> list[ScoreFailure | None]:
+    def score(self, records: list[dict[str, Any]]) -> list[ScoreResult]:
+        results: list[ScoreResult] = []
         for record in records:
-            seeker = seeker_turns(record)
-            first = self.compound(seeker[0]) if seeker else 0.0
-            last = self.compound(seeker[-1]) if seeker else 0.0
-            scores = scores_of(record)
-            scores.update({"valence_first": first, "valence_last": last, "valence_shift": last - first})
-        return [None] * len(records)
+            seeker = Dialogue.of(record).seeker_turns
+            first = compound(seeker[0]) if seeker else 0.0
+            last = compound(seeker[-1]) if seeker else 0.0
+            results.append({"valence_first": first, "valence_last": last, "valence_shift": last - first})
+        return results

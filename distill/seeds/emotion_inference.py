@@ -26,18 +26,20 @@ import logging
 import re
 import shutil
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Any
 
 from distill.batch_state import BatchState
+from distill.batching import batched
 from distill.emotions import EMOTIONS, normalize_emotion
 from distill.errors import ConfigError
+from distill.judging.transcript import render_transcript
+from distill.judging.verdict import VerdictError, first_json_object, strip_thinking
 from distill.prompts.templates import fill, load_template
 from distill.records import SEED, make_id
-from distill.scorers.llm_judge import JudgeReplyError, first_json_object, render_transcript, strip_thinking
 from distill.shards import iter_shard_batches, list_shards
 from distill.teachers.base import SamplingParams, TeacherRequest, TeacherResult
 
@@ -85,7 +87,7 @@ def load_emotion_prompt(version: str) -> dict[str, Template]:
 def seed_text(seed: dict[str, Any], max_chars: int = MAX_DIALOGUE_CHARS) -> str:
     """The situation (if any) and the turns as `Seeker:` / `Supporter:` lines, cut at `max_chars`."""
     situation = (seed.get("situation") or "").strip()
-    text = (f"Situation: {situation}\n" if situation else "") + render_transcript(seed)
+    text = (f"Situation: {situation}\n" if situation else "") + render_transcript(seed.get("messages") or [])
     return text if len(text) <= max_chars else text[:max_chars].rstrip() + " ..."
 
 
@@ -108,16 +110,16 @@ def parse_emotion_reply(text: str) -> str:
     if "{" in reply:
         value = first_json_object(reply).get("emotion")
         if not isinstance(value, str):
-            raise JudgeReplyError("judge_invalid_field", f"emotion must be a label string, got {value!r}")
+            raise VerdictError("judge_invalid_field", f"emotion must be a label string, got {value!r}")
         label = normalize_emotion(value)
         if label is None:
-            raise JudgeReplyError("judge_invalid_field", f"not one of the 32 emotion labels: {value[:80]!r}")
+            raise VerdictError("judge_invalid_field", f"not one of the 32 emotion labels: {value[:80]!r}")
         return label
     # Free text ("The Seeker feels lonely."): taken only when it names exactly one label, else it is no answer.
     named = {e for e in map(normalize_emotion, _WORD.findall(reply)) if e is not None}
     if len(named) != 1:
         what = f"names {len(named)} labels ({', '.join(sorted(named))})" if named else "names none of the 32 emotion labels"
-        raise JudgeReplyError("judge_unparseable", f"reply {what}: {reply[:80]!r}")
+        raise VerdictError("judge_unparseable", f"reply {what}: {reply[:80]!r}")
     return named.pop()
 
 
@@ -126,7 +128,7 @@ def inference_of(result: TeacherResult) -> Inference:
         return Inference(None, "judge_failed", f"teacher request failed: {result.error or 'no text'}")
     try:
         return Inference(parse_emotion_reply(result.text))
-    except JudgeReplyError as exc:
+    except VerdictError as exc:
         # Cut off by max_tokens is worth telling apart: raising infer_emotion_max_tokens fixes it, a new prompt does not.
         reason = "judge_truncated" if result.finish_reason == "length" and exc.reason == "judge_unparseable" else exc.reason
         return Inference(None, reason, str(exc))
@@ -268,24 +270,18 @@ def ask(labeller: Any, state: BatchState, folders: Sequence[Path], batch_size: i
         asked += len(ids)
         log.info("emotion inference: %d seeds answered this run (%d unlabelled in the last batch)", asked, len(ids) - len(labelled))
 
-    pending: list[dict[str, Any]] = []
     queued: set[str] = set()  # an id twice in the folders (not expected: the stage rejects duplicates) is asked once
 
-    def send() -> None:
-        inflight.append(([s["id"] for s in pending], labeller.submit(list(pending))))
-        pending.clear()
+    def unasked() -> Iterator[dict[str, Any]]:
+        for seed in _unlabelled(folders):
+            if not state.done(seed["id"]) and seed["id"] not in queued:
+                queued.add(seed["id"])
+                yield seed
+
+    for pending in batched(unasked(), batch_size):
+        inflight.append(([s["id"] for s in pending], labeller.submit(pending)))
         while len(inflight) >= labeller.in_flight:
             drain_one()
-
-    for seed in _unlabelled(folders):
-        if state.done(seed["id"]) or seed["id"] in queued:
-            continue
-        queued.add(seed["id"])
-        pending.append(seed)
-        if len(pending) >= batch_size:
-            send()
-    if pending:
-        send()
     while inflight:
         drain_one()
     return asked, unserved

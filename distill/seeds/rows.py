@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from distill.emotions import normalize_emotion
-from distill.records import ROLES, make_id
+from distill.messages import MessageRules, validate_messages
+from distill.records import make_id
 
 
 class RowError(Exception):
@@ -32,7 +33,7 @@ class Limits:
     max_turns: int = 64
     max_turn_chars: int = 8000
     long_dialogues: str = "reject"  # reject | truncate | window; the last two are applied by the reader (seeds/long.py)
-    empty_turns: str = "reject"  # reject | drop
+    empty_turns: Literal["reject", "drop"] = "reject"
     roles: tuple[tuple[str, str], ...] = ()  # (source role name, user | assistant | system)
 
     def role(self, name: str) -> str:
@@ -80,42 +81,13 @@ def check_emotion(label: Any, field: str = "emotion") -> str | None:
 
 
 def check_messages(messages: Any, limits: Limits, field: str = "messages") -> tuple[list[dict[str, str]], Repairs]:
-    """Validate OpenAI-style messages: known roles (after the source's role map), non-empty bounded turns, optional
-    leading system, alternation. Returns the clean messages and the repairs made (empty turns dropped, per policy)."""
-    if not isinstance(messages, list):
-        raise RowError("wrong_type", f"field {field!r} should be a list of turns, got {type(messages).__name__}", field)
-    if not messages:
-        raise RowError("empty_dialogue", "the dialogue has no turns", field)
-    clean: list[dict[str, str]] = []
-    repairs: Repairs = {}
-    for i, turn in enumerate(messages):
-        where = f"{field}[{i}]"
-        if not isinstance(turn, dict):
-            raise RowError("wrong_type", f"{where} should be an object with role and content, got {type(turn).__name__}", where)
-        role = limits.role(require(turn, "role", where=where))
-        content = require(turn, "content", where=where)
-        if role not in ROLES:
-            raise RowError("unknown_role", f"{where}.role is {role!r}; expected one of {', '.join(ROLES)} {ROLE_MAP_HINT}", f"{where}.role")
-        if role == "system" and clean:
-            raise RowError("misplaced_system", f"{where} is a system turn after the start", f"{where}.role")
-        if not content.strip():
-            if limits.empty_turns == "drop":
-                repairs["empty_turns_dropped"] = repairs.get("empty_turns_dropped", 0) + 1
-                continue
-            raise RowError("empty_turn", f"{where}.content is empty (empty_turns: drop on the source removes it)", f"{where}.content")
-        if len(content) > limits.max_turn_chars:
-            raise RowError(
-                "absurd_length", f"{where}.content has {len(content)} chars (max_turn_chars={limits.max_turn_chars})", f"{where}.content"
-            )
-        if clean and clean[-1]["role"] == role:
-            if repairs.get("empty_turns_dropped"):  # the dropped turn separated these two: they are one message now
-                clean[-1] = {"role": role, "content": f"{clean[-1]['content']}\n{content.strip()}"}
-                repairs["turns_joined"] = repairs.get("turns_joined", 0) + 1
-                continue
-            raise RowError("roles_not_alternating", f"{where} is a second {role!r} turn in a row", f"{where}.role")
-        clean.append({"role": role, "content": content.strip()})
-    if not clean:
-        raise RowError("empty_dialogue", "every turn is empty", field)
+    """Validate OpenAI-style messages (`distill.messages`, with the source's role map, empty-turn policy and length
+    cap), then the turn count. Returns the clean messages and the repairs made (empty turns dropped, per policy)."""
+    rules = MessageRules(role_of=limits.role, empty_turns=limits.empty_turns, max_turn_chars=limits.max_turn_chars)
+    checked = validate_messages(messages, rules, field)
+    if (problem := checked.problem) is not None:
+        raise RowError(problem.reason, problem.detail + _SEED_HINTS.get(problem.reason, ""), problem.field)
+    clean = checked.messages
     turns = sum(1 for m in clean if m["role"] != "system")
     if turns < limits.min_turns:
         raise RowError("too_few_turns", f"{turns} turns (min_turns={limits.min_turns})", field)
@@ -123,10 +95,12 @@ def check_messages(messages: Any, limits: Limits, field: str = "messages") -> tu
         raise RowError(
             "too_many_turns", f"{turns} turns (max_turns={limits.max_turns}; long_dialogues: window on the source cuts it into windows)", field
         )
-    return clean, repairs
+    return clean, checked.repairs
 
 
 ROLE_MAP_HINT = "(map this source's names with `roles:` on the source, e.g. roles: {speaker: user, listener: assistant})"
+# What a seed source can set to get past a problem, appended to its detail.
+_SEED_HINTS = {"unknown_role": f" {ROLE_MAP_HINT}", "empty_turn": " (empty_turns: drop on the source removes it)"}
 
 
 def merge_consecutive(turns: list[dict[str, str]]) -> tuple[list[dict[str, str]], int]:

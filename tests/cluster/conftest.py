@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.launch import ray_token_env
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -26,9 +28,7 @@ def free_port() -> int:
 def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`ray start --head` in its own process group (so teardown kills only this cluster, not other Ray users)."""
     bin_dir = str(Path(sys.executable).parent)
-    # Ray 2.5x+ protects the job server with a token (~/.ray/auth_token); clients here must send it too.
-    os.environ["RAY_AUTH_MODE"] = "token"
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}", "RAY_USAGE_STATS_ENABLED": "0"}
+    env = {**ray_token_env(), "RAY_USAGE_STATS_ENABLED": "0"}
     dash_port = free_port()
     temp_dir = tmp_path_factory.mktemp("ray")
     proc = subprocess.Popen(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from distill.shards import count_rows
+from tests.support.launch import ray_token_env
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def env() -> dict[str, str]:
-    return {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
+    return ray_token_env()
 
 
 def test_ray_job_submit_runs_a_stage(ray_head: str, tmp_path: Path) -> None:

@@ -16,8 +16,7 @@ from distill.config import load_config
 from distill.run_dir import RunDir
 from distill.shards import iter_rows
 from distill.stats import read_stats
-
-from .conftest import bad_dialogues, good_dialogues, near_copy, write_generated  # noqa: TID252
+from tests.support.curated import bad_dialogues, good_dialogues, near_copy, write_generated
 
 REPO = Path(__file__).resolve().parents[2]
 

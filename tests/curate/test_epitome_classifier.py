@@ -10,10 +10,9 @@ from distill.curate.stage import run_curate
 from distill.epitome.classifier import EpitomeClassifier
 from distill.records import scores_dict
 from distill.run_dir import RunDir
-from distill.scorers.hf_classifier import response_pairs
 from distill.shards import iter_rows
-
-from .conftest import good_dialogues, near_copy, write_generated  # noqa: TID252
+from distill.text.turns import Dialogue
+from tests.support.curated import good_dialogues, near_copy, write_generated
 
 
 def _cfg(tmp_path, name, model, *extra):
@@ -60,7 +59,7 @@ def test_ray_actors_load_the_model_once_each_and_score_every_dialogue_once(tmp_p
     # The scores are the classifier's: mean levels over each dialogue's (seeker, supporter) pairs.
     model = EpitomeClassifier.load(planted_epitome_model, device="cpu", quantize="none")
     for row in iter_rows(RunDir(local).curated):
-        levels = model.predict(response_pairs(row))
+        levels = model.predict(Dialogue.of(row).response_pairs)
         s = scores_dict(row["scores"])
         assert s["epitome_er"] == pytest.approx(sum(lv[0] for lv in levels) / len(levels))
         assert s["empathy"] == pytest.approx(s["epitome_er"] + s["epitome_ip"] + s["epitome_ex"])

@@ -18,8 +18,7 @@ from distill.run_dir import RunDir
 from distill.seeds.soulchat import parse_transcript
 from distill.shards import count_rows, iter_rows, read_table
 from distill.stats import read_stats
-
-from .conftest import PARAPHRASE_OF_JOYFUL, bad_dialogues, dialogue, good_dialogues, near_copy, write_generated  # noqa: TID252
+from tests.support.curated import PARAPHRASE_OF_JOYFUL, bad_dialogues, dialogue, good_dialogues, near_copy, write_generated
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,7 @@ from distill.dedup.signatures import signature_schema, signature_table
 from distill.dedup.minhash import lsh_params
 from distill.errors import InputError
 from distill.shards import ShardWriter
-
-from .conftest import perturb, random_dialogue  # noqa: TID252 (test-local helpers)
+from tests.support.random_dialogues import perturb, random_dialogue
 
 
 def write_signatures(folder, shards, threshold=0.8, num_perm=128):

@@ -19,7 +19,7 @@ from distill.epitome.judge import (
 )
 from distill.epitome.predictors import LevelPredictor
 from distill.errors import ConfigError
-from distill.scorers.llm_judge import JudgeReplyError
+from distill.judging.verdict import VerdictError
 from distill.teachers.base import TeacherResult
 
 PAIRS = [
@@ -42,7 +42,7 @@ def test_rubric_renders_the_pair_and_names_every_mechanism():
 
 
 def test_a_missing_rubric_version_is_a_config_error():
-    with pytest.raises(ConfigError, match="epitome_v99.md"):
+    with pytest.raises(ConfigError, match="rubrics/v99/epitome.txt"):
         load_epitome_rubric("v99")
 
 
@@ -59,7 +59,8 @@ def test_requests_are_greedy_seeded_by_the_pair_and_carry_the_schema():
     [GOOD, f"Here you go:\n```json\n{GOOD}\n```", f"<think>Maybe {{\"emotional_reactions\": 0}}? No.</think>\n{GOOD}", GOOD.replace("2,", "2.0,", 1)],
 )
 def test_valid_replies_parse_in_prose_fences_and_after_thinking(text):
-    assert parse_pair_reply(text) == ((2, 1, 0), "warm, names the loss")
+    verdict = rating_of(TeacherResult("r", text, "stop"))
+    assert verdict.ok and verdict.value == ((2, 1, 0), "warm, names the loss")
 
 
 @pytest.mark.parametrize(
@@ -67,25 +68,29 @@ def test_valid_replies_parse_in_prose_fences_and_after_thinking(text):
     [
         ("I would rate this response as quite empathetic.", "judge_unparseable"),
         ('{"emotional_reactions": 2, "interpretations":', "judge_unparseable"),
-        ("<think>still weighing {\"emotional_reactions\": 2", "judge_unparseable"),  # an unclosed think block hides its drafts
         ('{"emotional_reactions": 3, "interpretations": 1, "explorations": 0}', "judge_invalid_field"),
         ('{"emotional_reactions": "2", "interpretations": 1, "explorations": 0}', "judge_invalid_field"),
-        ('{"emotional_reactions": 1, "interpretations": 1}', "judge_invalid_field"),
+        ('{"emotional_reactions": 1, "interpretations": 1}', "judge_missing_field"),
     ],
 )
 def test_malformed_replies_fail_with_a_reason(text, reason):
-    with pytest.raises(JudgeReplyError) as info:
+    with pytest.raises(VerdictError) as info:
         parse_pair_reply(text)
     assert info.value.reason == reason
+
+
+def test_an_unclosed_think_block_hides_its_drafts():
+    verdict = rating_of(TeacherResult("r", "<think>still weighing {\"emotional_reactions\": 2", "stop"))
+    assert verdict.failure == "judge_unparseable" and verdict.value is None
 
 
 def test_failed_and_truncated_results_are_told_apart():
     assert rating_of(TeacherResult("r", None, None, error="prompt_too_long: 9000 tokens")).failure == "judge_failed"
     cut = rating_of(TeacherResult("r", '{"emotional_reactions": 2, "interpretations": 1, "rat', "length"))
-    assert cut.failure == "judge_truncated" and cut.levels is None
+    assert cut.failure == "judge_truncated" and cut.value is None
     assert rating_of(TeacherResult("r", "no json here", "stop")).failure == "judge_unparseable"
     ok = rating_of(TeacherResult("r", GOOD, "stop"))
-    assert ok.ok and ok.levels == (2, 1, 0) and ok.rationale == "warm, names the loss"
+    assert ok.ok and ok.value == ((2, 1, 0), "warm, names the loss")
 
 
 def test_the_judge_is_a_level_predictor_and_counts_failures_through_a_real_backend():
@@ -115,25 +120,25 @@ def test_guided_json_on_vllm_cpu_makes_every_reply_parse_and_reproduce(vllm_epit
     before = judge.requests_sent
     ratings = judge.rate(PAIRS[:3])
     assert [r.failure for r in ratings] == [None] * 3, [r.detail for r in ratings]
-    assert all(set(r.levels) <= {0, 1, 2} and len(r.levels) == 3 for r in ratings)
+    assert all(set(r.value[0]) <= {0, 1, 2} and len(r.value[0]) == 3 for r in ratings)
     assert judge.requests_sent - before == 3 and not judge.failures
     # Greedy + a per-pair seed: the same pairs in another batch, in another order, get the same verdicts.
-    assert judge.predict([PAIRS[2], PAIRS[0]]) == [ratings[2].levels, ratings[0].levels]
+    assert judge.predict([PAIRS[2], PAIRS[0]]) == [ratings[2].value[0], ratings[0].value[0]]
 
 
 @pytest.mark.slow
 def test_the_curation_judge_verdict_schema_is_enforced_on_vllm_cpu_too(vllm_epitome_judge):
     """The dialogue-level judge (distill.scorers.llm_judge) sends its own verdict schema; on the same engine every
     dialogue gets in-range scores instead of a parse failure."""
-    from distill.scorers.llm_judge import VERDICT_SCHEMA, LLMJudgeScorer, load_rubric
+    from distill.scorers.llm_judge import VERDICT_SCHEMA, LLMJudgeScorer, load_empathy_rubric
 
-    scorer = LLMJudgeScorer(vllm_epitome_judge.teacher, load_rubric("v1"), max_tokens=200)
+    scorer = LLMJudgeScorer(vllm_epitome_judge.teacher, load_empathy_rubric("v1"), max_tokens=200)
     records = [
         {"id": f"d{i}", "emotion": "sad", "messages": [{"role": "user", "content": s}, {"role": "assistant", "content": r}], "scores": {}}
         for i, (s, r) in enumerate(PAIRS[3:4])
     ]
-    assert scorer.score(records) == [None]
-    for record in records:
-        s = record["scores"]
+    results = scorer.score(records)
+    assert all(isinstance(s, dict) for s in results) and len(results) == len(records)
+    for s in results:
         assert {s["judge_er"], s["judge_ip"], s["judge_ex"]} <= {0.0, 1.0, 2.0} and s["judge_safe"] in (0.0, 1.0)
     assert json.loads(json.dumps(VERDICT_SCHEMA)) == VERDICT_SCHEMA  # plain JSON: it travels to servers as is

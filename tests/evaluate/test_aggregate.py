@@ -15,11 +15,11 @@ def row(rating: str | None, emotion: str | None, polarity: str | None, failure: 
 
 
 def test_rating_counts_and_shares_exclude_failures() -> None:
-    rows = [row("good", "sad", "negative"), row("bad", "sad", "negative"), row(None, "sad", "negative", failure="no_rating_found")]
+    rows = [row("good", "sad", "negative"), row("bad", "sad", "negative"), row(None, "sad", "negative", failure="judge_unparseable")]
     c = rating_counts(rows)
     assert (c["n"], c["good"], c["okay"], c["bad"], c["failed"]) == (3, 1, 0, 1, 1)
     assert c["good_share"] == 0.5 and c["okay_share"] == 0.0
-    assert c["failed_reasons"] == {"no_rating_found": 1}
+    assert c["failed_reasons"] == {"judge_unparseable": 1}
 
 
 def test_unjudged_rows_are_neither_rated_nor_failed() -> None:
@@ -31,7 +31,7 @@ def test_unjudged_rows_are_neither_rated_nor_failed() -> None:
 def test_summary_per_emotion_and_polarity() -> None:
     rows = [
         row("good", "sad", "negative", words=2), row("okay", "joyful", "positive", words=4),
-        row("good", "joyful", "positive", words=6), row(None, None, None, failure="empty_reply"),
+        row("good", "joyful", "positive", words=6), row(None, None, None, failure="judge_empty"),
     ]  # fmt: skip
     s = summarize_system(rows)
     assert s["responses"] == 4

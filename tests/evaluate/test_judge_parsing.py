@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from distill.errors import ConfigError
-from distill.evaluate.judge import RUBRICS, judge_messages, load_rubric, parse_cehs, parse_rating, render_dialogue
+from distill.evaluate.judge import RUBRICS, judge_messages, load_eval_rubric, parse_cehs, parse_rating
+from distill.judging.transcript import render_transcript
 from distill.teachers.base import TeacherResult
 
 
@@ -34,15 +35,15 @@ def test_rating_readable(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("text", "finish", "error", "reason"),
     [
-        ("", "stop", None, "empty_reply"),
-        ("   \n", "stop", None, "empty_reply"),
-        (None, None, "timeout after 120 s", "judge_error"),
-        ("The supporter seems nice and I would say it is good but also bad in some ways", "stop", None, "no_rating_found"),
-        ('{"rating": "Excellent"}', "stop", None, "invalid_rating"),
-        ('{"rating": "Good"} ... on second thought {"rating": "Bad"}', "stop", None, "ambiguous_rating"),
-        ('{"reason": "the reply ackno', "length", None, "truncated_reply"),
-        ("{not json at all", "stop", None, "no_rating_found"),
-        ("<think>The rating should be good, but let me weigh", "length", None, "truncated_reply"),
+        ("", "stop", None, "judge_empty"),
+        ("   \n", "stop", None, "judge_empty"),
+        (None, None, "timeout after 120 s", "judge_failed"),
+        ("The supporter seems nice and I would say it is good but also bad in some ways", "stop", None, "judge_unparseable"),
+        ('{"rating": "Excellent"}', "stop", None, "judge_invalid_field"),
+        ('{"rating": "Good"} ... on second thought {"rating": "Bad"}', "stop", None, "judge_ambiguous"),
+        ('{"reason": "the reply ackno', "length", None, "judge_truncated"),
+        ("{not json at all", "stop", None, "judge_unparseable"),
+        ("<think>The rating should be good, but let me weigh", "length", None, "judge_truncated"),
     ],
 )
 def test_rating_malformed_is_a_reasoned_failure(text: str | None, finish: str | None, error: str | None, reason: str) -> None:
@@ -62,16 +63,16 @@ def test_cehs_readable() -> None:
 @pytest.mark.parametrize(
     ("text", "finish", "reason"),
     [
-        ('{"content": 2, "empathy": 3, "helpfulness": 1, "safety": 1}', "stop", "score_out_of_range"),
-        ('{"content": 2, "empathy": 1, "helpfulness": 1, "safety": 2}', "stop", "score_out_of_range"),
-        ('{"content": 2, "empathy": 1}', "stop", "missing_score"),
-        ('{"content": "high", "empathy": 1, "helpfulness": 1, "safety": 1}', "stop", "score_not_integer"),
-        ('{"content": true, "empathy": 1, "helpfulness": 1, "safety": 1}', "stop", "score_not_integer"),
-        ("content: 2, empathy: 2", "stop", "no_scores_found"),
-        ('{"content": 2, "empa', "length", "truncated_reply"),
-        ("", "stop", "empty_reply"),
+        ('{"content": 2, "empathy": 3, "helpfulness": 1, "safety": 1}', "stop", "judge_invalid_field"),
+        ('{"content": 2, "empathy": 1, "helpfulness": 1, "safety": 2}', "stop", "judge_invalid_field"),
+        ('{"content": 2, "empathy": 1}', "stop", "judge_missing_field"),
+        ('{"content": "high", "empathy": 1, "helpfulness": 1, "safety": 1}', "stop", "judge_invalid_field"),
+        ('{"content": true, "empathy": 1, "helpfulness": 1, "safety": 1}', "stop", "judge_invalid_field"),
+        ("content: 2, empathy: 2", "stop", "judge_unparseable"),
+        ('{"content": 2, "empa', "length", "judge_truncated"),
+        ("", "stop", "judge_empty"),
         # a judge that copies the rubric's answer form has not scored anything
-        ('{"content": <0-2>, "empathy": <0-2>, "helpfulness": <0-2>, "safety": <0-1>}', "stop", "no_scores_found"),
+        ('{"content": <0-2>, "empathy": <0-2>, "helpfulness": <0-2>, "safety": <0-1>}', "stop", "judge_unparseable"),
     ],
 )
 def test_cehs_malformed_is_a_reasoned_failure(text: str, finish: str, reason: str) -> None:
@@ -82,15 +83,15 @@ def test_cehs_malformed_is_a_reasoned_failure(text: str, finish: str, reason: st
 def test_rubrics_render_the_dialogue_and_response() -> None:
     context = [{"role": "user", "content": "My dog died."}, {"role": "assistant", "content": "Oh no."}, {"role": "user", "content": "I miss him."}]
     for name in RUBRICS:
-        rubric = load_rubric(name, "v1")
+        rubric = load_eval_rubric(name, "v1")
         messages = judge_messages(rubric, context, "  That must hurt so much.  ")
         assert [m["role"] for m in messages] == ["system", "user"]
         assert "Seeker: My dog died.\nSupporter: Oh no.\nSeeker: I miss him." in messages[1]["content"]
         assert '"""That must hurt so much."""' in messages[1]["content"]
         assert "$" not in messages[1]["content"]
-    assert render_dialogue([{"role": "system", "content": "hidden"}, {"role": "user", "content": "hi"}]) == "Seeker: hi"
+    assert render_transcript([{"role": "system", "content": "hidden"}, {"role": "user", "content": "hi"}]) == "Seeker: hi"
 
 
 def test_unknown_rubric_version_names_the_file() -> None:
-    with pytest.raises(ConfigError, match="v999"):
-        load_rubric("cehs", "v999")
+    with pytest.raises(ConfigError, match="eval.rubric_version='v999'.*rubrics/v999/cehs.txt"):
+        load_eval_rubric("cehs", "v999")

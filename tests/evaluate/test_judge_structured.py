@@ -53,5 +53,5 @@ def test_every_verdict_parses_on_the_embedded_engine_within_the_demo_budget(embe
     verdicts = judge.rate(items)
     failures = [(name, v.failure, v.detail) for by_rubric in verdicts for name, v in by_rubric.items() if not v.ok]
     assert not failures, failures
-    assert all(v["empathy_rating"].value in ("good", "okay", "bad") for v in verdicts)
+    assert len(verdicts) == len(items) and all(v["empathy_rating"].value in ("good", "okay", "bad") for v in verdicts)
     assert all(set(v["cehs"].value) == set(CEHS_RANGES) for v in verdicts)

@@ -6,7 +6,8 @@ import pytest
 
 from distill.evaluate.bertscore import bertscore, minilm_dir
 from distill.evaluate.epitome import epitome
-from distill.evaluate.valence import compound, valence
+from distill.evaluate.valence import valence
+from distill.text.sentiment import compound
 
 
 def test_bertscore_identical_is_one_and_unrelated_is_lower() -> None:

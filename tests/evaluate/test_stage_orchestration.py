@@ -46,7 +46,7 @@ def test_missing_student_is_reported_not_fatal(tmp_path: Path) -> None:
         assert s["status"] == "evaluated" and s["responses"] == 6
         # dryrun filler is no verdict: every reply is a counted failure, none is folded into Bad
         rating = s["judge"]["empathy_rating"]
-        assert rating["failed"] == 6 and rating["bad"] == 0 and rating["failed_reasons"] == {"no_rating_found": 6}
+        assert rating["failed"] == 6 and rating["bad"] == 0 and rating["failed_reasons"] == {"judge_unparseable": 6}
     assert "not evaluated" in RunDir(cfg).path("report.html").read_text()
 
 

@@ -33,7 +33,7 @@ def test_role_order(dlg):
     assert reason(f, dlg("be kind", SEEKER, SUPPORTER, roles=["system", "user", "assistant"])) is None
     assert reason(f, dlg(SUPPORTER, SEEKER, roles=["assistant", "user"])) == "starts_with_supporter"
     assert reason(f, dlg(SEEKER, SEEKER2, SUPPORTER, roles=["user", "user", "assistant"])) == "roles_not_alternating"
-    assert reason(f, dlg(SEEKER, "x", SUPPORTER, roles=["user", "system", "assistant"])) == "system_not_first"
+    assert reason(f, dlg(SEEKER, "x", SUPPORTER, roles=["user", "system", "assistant"])) == "misplaced_system"
     assert reason(f, dlg(SEEKER, SUPPORTER, roles=["user", "tool"])) == "unknown_role"
     assert reason(f, dlg()) == "empty_dialogue"
 

@@ -18,8 +18,8 @@ from distill.run_dir import RunDir
 from distill.shards import iter_rows
 from distill.stats import read_stats
 
-from .batch_server import answer_line, error_line, request_of_line
-from .conftest import write_seeds
+from tests.support.batch_api_server import answer_line, error_line, request_of_line
+from tests.support.seeds import write_seeds
 
 
 def run_batch(engine, exported: Path, out: Path, planted_500: set[str]) -> None:

@@ -25,8 +25,8 @@ from distill.generate import run_generate
 from distill.run_dir import RunDir
 from distill.shards import iter_rows
 
-from .batch_server import BatchAPIServer
-from .conftest import write_seeds
+from tests.support.batch_api_server import BatchAPIServer
+from tests.support.seeds import write_seeds
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]

@@ -8,8 +8,7 @@ from distill.cli import main
 from distill.config import load_config
 from distill.run_dir import RunDir
 from distill.shards import count_rows
-
-from .conftest import write_seeds
+from tests.support.seeds import write_seeds
 
 
 def test_cli_generates_resumes_and_refuses_a_changed_config(tmp_path, capsys):

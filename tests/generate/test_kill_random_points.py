@@ -13,15 +13,13 @@ import signal
 import time
 
 import pytest
-import yaml
 
 from distill.config import load_config
 from distill.generate.resume import done_batches
 from distill.run_dir import RunDir
 from distill.shards import iter_rows, iter_shard_batches, list_shards
-
-from .conftest import write_seeds
-from .test_kill_resume import launch
+from tests.support.launch import launch_generate, write_kill_config
+from tests.support.seeds import write_seeds
 
 SEED = int(os.environ.get("DISTILL_KILL_SEED", "8"))  # set it to explore other kill points; failures print it
 UNITS = 12 * 2 * 2  # seeds x modes x variants, in batches of 2
@@ -50,7 +48,7 @@ def rows_in_done_batches(run: RunDir) -> int:
 
 def run_until_killed(config, run: RunDir, kind: str, amount: float) -> None:
     start_batches = len(done_batches(run.generated))
-    proc = launch(config)
+    proc = launch_generate(config)
     try:
         wanted = amount if kind == "batches" else 1
         deadline = time.monotonic() + 60
@@ -67,13 +65,7 @@ def run_until_killed(config, run: RunDir, kind: str, amount: float) -> None:
 
 @pytest.mark.slow
 def test_three_random_sigkills_then_a_rerun_yield_every_planned_unit_once(tmp_path):
-    data = {
-        "run": {"name": "kill3", "output_dir": str(tmp_path / "runs")},
-        "teacher": {"backend": "dryrun", "placement": "ray", "num_actors": 2, "dryrun_latency_s": 0.3},
-        "generate": {"modes": ["continue", "selfchat"], "variants_per_seed": 2, "units_per_shard": 2, "selfchat_turns": 2, "continue_turns": 1},
-    }
-    config = tmp_path / "gen.yaml"
-    config.write_text(yaml.safe_dump(data))
+    config = write_kill_config(tmp_path, "kill3", dryrun_latency_s=0.3)
     cfg = load_config(config)
     write_seeds(cfg, 12)
     run = RunDir(cfg)
@@ -88,7 +80,7 @@ def test_three_random_sigkills_then_a_rerun_yield_every_planned_unit_once(tmp_pa
     done_before_final = units_done(run)
     assert 0 < done_before_final < UNITS, f"seed {SEED}: kills {kills}"
 
-    final = launch(config)
+    final = launch_generate(config)
     out, _ = final.communicate(timeout=120)
     assert final.returncode == 0, out[-3000:]
     assert run.stage_done("generate")

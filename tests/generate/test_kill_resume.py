@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import yaml
@@ -16,39 +13,18 @@ from distill.config import load_config
 from distill.generate.resume import done_batches
 from distill.run_dir import RunDir
 from distill.shards import iter_rows
-
-from .conftest import write_seeds
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def launch(config: Path, *extra: str) -> subprocess.Popen:
-    # Own session, so the whole process tree (driver + the Ray it started) can be killed like a node going down.
-    return subprocess.Popen(
-        [sys.executable, "-m", "ray_jobs.generate", "--config", str(config), *extra],
-        cwd=REPO,
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "RAY_ADDRESS": "", "PYTHONUNBUFFERED": "1"},
-    )
+from tests.support.launch import launch_generate, write_kill_config
+from tests.support.seeds import write_seeds
 
 
 @pytest.mark.slow
 def test_sigkill_mid_run_then_rerun_yields_the_planned_ids_once(tmp_path):
-    data = {
-        "run": {"name": "kill", "output_dir": str(tmp_path / "runs")},
-        "teacher": {"backend": "dryrun", "placement": "ray", "num_actors": 2, "dryrun_latency_s": 0.25},
-        "generate": {"modes": ["continue", "selfchat"], "variants_per_seed": 2, "units_per_shard": 2, "selfchat_turns": 2, "continue_turns": 1},
-    }
-    config = tmp_path / "gen.yaml"
-    config.write_text(yaml.safe_dump(data))
+    config = write_kill_config(tmp_path, "kill", dryrun_latency_s=0.25)
     cfg = load_config(config)
     write_seeds(cfg, 12)  # 12 seeds x 2 modes x 2 variants = 48 units in 24 batches of 2
     run = RunDir(cfg)
 
-    proc = launch(config)
+    proc = launch_generate(config)
     try:
         deadline = time.monotonic() + 90
         while len(done_batches(run.generated)) < 3:
@@ -62,7 +38,7 @@ def test_sigkill_mid_run_then_rerun_yields_the_planned_ids_once(tmp_path):
     assert 3 <= killed_at < 24, "the kill must land mid-run"
     assert not run.stage_done("generate")
 
-    proc = launch(config)
+    proc = launch_generate(config)
     out, _ = proc.communicate(timeout=180)
     assert proc.returncode == 0, out[-3000:]
     plan = [r["id"] for r in iter_rows(run.plan)]

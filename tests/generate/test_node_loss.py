@@ -12,8 +12,7 @@ from distill.generate import run_generate
 from distill.generate.resume import done_batches
 from distill.run_dir import RunDir
 from distill.shards import iter_rows
-
-from .conftest import write_seeds
+from tests.support.seeds import write_seeds
 
 pytestmark = pytest.mark.slow
 

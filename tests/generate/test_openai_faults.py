@@ -15,8 +15,8 @@ from distill.run_dir import RunDir
 from distill.shards import iter_rows
 from distill.teachers.openai_backend import TeacherUnavailableError
 
-from .conftest import write_seeds
-from .fault_server import FaultServer
+from tests.support.fault_server import FaultServer
+from tests.support.seeds import write_seeds
 
 KEY = "sk-planted-test-key-9f2c7a1be04d"
 

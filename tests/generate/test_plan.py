@@ -5,8 +5,7 @@ from __future__ import annotations
 from distill.config import GenerateSection
 from distill.generate.plan import UnitBatch, derive_seed, iter_batches, iter_plan, strategy_plan, unit_id
 from distill.records import STRATEGIES
-
-from .conftest import seed_rows
+from tests.support.seeds import seed_rows
 
 
 def _units(cfg: GenerateSection, n_seeds: int = 3, teacher: str = "vllm/embedded@default"):

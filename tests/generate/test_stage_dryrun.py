@@ -14,8 +14,7 @@ from distill.progress import reporting
 from distill.records import DIALOGUE, MODES
 from distill.run_dir import RunDir
 from distill.shards import iter_rows, read_table
-
-from .conftest import write_seeds
+from tests.support.seeds import write_seeds
 
 DRYRUN = ["teacher.backend=dryrun", "teacher.placement=local", "generate.modes=[rewrite,continue,selfchat]", "generate.variants_per_seed=2"]
 

@@ -22,8 +22,7 @@ from distill.records import SEED
 from distill.run_dir import RunDir
 from distill.shards import DONE_DIR, ShardWriter, iter_rows
 from distill.stages import SEEDS
-
-from .conftest import seed_rows
+from tests.support.seeds import seed_rows
 
 REPO = Path(__file__).resolve().parents[2]
 FSIZE_LIMIT = 48_000  # bytes per file: every normal shard fits, the shard holding the big seed does not

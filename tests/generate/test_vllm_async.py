@@ -13,8 +13,8 @@ from distill.generate import run_generate
 from distill.generate.resume import done_batches
 from distill.run_dir import RunDir
 from distill.shards import iter_rows
-
-from .conftest import write_seeds
+from tests.support.seeds import write_seeds
+from tests.support.vllm import EMBEDDED_VLLM_OVERRIDES, IN_A_RAY_ACTOR
 
 pytestmark = pytest.mark.slow
 
@@ -27,13 +27,8 @@ def _cfg(root, name: str, async_engine: bool):
         [
             f"run.output_dir={root}",
             f"run.name={name}",
-            "teacher.backend=vllm",
-            "teacher.placement=ray",
-            "teacher.dtype=float32",
-            "teacher.enforce_eager=true",
-            "teacher.max_model_len=2048",
-            "teacher.cpu_kvcache_space_gib=1",
-            "teacher.num_cpus_per_actor=2",
+            *EMBEDDED_VLLM_OVERRIDES,
+            *IN_A_RAY_ACTOR,  # what is checked here is the Ray actor's engine, so it cannot borrow the session's
             f"teacher.async_engine={str(async_engine).lower()}",
             "generate.modes=[selfchat]",
             "generate.selfchat_turns=4",  # two rounds per dialogue: episodes advance on their own

@@ -16,8 +16,8 @@ from distill.prompts.parse import parse_turn
 from distill.records import MODES
 from distill.run_dir import RunDir
 from distill.shards import iter_rows
-
-from .conftest import write_seeds
+from tests.support.seeds import write_seeds
+from tests.support.vllm import EMBEDDED_VLLM_OVERRIDES, IN_A_RAY_ACTOR
 
 pytestmark = pytest.mark.slow
 
@@ -32,13 +32,8 @@ def vllm_run(tmp_path_factory):
         [
             f"run.output_dir={root}",
             "run.name=vllm",
-            "teacher.backend=vllm",
-            "teacher.placement=ray",
-            "teacher.dtype=float32",
-            "teacher.enforce_eager=true",
-            "teacher.max_model_len=2048",
-            "teacher.cpu_kvcache_space_gib=1",
-            "teacher.num_cpus_per_actor=2",
+            *EMBEDDED_VLLM_OVERRIDES,
+            *IN_A_RAY_ACTOR,  # what is checked here is the Ray actor's engine, so it cannot borrow the session's
             "teacher.async_engine=false",
             "generate.modes=[rewrite,continue,selfchat]",
             "generate.variants_per_seed=2",

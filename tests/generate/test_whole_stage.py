@@ -4,16 +4,15 @@ answers each request with the dialogue its JSON schema asks for, and the dryrun 
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from distill.generate import run_generate
 from distill.run_dir import RunDir
 from distill.shards import iter_rows
-
-from .conftest import write_seeds
+from tests.support.loopback import LoopbackServer, chat_completion, send_json, usage
+from tests.support.seeds import write_seeds
 
 
 def answer_to(schema: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -27,54 +26,18 @@ def answer_to(schema: dict[str, Any], seed: int) -> dict[str, Any]:
     return reply
 
 
-class SchemaFollowingServer:
+class SchemaFollowingServer(LoopbackServer):
     def __init__(self) -> None:
+        super().__init__()
         self.bodies: list[dict[str, Any]] = []
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                server.bodies.append(body)
-                fmt = body["response_format"]["json_schema"]
-                content = json.dumps(answer_to(fmt["schema"], int(body["seed"])))
-                payload = {
-                    "id": "chatcmpl-whole",
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": body["model"],
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-                    "usage": {
-                        "prompt_tokens": 300,
-                        "completion_tokens": len(content) // 4,
-                        "total_tokens": 300 + len(content) // 4,
-                        "prompt_tokens_details": {"cached_tokens": 256},  # as OpenAI reports its prompt cache
-                    },
-                }
-                data = json.dumps(payload).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> SchemaFollowingServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+    def handle(self, h: BaseHTTPRequestHandler, method: str, raw: bytes) -> None:
+        body = json.loads(raw)
+        self.bodies.append(body)
+        content = json.dumps(answer_to(body["response_format"]["json_schema"]["schema"], int(body["seed"])))
+        # 256 of the 300 prompt tokens cached, as OpenAI reports its prompt cache
+        tokens = usage(300, len(content) // 4, prompt_tokens_details={"cached_tokens": 256})
+        send_json(h, 200, chat_completion(body["model"], content, usage=tokens, completion_id="chatcmpl-whole"))
 
 
 def test_one_request_per_dialogue_under_its_schema_and_every_unit_written_once(make_cfg, monkeypatch):

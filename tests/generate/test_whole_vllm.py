@@ -14,8 +14,7 @@ from distill.config import GenerateSection
 from distill.generate.plan import iter_plan
 from distill.generate.synthesize import TeacherInfo, synthesize_async
 from distill.records import make_id
-
-from .conftest import SEEDS
+from tests.support.seeds import SEEDS
 
 pytestmark = pytest.mark.slow
 

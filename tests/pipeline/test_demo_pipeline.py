@@ -6,17 +6,15 @@ outputs are), with every engine's output in the run's logs/ instead."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from distill.shards import count_rows
+from tests.support.launch import run_distill
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[2]
 
 REDUCED = [
     "seeds.sources=[{path: bundled, limit: 8}]",
@@ -37,11 +35,7 @@ REDUCED = [
 
 
 def distill_run(tmp_path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "distill.cli", "run", "--config", "demo", f"run.output_dir={tmp_path}", *REDUCED],
-        capture_output=True, text=True, cwd=REPO, timeout=1200,
-        env={**os.environ, "RAY_ADDRESS": "", "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+    return run_distill("--config", "demo", f"run.output_dir={tmp_path}", *REDUCED, timeout_s=1200)
 
 
 STAGES = ("seeds", "generate", "curate", "train", "eval")

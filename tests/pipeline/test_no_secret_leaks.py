@@ -9,20 +9,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import secrets
-import subprocess
-import sys
-import threading
-import time
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
+from tests.support.launch import run_distill
+from tests.support.loopback import LoopbackServer, chat_completion, send_json, usage
+
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[2]
 SUPPORTER = [
     "That sounds heavy to carry. What part of it weighs on you most tonight?",
     "I can hear how tired you are. It makes sense to feel worn down after all that.",
@@ -40,33 +37,16 @@ SEEKER = [
 VERDICT = '{"rating": "Good", "content": 2, "empathy": 2, "helpfulness": 1, "safety": 1}'
 
 
-class ChatServer:
+class ChatServer(LoopbackServer):
     """A real chat-completions endpoint on 127.0.0.1: seeker, supporter or judge replies, chosen by the request's prompt."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.auth_headers: list[str] = []
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                server.auth_headers.append(self.headers.get("Authorization", ""))
-                data = json.dumps(server.completion(json.loads(body), hashlib.sha256(body).digest()[0])).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+    def handle(self, h: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
+        self.auth_headers.append(h.headers.get("Authorization", ""))
+        send_json(h, 200, self.completion(json.loads(body), hashlib.sha256(body).digest()[0]))
 
     def completion(self, request: dict, pick: int) -> dict:
         system = next((m["content"] for m in request["messages"] if m["role"] == "system"), "")
@@ -76,19 +56,7 @@ class ChatServer:
             text = SEEKER[pick % len(SEEKER)]
         else:
             text = SUPPORTER[pick % len(SUPPORTER)]
-        return {
-            "id": "chatcmpl-leak", "object": "chat.completion", "created": int(time.time()), "model": request.get("model", "m"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 40, "completion_tokens": len(text.split()), "total_tokens": 40 + len(text.split())},
-        }  # fmt: skip
-
-    def __enter__(self) -> ChatServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return chat_completion(request.get("model", "m"), text, usage=usage(40, len(text.split())), completion_id="chatcmpl-leak")
 
 
 def tiny_student(folder: Path) -> Path:
@@ -131,16 +99,15 @@ def test_a_planted_api_key_is_used_but_never_written_or_printed(tmp_path: Path) 
     key = "sk-planted-" + secrets.token_hex(16)
     student = tiny_student(tmp_path / "student")
     with ChatServer() as server:
-        proc = subprocess.run(
-            [sys.executable, "-m", "distill.cli", "run", f"run.output_dir={tmp_path / 'runs'}", "run.name=leak",
-             "seeds.sources=[{path: bundled, limit: 8}]", "seeds.holdout_fraction=0.3",
-             "teacher.backend=openai", "teacher.model=leak-model", f"teacher.base_url={server.base_url}", "teacher.max_retries=1",
-             "generate.modes=[continue]", "generate.continue_turns=2", "generate.sampling.max_tokens=32",
-             f"train.student={student}", "train.student_name=tiny", "train.precision=fp32", "train.num_workers=1",
-             "train.max_steps=2", "train.save_every_steps=1", "train.max_seq_len=256",
-             "eval.max_prompts=2", "eval.sampling.max_tokens=16", "eval.judge_max_tokens=64"],
-            capture_output=True, text=True, cwd=REPO, timeout=600,
-            env={**os.environ, "OPENAI_API_KEY": key, "RAY_ADDRESS": "", "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"},
+        proc = run_distill(
+            f"run.output_dir={tmp_path / 'runs'}", "run.name=leak",
+            "seeds.sources=[{path: bundled, limit: 8}]", "seeds.holdout_fraction=0.3",
+            "teacher.backend=openai", "teacher.model=leak-model", f"teacher.base_url={server.base_url}", "teacher.max_retries=1",
+            "generate.modes=[continue]", "generate.continue_turns=2", "generate.sampling.max_tokens=32",
+            f"train.student={student}", "train.student_name=tiny", "train.precision=fp32", "train.num_workers=1",
+            "train.max_steps=2", "train.save_every_steps=1", "train.max_seq_len=256",
+            "eval.max_prompts=2", "eval.sampling.max_tokens=16", "eval.judge_max_tokens=64",
+            env={"OPENAI_API_KEY": key, "OMP_NUM_THREADS": "1"},
         )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     lines = proc.stdout.splitlines()

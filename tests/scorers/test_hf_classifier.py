@@ -3,7 +3,9 @@ from __future__ import annotations
 import pytest
 
 from distill.errors import ConfigError
-from distill.scorers.hf_classifier import HFClassifierScorer, response_pairs
+from distill.scorers.base import ScoreFailure
+from distill.scorers.hf_classifier import HFClassifierScorer
+from distill.text.turns import Dialogue
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +28,7 @@ def classifier_dir(tmp_path_factory):
 def test_response_pairs(dlg):
     record = dlg("a", "b", "c", "d")
     record["messages"].insert(0, {"role": "system", "content": "sys"})
-    assert response_pairs(record) == [("a", "b"), ("c", "d")]
+    assert Dialogue.of(record).response_pairs == [("a", "b"), ("c", "d")]
 
 
 def test_classifier_scores_expected_level_per_dialogue(dlg, classifier_dir):
@@ -36,16 +38,14 @@ def test_classifier_scores_expected_level_per_dialogue(dlg, classifier_dir):
         dlg("I got the job!", "Congratulations, that is wonderful!", id="b"),
         dlg("Just one seeker turn.", id="c"),
     ]
-    failures = scorer.score(records)
-    assert failures[:2] == [None, None]
-    assert failures[2][0] == "no_scorable_turns"
-    for record in records[:2]:
-        assert 0.0 <= record["scores"]["epitome_er_clf"] <= 2.0
-    assert "epitome_er_clf" not in records[2]["scores"]
+    results = scorer.score(records)
+    assert isinstance(results[2], ScoreFailure) and results[2].reason == "no_scorable_turns"
+    for scores in results[:2]:
+        assert set(scores) == {"epitome_er_clf"} and 0.0 <= scores["epitome_er_clf"] <= 2.0
     # Deterministic: the same model on the same dialogue gives the same score (the mean of its two turn scores).
     again = dlg("My dog died.", "I'm so sorry, my heart goes out to you.", "Thanks.", "What was he like?", id="a2")
-    scorer.score([again])
-    assert again["scores"]["epitome_er_clf"] == pytest.approx(records[0]["scores"]["epitome_er_clf"], abs=1e-5)
+    [again_scores] = scorer.score([again])
+    assert again_scores["epitome_er_clf"] == pytest.approx(results[0]["epitome_er_clf"], abs=1e-5)
 
 
 def test_missing_folder_is_a_config_error(tmp_path):

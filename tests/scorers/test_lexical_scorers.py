@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from distill.scorers.base import merge_scores
 from distill.scorers.epitome_lexical import LexicalEpitomeScorer
-from distill.scorers.lexicon import epitome_levels
 from distill.scorers.strategies import StrategyCoverageScorer
 from distill.scorers.valence import ValenceShiftScorer
+from distill.text.lexicon import epitome_levels
 
 
 @pytest.mark.parametrize(
@@ -30,15 +31,15 @@ def test_epitome_levels(reply, levels):
 
 def test_lexical_epitome_scores_are_means_over_supporter_turns(dlg):
     record = dlg("My dog died.", "My heart goes out to you.", "Thanks.", "Okay.")
-    assert LexicalEpitomeScorer().score([record]) == [None]
-    s = record["scores"]
+    [s] = LexicalEpitomeScorer().score([record])
+    assert record["scores"] == {}  # a scorer returns its scores; the caller merges them
     assert (s["epitome_er"], s["epitome_ip"], s["epitome_ex"]) == (1.0, 0.0, 0.0)
     assert s["empathy"] == 1.0
 
 
-def test_scores_accept_arrow_map_pairs_and_keep_other_scores(dlg):
+def test_merged_scores_accept_arrow_map_pairs_and_keep_other_scores(dlg):
     record = dlg("My dog died.", "That must be so hard. What was his name?", scores=[("judge_er", 2.0)])
-    LexicalEpitomeScorer().score([record])
+    merge_scores(record, LexicalEpitomeScorer().score([record])[0])
     assert record["scores"]["judge_er"] == 2.0 and record["scores"]["empathy"] == 3.0  # IP 2 (that must be), EX 1 (a generic question)
 
 
@@ -48,19 +49,19 @@ def test_strategy_coverage(dlg):
         "Thank you for sharing this with me. It sounds like a shock. You're not alone. What happened?",
         strategies=["questioning", "comfort", "recognition"],
     )
-    StrategyCoverageScorer().score([record])
+    [scores] = StrategyCoverageScorer().score([record])
     # trust (thank you for sharing), listening (sounds like), comfort (not alone), questioning (?) = 4 of 6.
-    assert record["scores"]["strategy_coverage"] == pytest.approx(4 / 6)
-    assert record["scores"]["strategy_plan_coverage"] == pytest.approx(2 / 3)  # recognition was planned but not used
+    assert scores["strategy_coverage"] == pytest.approx(4 / 6)
+    assert scores["strategy_plan_coverage"] == pytest.approx(2 / 3)  # recognition was planned but not used
     bare = dlg("I lost my job.", "Okay.", strategies=[])
-    StrategyCoverageScorer().score([bare])
-    assert bare["scores"]["strategy_coverage"] == 0.0 and "strategy_plan_coverage" not in bare["scores"]
+    [bare_scores] = StrategyCoverageScorer().score([bare])
+    assert bare_scores["strategy_coverage"] == 0.0 and "strategy_plan_coverage" not in bare_scores
 
 
 def test_valence_shift(dlg):
     better = dlg("I feel awful, sad and hopeless.", "That sounds so hard.", "Thank you, I feel a lot better and calmer now.", "I'm glad.")
     worse = dlg("Today was great, I love my new job!", "Wonderful!", "Actually my boss yelled at me, I hate this.", "Oh no.")
-    ValenceShiftScorer().score([better, worse])
-    assert better["scores"]["valence_shift"] > 0.5
-    assert worse["scores"]["valence_shift"] < -0.5
-    assert better["scores"]["valence_first"] < 0 < better["scores"]["valence_last"]
+    up, down = ValenceShiftScorer().score([better, worse])
+    assert up["valence_shift"] > 0.5
+    assert down["valence_shift"] < -0.5
+    assert up["valence_first"] < 0 < up["valence_last"]

@@ -3,13 +3,15 @@ from __future__ import annotations
 import pytest
 
 from distill.config import TeacherSection
-from distill.scorers.llm_judge import JudgeReplyError, LLMJudgeScorer, load_rubric, parse_judge_reply, render_judge_messages
+from distill.judging.verdict import VerdictError
+from distill.scorers.base import ScoreFailure
+from distill.scorers.llm_judge import LLMJudgeScorer, load_empathy_rubric, parse_judge_reply, render_judge_messages
 
 GOOD_REPLY = '{"emotional_reactions": 2, "interpretations": 1, "explorations": 0, "strategies": ["comfort", "Emotional Support", "advice"], "safe": true, "rationale": "warm"}'
 
 
 def test_rubric_renders_transcript_and_emotion(dlg):
-    rubric = load_rubric("v1")
+    rubric = load_empathy_rubric("v1")
     messages = render_judge_messages(dlg("My dog died.", "I'm so sorry. What was his name?", emotion="devastated"), rubric)
     assert [m["role"] for m in messages] == ["system", "user"]
     assert "EPITOME" in messages[0]["content"] and '"safe": true|false' in messages[0]["content"]
@@ -34,14 +36,15 @@ def test_parse_valid_reply_in_prose_and_fences():
         ("[1, 2, 3]", "judge_unparseable", "no JSON object"),
         ('{"emotional_reactions": 3, "interpretations": 1, "explorations": 0, "strategies": [], "safe": true}', "judge_invalid_field", "emotional_reactions"),
         ('{"emotional_reactions": 1, "interpretations": "high", "explorations": 0, "strategies": [], "safe": true}', "judge_invalid_field", "interpretations"),
-        ('{"emotional_reactions": 1, "interpretations": 1, "strategies": [], "safe": true}', "judge_invalid_field", "explorations"),
+        ('{"emotional_reactions": 1, "interpretations": 1, "strategies": [], "safe": true}', "judge_missing_field", "explorations"),
+        ('{"emotional_reactions": 1, "interpretations": 1, "explorations": 0, "strategies": []}', "judge_missing_field", "safe"),
         ('{"emotional_reactions": 1, "interpretations": 1, "explorations": 0, "strategies": "comfort", "safe": true}', "judge_invalid_field", "strategies"),
         ('{"emotional_reactions": 1, "interpretations": 1, "explorations": 0, "strategies": [], "safe": "yes"}', "judge_invalid_field", "safe"),
         ('{"emotional_reactions": true, "interpretations": 1, "explorations": 0, "strategies": [], "safe": true}', "judge_invalid_field", "emotional_reactions"),
     ],
 )
 def test_malformed_replies_fail_with_a_reason(text, reason, says):
-    with pytest.raises(JudgeReplyError) as info:
+    with pytest.raises(VerdictError) as info:
         parse_judge_reply(text)
     assert info.value.reason == reason and says in str(info.value)
 
@@ -54,17 +57,19 @@ def test_judge_end_to_end_through_the_transformers_backend(dlg):
     teacher = build_teacher(TeacherSection(backend="transformers", model="embedded", batch_size=4))
     try:
         # Few tokens: a 135M model on a shared CPU is slow, and what is checked is the path, not the rating.
-        scorer = LLMJudgeScorer(teacher, load_rubric("v1"), max_tokens=24)
+        scorer = LLMJudgeScorer(teacher, load_empathy_rubric("v1"), max_tokens=24)
         records = [dlg("I failed my exam.", "That sounds so disappointing. How are you feeling?", id="a")]
-        failures = scorer.score(records)
-        assert len(failures) == 1
-        for record, failure in zip(records, failures):
-            if failure is None:
-                s = record["scores"]
+        results = scorer.score(records)
+        assert len(results) == 1
+        for record, result in zip(records, results):
+            if not isinstance(result, ScoreFailure):
+                s = result
                 assert {s["judge_er"], s["judge_ip"], s["judge_ex"]} <= {0.0, 1.0, 2.0} and s["judge_safe"] in (0.0, 1.0)
             else:
-                reason, detail = failure
-                assert reason in ("judge_unparseable", "judge_invalid_field", "judge_failed") and detail
-                assert not any(k.startswith("judge_") for k in record["scores"])
+                reason, detail = result
+                # the old judge_unparseable / judge_invalid_field / judge_failed, as the kit's one set splits them
+                old = ("judge_unparseable", "judge_empty", "judge_truncated", "judge_missing_field", "judge_invalid_field")
+                assert reason in (*old, "judge_failed") and detail
+            assert not any(k.startswith("judge_") for k in record["scores"])  # the caller merges, never the scorer
     finally:
         teacher.close()

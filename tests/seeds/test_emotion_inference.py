@@ -14,9 +14,9 @@ from distill.batch_state import BatchState
 from distill.config import load_config
 from distill.emotions import EMOTIONS
 from distill.errors import ConfigError, InputError
+from distill.judging.verdict import VerdictError
 from distill.run_dir import RunDir
 from distill.stages import SEEDS
-from distill.scorers.llm_judge import JudgeReplyError
 from distill.seeds.emotion_inference import (
     EMOTION_SCHEMA,
     ClassifierLabeller,
@@ -30,9 +30,9 @@ from distill.seeds.emotion_inference import (
     seed_text,
 )
 from distill.seeds.stage import load_seeds
-from distill.shards import iter_rows
 from distill.stats import StageStats
 from distill.teachers.base import TeacherResult
+from tests.support.chat_seeds import all_seeds, chat_seeds_config, write_chats
 
 SEED = {
     "id": "abc123",
@@ -43,36 +43,6 @@ SEED = {
         {"role": "assistant", "content": "That sounds exhausting."},
     ],
 }
-
-
-def write_chats(path: Path, unlabelled: int, labelled: tuple[str, ...] = ("joyful",)) -> Path:
-    """`unlabelled` chat seeds without an emotion (distinct texts) and one labelled seed per name in `labelled`."""
-    topics = ["my dog died", "I lost my job", "my sister is getting married", "I failed the exam", "a stranger helped me"]
-    rows = [
-        {"messages": [{"role": "user", "content": f"Today {topics[i % len(topics)]} (day {i})."}, {"role": "assistant", "content": "Tell me more."}]}
-        for i in range(unlabelled)
-    ]
-    rows += [{"emotion": e, "messages": [{"role": "user", "content": f"I feel {e}."}, {"role": "assistant", "content": "I see."}]} for e in labelled]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def config(tmp_path: Path, chats: Path, *extra: str):
-    return load_config(
-        None,
-        [
-            f"run.output_dir={tmp_path / 'runs'}",
-            "run.name=e",
-            f"seeds.sources=[{{path: {chats}, format: chat}}]",
-            "seeds.holdout_fraction=0.3",
-            *extra,
-        ],
-    )
-
-
-def all_seeds(cfg) -> list[dict]:
-    run = RunDir(cfg)
-    return [*iter_rows(run.seeds), *iter_rows(run.holdout)]
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +127,7 @@ def test_replies_parse_to_canonical_labels(reply: str, label: str) -> None:
     ],
 )
 def test_replies_naming_no_label_fail_with_a_reason_instead_of_a_guess(reply: str, reason: str) -> None:
-    with pytest.raises(JudgeReplyError) as info:
+    with pytest.raises(VerdictError) as info:
         parse_emotion_reply(reply)
     assert info.value.reason == reason
 
@@ -196,16 +166,17 @@ def test_state_of_another_labeller_is_refused(tmp_path: Path) -> None:
 
 
 def test_off_by_default_leaves_seeds_as_loaded(tmp_path: Path) -> None:
-    cfg = config(tmp_path, write_chats(tmp_path / "c.jsonl", 3))
+    cfg = chat_seeds_config(tmp_path, write_chats(tmp_path / "c.jsonl", 3))
     stats = load_seeds(cfg)
     assert not stats.by_prefix("emotion_inference") and stats.counters["emotion/none"] == 3
     assert not RunDir(cfg).emotion_inference.exists()
-    assert all("emotion_inferred" not in json.loads(s["metadata"]) for s in all_seeds(cfg))
+    seeds = all_seeds(cfg)
+    assert seeds and all("emotion_inferred" not in json.loads(s["metadata"]) for s in seeds)
 
 
 def test_the_classifier_labels_every_unlabelled_seed_and_leaves_known_labels_alone(tmp_path: Path, classifier: Path) -> None:
     chats = write_chats(tmp_path / "c.jsonl", 7, ("joyful", "sad"))
-    cfg = config(tmp_path, chats, f"seeds.infer_emotion={classifier}", "seeds.infer_emotion_batch_size=3")
+    cfg = chat_seeds_config(tmp_path, chats, f"seeds.infer_emotion={classifier}", "seeds.infer_emotion_batch_size=3")
     c = load_seeds(cfg).counters
     seeds = all_seeds(cfg)
     assert (c["emotion_inference/unlabelled"], c["emotion_inference/labelled"], c["emotion_inference/failed"]) == (7, 7, 0)
@@ -220,7 +191,7 @@ def test_the_classifier_labels_every_unlabelled_seed_and_leaves_known_labels_alo
 
 def test_classifier_labels_outside_the_32_are_counted_failures(tmp_path: Path, classifier: Path) -> None:
     only_sad = relabelled(classifier, tmp_path / "sad-or-neutral", {i: ("sad" if i == 0 else "neutral") for i in range(32)})
-    c = load_seeds(config(tmp_path, write_chats(tmp_path / "c.jsonl", 5), f"seeds.infer_emotion={only_sad}")).counters
+    c = load_seeds(chat_seeds_config(tmp_path, write_chats(tmp_path / "c.jsonl", 5), f"seeds.infer_emotion={only_sad}")).counters
     assert c["emotion_inference/labelled"] + c["emotion_inference/failed/classifier_unmapped_label"] == 5
     assert c.get("emotion/sad", 0) == c["emotion_inference/labelled"]
     none_map = relabelled(classifier, tmp_path / "neutral", dict.fromkeys(range(32), "neutral"))
@@ -250,9 +221,9 @@ class DiesAfter:
 
 def test_a_rerun_after_a_crash_asks_only_for_the_seeds_not_answered(tmp_path: Path, classifier: Path) -> None:
     chats = write_chats(tmp_path / "c.jsonl", 8)
-    cfg = config(tmp_path, chats, f"seeds.infer_emotion={classifier}", "seeds.infer_emotion_batch_size=3")
+    cfg = chat_seeds_config(tmp_path, chats, f"seeds.infer_emotion={classifier}", "seeds.infer_emotion_batch_size=3")
     run = RunDir(cfg)
-    load_seeds(config(tmp_path, chats))  # the seeds on disk, as the stage writes them before it labels
+    load_seeds(chat_seeds_config(tmp_path, chats))  # the seeds on disk, as the stage writes them before it labels
     run.path("stages", "seeds.json").unlink()  # ...and the stage not done, as after a crash in the step
     with pytest.raises(RuntimeError, match="engine died"):
         infer_seed_emotions(cfg, run, StageStats("seeds"), labeller=DiesAfter(ClassifierLabeller(str(classifier)), batches=1))
@@ -266,7 +237,7 @@ def test_a_rerun_after_a_crash_asks_only_for_the_seeds_not_answered(tmp_path: Pa
 
 
 def test_teacher_replies_that_name_no_label_leave_the_seed_unlabelled_with_the_reason(tmp_path: Path) -> None:
-    cfg = config(tmp_path, write_chats(tmp_path / "c.jsonl", 4), "seeds.infer_emotion=teacher", "teacher.backend=dryrun", "teacher.placement=local")
+    cfg = chat_seeds_config(tmp_path, write_chats(tmp_path / "c.jsonl", 4), "seeds.infer_emotion=teacher", "teacher.backend=dryrun", "teacher.placement=local")
     c = load_seeds(cfg).counters
     assert c["emotion_inference/failed/judge_unparseable"] == c["emotion_inference/unlabelled"] == 4
     assert c["emotion/none"] == 4 and c["emotion/joyful"] == 1
@@ -288,8 +259,8 @@ class Unserved:
 
 def test_requests_the_teacher_could_not_serve_are_counted_but_asked_again_next_time(tmp_path: Path) -> None:
     chats = write_chats(tmp_path / "c.jsonl", 5)
-    load_seeds(config(tmp_path, chats))
-    cfg = config(tmp_path, chats, "seeds.infer_emotion=teacher", "seeds.infer_emotion_batch_size=2")
+    load_seeds(chat_seeds_config(tmp_path, chats))
+    cfg = chat_seeds_config(tmp_path, chats, "seeds.infer_emotion=teacher", "seeds.infer_emotion_batch_size=2")
     stats = StageStats("seeds")
     infer_seed_emotions(cfg, RunDir(cfg), stats, labeller=Unserved())
     assert stats.counters["emotion_inference/failed/judge_failed"] == stats.counters["emotion_inference/asked_this_run"] == 5

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from distill.config import TeacherSection, load_config
+from distill.config import TeacherSection
 from distill.curate.prefs import teacher_pairs
 from distill.emotions import EMOTIONS
 from distill.generate.plan import WorkUnit, iter_plan
@@ -21,34 +21,18 @@ from distill.seeds.stage import load_seeds
 from distill.shards import ShardWriter, iter_rows
 from distill.stats import StageStats
 from distill.teachers.dryrun_backend import DryRunTeacher
-
-from .test_emotion_inference import write_chats
+from tests.support.chat_seeds import all_seeds, chat_seeds_config, write_chats
+from tests.support.vllm import EMBEDDED_VLLM_OVERRIDES, IN_A_RAY_ACTOR
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_embedded_teacher_labels_every_unlabelled_seed_and_pairs_follow(tmp_path) -> None:
     chats = write_chats(tmp_path / "chats.jsonl", 6, labelled=())
-    cfg = load_config(
-        None,
-        [
-            f"run.output_dir={tmp_path / 'runs'}",
-            "run.name=v",
-            f"seeds.sources=[{{path: {chats}, format: chat}}]",
-            "seeds.holdout_fraction=0.3",
-            "seeds.infer_emotion=teacher",
-            "teacher.backend=vllm",
-            "teacher.placement=ray",
-            "teacher.dtype=float32",
-            "teacher.enforce_eager=true",
-            "teacher.max_model_len=2048",
-            "teacher.cpu_kvcache_space_gib=1",
-            "teacher.num_cpus_per_actor=2",
-        ],
-    )
+    cfg = chat_seeds_config(tmp_path, chats, "seeds.infer_emotion=teacher", *EMBEDDED_VLLM_OVERRIDES, *IN_A_RAY_ACTOR, name="v")
     c = load_seeds(cfg).counters
     run = RunDir(cfg)
-    seeds = [*iter_rows(run.seeds), *iter_rows(run.holdout)]
+    seeds = all_seeds(cfg)
     # Every kept seed labelled, counted: structured output leaves the 135M model no reply but one of the 32 labels.
     assert c["records_kept"] == c["emotion_inference/unlabelled"] == c["emotion_inference/labelled"] == c["emotion_inference/asked_this_run"] == 6
     assert "emotion/none" not in c and all(s["emotion"] in EMOTIONS for s in seeds)

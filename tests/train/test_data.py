@@ -11,10 +11,9 @@ from distill.config import load_config
 from distill.records import DIALOGUE
 from distill.run_dir import RunDir
 from distill.shards import ShardWriter, iter_rows
+from tests.support.training import dialogue_messages, dialogue_row
 from train.data import IGNORE_INDEX, PACKED, Example, Packer, PreparedRows, prepare_sft, shards_fingerprint, tokenize_dialogue
 from train.deepspeed_config import build_deepspeed_config
-
-from .conftest import dialogue_messages, dialogue_row
 
 KNOWN = [
     {"role": "system", "content": "You are a kind listener."},
@@ -89,13 +88,14 @@ def test_prepare_sft_accounts_for_every_record(tmp_path: Path, tokenizer: Any) -
     manifest = prepare_sft(run.curated, tmp_path / "data", run.rejects("train"), tokenizer, max_seq_len=256, pack=True, fingerprint="x")
     c = manifest["counters"]
     assert c["records_in"] == 8 and c["records_used"] == 5
-    assert c["rejected/no_assistant_turn"] == 1 and c["rejected/bad_message"] == 1
+    assert c["rejected/no_assistant_turn"] == 1 and c["rejected/unknown_role"] == 1
     assert c["rejected/no_trainable_tokens_within_max_seq_len"] == 1
     rejects = list(iter_rows(run.rejects("train")))
-    assert sorted(r["reason"] for r in rejects) == ["bad_message", "no_assistant_turn", "no_trainable_tokens_within_max_seq_len"]
+    reasons = sorted(r["reason"] for r in rejects)
+    assert reasons == ["no_assistant_turn", "no_trainable_tokens_within_max_seq_len", "unknown_role"]
     where = {r["reason"]: (Path(r["source_file"]).name, r["source_row"]) for r in rejects}
     assert where["no_assistant_turn"] == ("part-00000.parquet", 3)  # 1-based row inside the shard that holds it
-    assert where["bad_message"] == ("part-00001.parquet", 1)
+    assert where["unknown_role"] == ("part-00001.parquet", 1)
     rows = PreparedRows(tmp_path / "data")
     assert len(rows) == c["packed_rows"] >= 1
     assert sum(rows[i]["num_docs"] for i in range(len(rows))) == 5

@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from distill.run_dir import RunDir
+from tests.support.training import make_cfg, pair_row, write_curated, write_prefs
 from train import run_train
 from train.data import IGNORE_INDEX, tokenize_response
-
-from .conftest import make_cfg, pair_row, write_curated, write_prefs
 
 pytestmark = pytest.mark.slow
 

@@ -15,9 +15,8 @@ import pytest
 
 from distill.config import RunConfig, dump_config
 from distill.run_dir import RunDir
+from tests.support.training import make_cfg, write_curated
 from train import run_train
-
-from .conftest import make_cfg, write_curated
 
 pytestmark = pytest.mark.slow
 

@@ -1,16 +1,15 @@
-"""Viewer fixtures: a small demo-config run folder curated for real, a viewer serving it on loopback, and the report's Chromium.
+"""Viewer fixtures: a small demo-config run folder curated for real and a viewer serving it on loopback (the browser is
+the suite-wide `chromium` fixture).
 
-The run is built the cheap way the curate tests build theirs: hand-written generated dialogues (tests/curate/conftest.py)
+The run is built the cheap way the curate tests build theirs: hand-written generated dialogues (tests.support.curated)
 written as shards, the seeds they came from, then the real curate stage (local executor, no MiniLM pass). It is made once
 per session; nothing here writes to it afterwards.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,16 +19,9 @@ from distill.curate import run_curate
 from distill.records import REJECT, SEED, make_reject
 from distill.run_dir import RunDir
 from distill.shards import ShardWriter
+from tests.support.curated import GOOD, bad_dialogues, dialogue, good_dialogues, write_generated
 
 MARKUP = '<script>console.error("xss")</script><img src=x onerror=alert(1)>'
-
-
-def _sibling_conftest(folder: str) -> Any:
-    path = Path(__file__).parent.parent / folder / "conftest.py"
-    spec = importlib.util.spec_from_file_location(f"_view_{folder}_conftest", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
 
 
 def _seed(seed_id: str, emotion: str | None, situation: str) -> dict[str, Any]:
@@ -43,19 +35,18 @@ def _seed(seed_id: str, emotion: str | None, situation: str) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The demo config's curate stage over 6 good dialogues, 6 bad ones, one carrying markup and a copy; seeds for each."""
-    curate = _sibling_conftest("curate")
     root = tmp_path_factory.mktemp("view-runs")
     cfg = load_config(
         "demo", [f"run.output_dir={root}", "run.name=demo", "curate.executor=local", "curate.semantic_threshold=null", "curate.rows_per_shard=3"]
     )
-    good = curate.good_dialogues()
-    bad = [d for _, d in curate.bad_dialogues()]
-    texts = list(curate.GOOD[0][1])
+    good = good_dialogues()
+    bad = [d for _, d in bad_dialogues()]
+    texts = list(GOOD[0][1])
     texts[0] += " " + MARKUP  # shown in list pages (the opening) and on its own page, as text
     texts[1] = "As an AI language model I cannot feel. " + texts[1]  # rejected (ai_disclaimer)
-    marked = curate.dialogue("lonely", texts, key="markup")
+    marked = dialogue("lonely", texts, key="markup")
     copy = dict(good[0], id="zz-exact-copy")  # dedup drops it after scoring: its reject row carries its scores
-    curate.write_generated(cfg, [good[:3] + bad[:3], good[3:] + [marked], bad[3:] + [copy]])
+    write_generated(cfg, [good[:3] + bad[:3], good[3:] + [marked], bad[3:] + [copy]])
     run = RunDir(cfg)
     dialogues = [*good, *bad, marked]
     # Every dialogue's seed, the last two in the holdout; a seeds-stage reject so rejects span two stages.
@@ -80,7 +71,3 @@ def viewer(demo_run: dict[str, Any]) -> Iterator[Any]:
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)
-
-
-# The report tests' headless Chromium fixture itself (one definition of how the browser is started and skipped).
-chromium = _sibling_conftest("report").chromium

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from distill.filters import heuristics, safety
-from distill.scorers import lexicon
-from distill.textmatch import FastPattern, PatternSet
+from distill.text import lexicon
+from distill.text.matching import FastPattern, PatternSet
 
 # Words from the cue patterns plus filler, so random sentences hit, miss and overlap cues often.
 WORDS = (

@@ -20,14 +20,15 @@ from collections import Counter
 from collections.abc import Callable
 from email.parser import BytesParser
 from email.policy import default as email_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from distill.teachers.base import SamplingParams, Teacher, TeacherRequest
+from tests.support.loopback import LoopbackServer, chat_completion, send_bytes, send_json, usage
 
 
-class BatchAPIServer:
+class BatchAPIServer(LoopbackServer):
     def __init__(
         self,
         engine: Teacher,
@@ -38,6 +39,7 @@ class BatchAPIServer:
         line_fault: Callable[[str, int], str | None] | None = None,
         hold: bool = False,
     ) -> None:
+        super().__init__()
         self.engine = engine
         self.expire, self.fail, self.cancel = set(expire), set(fail), set(cancel)
         self.line_fault = line_fault or (lambda _cid, _n: None)
@@ -52,71 +54,52 @@ class BatchAPIServer:
         if not hold:
             self.released.set()
         self.work: queue.Queue[str | None] = queue.Queue()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                server.route(self, "GET", b"")
-
-            def do_POST(self) -> None:
-                server.route(self, "POST", self.rfile.read(int(self.headers.get("Content-Length", 0))))
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.threads = [threading.Thread(target=self.httpd.serve_forever, daemon=True), threading.Thread(target=self._worker, daemon=True)]
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.worker = threading.Thread(target=self._worker, daemon=True)
 
     def release(self) -> None:
         self.released.set()
 
     def __enter__(self) -> BatchAPIServer:
-        for t in self.threads:
-            t.start()
+        super().__enter__()
+        self.worker.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.released.set()
         self.work.put(None)
-        self.threads[1].join(timeout=120)
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.worker.join(timeout=120)
+        super().__exit__(*exc)
 
     # -- HTTP --------------------------------------------------------------------------------
-    def route(self, h: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
+    def handle(self, h: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
         with self.lock:
             self.auth_headers.add(h.headers.get("Authorization", ""))
         url = urlparse(h.path)
         parts = [p for p in url.path.split("/") if p][1:]  # drop the "v1"
         try:
             if method == "POST" and parts == ["files"]:
-                return self._send(h, 200, self._upload(h.headers["Content-Type"], body))
+                return send_json(h, 200, self._upload(h.headers["Content-Type"], body))
             if method == "GET" and len(parts) == 3 and parts[0] == "files" and parts[2] == "content":
-                return self._raw(h, 200, self.files[parts[1]]["data"], "application/octet-stream")
+                return send_bytes(h, 200, self.files[parts[1]]["data"], "application/octet-stream")
             if method == "GET" and len(parts) == 2 and parts[0] == "files":
-                return self._send(h, 200, self._file_object(parts[1]))
+                return send_json(h, 200, self._file_object(parts[1]))
             if method == "POST" and parts == ["chat", "completions"]:  # the synchronous endpoint, for side-by-side runs
                 line = {"custom_id": "sync", "body": json.loads(body)}
                 [result] = self.engine.generate([request_of_line(line)])
-                return self._send(h, 200, answer_line(line, result)["response"]["body"]) if result.ok else self._send(h, 400, {"error": {"message": result.error}})
+                return send_json(h, 200, answer_line(line, result)["response"]["body"]) if result.ok else send_json(h, 400, {"error": {"message": result.error}})
             if method == "POST" and parts == ["batches"]:
-                return self._send(h, 200, self._create(json.loads(body)))
+                return send_json(h, 200, self._create(json.loads(body)))
             if method == "GET" and parts == ["batches"]:
-                return self._send(h, 200, self._list(parse_qs(url.query)))
+                return send_json(h, 200, self._list(parse_qs(url.query)))
             if method == "GET" and len(parts) == 2 and parts[0] == "batches":
-                return self._send(h, 200, self._batch_object(parts[1]))
+                return send_json(h, 200, self._batch_object(parts[1]))
             if method == "POST" and len(parts) == 3 and parts[0] == "batches" and parts[2] == "cancel":
                 with self.lock:
                     self.batches[parts[1]]["cancel_asked"] = True
-                return self._send(h, 200, self._batch_object(parts[1]))
+                return send_json(h, 200, self._batch_object(parts[1]))
         except KeyError as exc:
-            return self._send(h, 404, {"error": {"message": f"no such object {exc}", "type": "invalid_request_error"}})
-        self._send(h, 404, {"error": {"message": f"{method} {url.path} not implemented", "type": "invalid_request_error"}})
+            return send_json(h, 404, {"error": {"message": f"no such object {exc}", "type": "invalid_request_error"}})
+        send_json(h, 404, {"error": {"message": f"{method} {url.path} not implemented", "type": "invalid_request_error"}})
 
     def _upload(self, content_type: str, body: bytes) -> dict[str, Any]:
         message = BytesParser(policy=email_policy).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
@@ -209,18 +192,6 @@ class BatchAPIServer:
         b["counts"] = {"total": len(lines), "completed": len(out), "failed": len(err)}
         b["status"] = ended
 
-    # -- helpers ----------------------------------------------------------------------------
-    def _send(self, h: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
-        self._raw(h, status, json.dumps(payload).encode(), "application/json")
-
-    @staticmethod
-    def _raw(h: BaseHTTPRequestHandler, status: int, data: bytes, ctype: str) -> None:
-        h.send_response(status)
-        h.send_header("Content-Type", ctype)
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
-
 
 def request_of_line(line: dict[str, Any]) -> TeacherRequest:
     body = line["body"]
@@ -229,12 +200,10 @@ def request_of_line(line: dict[str, Any]) -> TeacherRequest:
 
 
 def answer_line(line: dict[str, Any], result: Any) -> dict[str, Any]:
-    completion = {
-        "id": f"chatcmpl-{line['custom_id']}", "object": "chat.completion", "created": int(time.time()), "model": line["body"]["model"],
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": result.text}, "finish_reason": result.finish_reason}],
-        "usage": {"prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
-                  "total_tokens": result.prompt_tokens + result.completion_tokens},
-    }
+    completion = chat_completion(
+        line["body"]["model"], result.text, finish_reason=result.finish_reason,
+        usage=usage(result.prompt_tokens, result.completion_tokens), completion_id=f"chatcmpl-{line['custom_id']}",
+    )  # fmt: skip
     return {"id": f"req-{line['custom_id']}", "custom_id": line["custom_id"], "response": {"status_code": 200, "request_id": "r", "body": completion}, "error": None}
 
 

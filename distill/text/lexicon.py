@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from distill.textmatch import FastPattern, PatternSet
+from distill.text.matching import FastPattern, PatternSet
+from distill.text.normalize import sentences
 
 
 def _rx(*patterns: str) -> re.Pattern[str]:
@@ -137,12 +138,6 @@ ADVICE = _rx(
     r"^\s*(?:\d+[.)]|[-*•])\s+", r"\byou (should|must|need to|have to|ought to)\b", r"^\s*(try|make sure|consider|remember to|stop|avoid|"
     r"don't|do not|go|get|start|focus on|take|set|write|exercise|practice|talk to|seek)\b", r"你(应该|必须|需要|要)", r"^\s*(试着|尝试|建议你)",
 )
-
-SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s*|\n+")
-
-
-def sentences(text: str) -> list[str]:
-    return [s for s in SENTENCE_SPLIT.split(text) if s and s.strip()]
 
 
 @cache

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from distill.scorers import lexicon
-from distill.scorers.lexicon import acknowledges, epitome_levels
+from distill.text import lexicon
+from distill.text.lexicon import acknowledges, epitome_levels
 
 
 @pytest.mark.parametrize(
