@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut -c1-12)
 
-.PHONY: setup browser demo test bench clean
+.PHONY: setup browser demo lint test bench clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,7 +32,12 @@ browser:
 	      || echo "warning: could not install chromium; the browser test will be skipped"; \
 	  else echo "note: install chromium to run the report's browser test"; fi; }
 
-test: setup browser
+# ruff's rules and format (pyproject.toml [tool.ruff]); `ruff format .` and `ruff check --fix .` repair most findings.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup browser lint
 	$(BIN)/python -m pytest -q
 
 bench: setup

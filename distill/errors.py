@@ -28,7 +28,8 @@ class RunStateError(DistillError):
 
 
 class OutputError(DistillError):
-    """The run folder cannot be written (disk full, file-size limit, read-only, a path part is a file); names the path."""
+    """The run folder cannot be written (disk full, file-size limit, read-only, a path part is a file); names the
+    path."""
 
 
 # Storage conditions a user fixes (free space, another folder); any other OSError is a bug and keeps its traceback.
@@ -47,8 +48,11 @@ _PATH_REASONS = {
 }
 
 
-def storage_error(exc: BaseException, path: str | os.PathLike[str] | None = None, *, on_write: bool = False) -> OutputError | None:
-    """`exc` as a one-line OutputError naming `path` (or the path it carries) if it is a storage condition, else None."""
+def storage_error(
+    exc: BaseException, path: str | os.PathLike[str] | None = None, *, on_write: bool = False
+) -> OutputError | None:
+    """`exc` as a one-line OutputError naming `path` (or the path it carries) if it is a storage condition, else
+    None."""
     if not isinstance(exc, OSError):
         return None
     where = exc.filename if exc.filename is not None else path
@@ -56,7 +60,10 @@ def storage_error(exc: BaseException, path: str | os.PathLike[str] | None = None
     if reason is None:
         return None
     verb = "write" if on_write or exc.errno in _STORAGE_REASONS else "access"  # a permission error may come from a read
-    return OutputError(f"cannot {verb} {where if where is not None else '(unknown file)'}: {reason}; fix it, then rerun the same command to resume")
+    return OutputError(
+        f"cannot {verb} {where if where is not None else '(unknown file)'}: {reason}; fix it, then rerun the same "
+        "command to resume"
+    )
 
 
 @contextmanager
@@ -72,7 +79,8 @@ def writing(path: str | os.PathLike[str]) -> Iterator[None]:
 
 
 def as_user_error(exc: BaseException) -> DistillError | None:
-    """The one-line user error `exc` stands for (a DistillError, or a storage OSError naming its path), else None: a bug."""
+    """The one-line user error `exc` stands for (a DistillError, or a storage OSError naming its path), else None: a
+    bug."""
     if isinstance(exc, DistillError):
         return exc
     return storage_error(exc)

@@ -1,4 +1,5 @@
-"""An exclusive lease on a run folder, so two drivers (two `distill run`, a resubmitted Ray job) never write one at once.
+"""An exclusive lease on a run folder, so two drivers (two `distill run`, a resubmitted Ray job) never write one at
+once.
 
 Two parts, because run folders live on local disks and on shared file systems alike:
 - an OS lock (`flock`) on `<run>/.lease.lock`, held for the driver's lifetime: the kernel (or the NFS lock manager)
@@ -61,7 +62,9 @@ class _Lease:
             if holder and _may_be_alive(holder, locked=locked is True):
                 raise RunBusyError(_busy_message(self.root, holder))
             if holder:
-                log.warning("%s: taking over the lease of a driver that is gone (%s)", self.root, describe_holder(holder))
+                log.warning(
+                    "%s: taking over the lease of a driver that is gone (%s)", self.root, describe_holder(holder)
+                )
         except BaseException:
             os.close(fd)
             raise
@@ -113,7 +116,9 @@ def _try_flock(fd: int, root: Path) -> bool | None:
         return False
     except OSError as exc:
         if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
-            log.warning("%s: the file system has no locks (%s); the lease relies on the holder file only", root, exc.strerror)
+            log.warning(
+                "%s: the file system has no locks (%s); the lease relies on the holder file only", root, exc.strerror
+            )
             return None
         raise
 
@@ -144,11 +149,17 @@ def read_holder(root: Path) -> dict[str, Any]:
 def describe_holder(holder: dict[str, Any]) -> str:
     if not holder:
         return "a driver that has not written its name yet"
-    return f"pid {holder.get('pid')} on {holder.get('host')}, `{holder.get('command', '?')}`, since {holder.get('since', '?')}"
+    return (
+        f"pid {holder.get('pid')} on {holder.get('host')}, `{holder.get('command', '?')}`, since "
+        f"{holder.get('since', '?')}"
+    )
 
 
 def _busy_message(root: Path, holder: dict[str, Any]) -> str:
-    return f"{root}: in use by another driver ({describe_holder(holder)}); wait for it to finish, or stop it and rerun to resume"
+    return (
+        f"{root}: in use by another driver ({describe_holder(holder)}); wait for it to finish, or stop it and rerun "
+        "to resume"
+    )
 
 
 _held: dict[Path, _Lease] = {}
@@ -157,7 +168,8 @@ _held_guard = threading.Lock()
 
 @contextmanager
 def run_lease(root: str | os.PathLike[str]) -> Iterator[None]:
-    """Hold the run folder's lease for the block (re-entrant in this process); RunBusyError (exit 2) if another has it."""
+    """Hold the run folder's lease for the block (re-entrant in this process); RunBusyError (exit 2) if another has
+    it."""
     key = Path(root).resolve()
     with _held_guard:
         lease = _held.get(key)

@@ -22,5 +22,9 @@ def connect_ray() -> None:
         ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=True)
     else:
         # Metrics need a dashboard/Prometheus to be read; this cluster has neither, so don't spend CPU collecting them.
-        ray.init(address="local", include_dashboard=False, log_to_driver=True,
-                 _system_config={"enable_metrics_collection": False})
+        ray.init(
+            address="local",
+            include_dashboard=False,
+            log_to_driver=True,
+            _system_config={"enable_metrics_collection": False},
+        )

@@ -29,7 +29,9 @@ EMPATHY = "empathy"
 
 
 def _schema(kind: str, fields: list[pa.Field]) -> pa.Schema:
-    return pa.schema(fields, metadata={b"distill.kind": kind.encode(), b"distill.schema_version": SCHEMA_VERSION.encode()})
+    return pa.schema(
+        fields, metadata={b"distill.kind": kind.encode(), b"distill.schema_version": SCHEMA_VERSION.encode()}
+    )
 
 
 SEED = _schema(
@@ -61,7 +63,14 @@ DIALOGUE = _schema(
         pa.field("teacher", pa.struct([("model", pa.string()), ("revision", pa.string()), ("backend", pa.string())])),
         pa.field(
             "sampling",
-            pa.struct([("temperature", pa.float64()), ("top_p", pa.float64()), ("max_tokens", pa.int32()), ("seed", pa.int64())]),
+            pa.struct(
+                [
+                    ("temperature", pa.float64()),
+                    ("top_p", pa.float64()),
+                    ("max_tokens", pa.int32()),
+                    ("seed", pa.int64()),
+                ]
+            ),
         ),
         pa.field("usage", pa.struct([("prompt_tokens", pa.int64()), ("completion_tokens", pa.int64())])),
         pa.field("finish_reason", pa.string()),

@@ -13,7 +13,8 @@ from distill.errors import ConfigError, InputError
 
 
 def check_remote_code(model: str | Path, trust: bool, field: str) -> None:
-    """Raise ConfigError if the local model folder `model` needs its own code (auto_map, unknown model_type) and `trust` is off."""
+    """Raise ConfigError if the local model folder `model` needs its own code (auto_map, unknown model_type) and
+    `trust` is off."""
     config = Path(model) / "config.json"
     if trust or not config.is_file():
         return  # a hub id: transformers refuses remote code itself when trust_remote_code is false
@@ -24,7 +25,9 @@ def check_remote_code(model: str | Path, trust: bool, field: str) -> None:
     from transformers import CONFIG_MAPPING
 
     auto_map = data.get("auto_map") if isinstance(data, dict) else None
-    if auto_map and data.get("model_type") not in CONFIG_MAPPING:  # a known model_type loads with transformers' own code
+    if (
+        auto_map and data.get("model_type") not in CONFIG_MAPPING
+    ):  # a known model_type loads with transformers' own code
         raise ConfigError(
             f"{Path(model)} needs its own Python code to load (config.json auto_map: {', '.join(sorted(auto_map))}); "
             f"it is not run unless you set {field}=true, which you should do only for a model whose code you have read"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from distill.atomic import atomic_write_json, atomic_write_text
@@ -19,6 +18,7 @@ from distill.errors import RunStateError, writing
 
 if TYPE_CHECKING:
     from distill.stages import Stage
+
 
 class RunDir:
     def __init__(self, cfg: RunConfig) -> None:
@@ -96,7 +96,9 @@ class RunDir:
         with writing(self.root):  # output_dir under a file, read-only, full: one line naming the folder
             self.root.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.path("config.yaml"), f"# config hash {self.cfg.stage_hash()}\n" + dump_config(self.cfg))
-        atomic_write_json(marker, {"stage": stage.name, "config_hash": digest, "sections": list(sections), "done": False})
+        atomic_write_json(
+            marker, {"stage": stage.name, "config_hash": digest, "sections": list(sections), "done": False}
+        )
         return True
 
     def finish_stage(self, stage: str) -> None:

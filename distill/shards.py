@@ -98,7 +98,10 @@ class ShardWriter:
                 if isinstance(row.get(name), dict):
                     row = {**row, name: scores_rows(row[name])}
             self._buffer.append(row)
-            if len(self._buffer) >= self.row_group_rows or self._rows_in_shard + len(self._buffer) >= self.rows_per_shard:
+            if (
+                len(self._buffer) >= self.row_group_rows
+                or self._rows_in_shard + len(self._buffer) >= self.rows_per_shard
+            ):
                 self._drain_buffer()
 
     def write_table(self, table: pa.Table) -> None:
@@ -175,7 +178,9 @@ class ShardWriter:
         with writing(self.directory / self._shard_name()):
             self.directory.mkdir(parents=True, exist_ok=True)
             self._tmp = self.directory / f".{self._shard_name()}.tmp"
-            schema = self.schema.with_metadata({**(self.schema.metadata or {}), b"distill.schema_version": SCHEMA_VERSION.encode()})
+            schema = self.schema.with_metadata(
+                {**(self.schema.metadata or {}), b"distill.schema_version": SCHEMA_VERSION.encode()}
+            )
             if self.format == "parquet":
                 # Page checksums let readers detect flipped bytes, not just truncation.
                 self._sink = pq.ParquetWriter(self._tmp, schema, compression=self.compression, write_page_checksum=True)
@@ -203,7 +208,9 @@ class ShardWriter:
                 {"rows": info.rows, "bytes": info.bytes, "digest": info.digest, "schema_version": info.schema_version},
             )
         except BaseException:
-            final.unlink(missing_ok=True)  # no marker, no shard: nothing half-finished is left for a reader to warn about
+            final.unlink(
+                missing_ok=True
+            )  # no marker, no shard: nothing half-finished is left for a reader to warn about
             raise
         self.written.append(info)
         self._index += 1
@@ -241,7 +248,9 @@ def list_shards(directory: str | os.PathLike[str]) -> list[ShardInfo]:
     for marker in sorted(done.glob("*.json")) if done.is_dir() else []:
         name = marker.name[: -len(".json")]
         meta = json.loads(marker.read_text())
-        infos.append(ShardInfo(root / name, int(meta["rows"]), int(meta["bytes"]), meta["digest"], str(meta["schema_version"])))
+        infos.append(
+            ShardInfo(root / name, int(meta["rows"]), int(meta["bytes"]), meta["digest"], str(meta["schema_version"]))
+        )
         marked.add(name)
     for path in sorted(root.iterdir()):
         if path.suffix in (".parquet", ".arrow") and path.name not in marked:
@@ -254,14 +263,18 @@ def _check(info: ShardInfo, verify_digest: bool) -> None:
         raise CorruptShardError(f"{info.path}: marked complete but the file is missing")
     size = info.path.stat().st_size
     if size != info.bytes:
-        raise CorruptShardError(f"{info.path}: {size} bytes on disk, marker says {info.bytes} (truncated or overwritten)")
+        raise CorruptShardError(
+            f"{info.path}: {size} bytes on disk, marker says {info.bytes} (truncated or overwritten)"
+        )
     if info.schema_version != SCHEMA_VERSION:
         raise CorruptShardError(f"{info.path}: schema version {info.schema_version}, this code reads {SCHEMA_VERSION}")
     if verify_digest and _digest(info.path) != info.digest:
         raise CorruptShardError(f"{info.path}: content digest does not match its marker (corrupted)")
 
 
-def iter_shard_batches(info: ShardInfo, *, columns: list[str] | None = None, verify_digest: bool = False) -> Iterator[pa.RecordBatch]:
+def iter_shard_batches(
+    info: ShardInfo, *, columns: list[str] | None = None, verify_digest: bool = False
+) -> Iterator[pa.RecordBatch]:
     """Stream one complete shard (memory: one row group), checking it against its marker as it goes."""
     _check(info, verify_digest)
     rows = 0

@@ -2,7 +2,8 @@
 
 A `Stage` says what the stage is: its name (the folder names under `stages/`, `stats/`, `rejects/`, the CLI command,
 the `ray_jobs` module), the config sections its outputs depend on, the stages whose outputs it reads, and the outputs
-it owns in the run folder. `run_stage` is the lifecycle around a stage's work: claim the run folder (an exclusive lease),
+it owns in the run folder. `run_stage` is the lifecycle around a stage's work: claim the run folder (an exclusive
+lease),
 refuse or discard outputs made under another config, skip a finished stage, prepare inputs that are made on demand,
 write the stats and mark the stage done, last. The pipeline, `distill submit`, the `ray_jobs` entrypoints and the run
 folder's config hashes all read `STAGES`.
@@ -49,7 +50,9 @@ def _seeds_extra(cfg: RunConfig) -> tuple[str, ...]:
     return ("teacher",) if cfg.seeds.infer_emotion == "teacher" else ()
 
 
-SEEDS = Stage("seeds", ("seeds",), outputs=("seeds", "holdout", "emotion_inference"), on_demand=True, extra_sections=_seeds_extra)
+SEEDS = Stage(
+    "seeds", ("seeds",), outputs=("seeds", "holdout", "emotion_inference"), on_demand=True, extra_sections=_seeds_extra
+)
 GENERATE = Stage("generate", ("teacher", "generate"), inputs=(SEEDS,), outputs=("plan", "generated"))
 CURATE = Stage("curate", ("curate",), inputs=(GENERATE,), outputs=("curated", "samples", "prefs"))
 TRAIN = Stage("train", ("train",), inputs=(CURATE,), outputs=("checkpoints",))
@@ -105,13 +108,16 @@ def claimed(stage: Stage, cfg: RunConfig, *, new_run: bool = False) -> Iterator[
 
 
 def finish(stage: Stage, run: RunDir, stats: StageStats) -> StageStats:
-    """Write the stage's stats, then mark it done: the marker is last, so a crash before it leaves the stage to resume."""
+    """Write the stage's stats, then mark it done: the marker is last, so a crash before it leaves the stage to
+    resume."""
     stats.write(run.root)
     run.finish_stage(stage.name)
     return stats
 
 
-def run_stage(stage: Stage, cfg: RunConfig, work: Callable[..., StageStats], *, new_run: bool = False, **kwargs: Any) -> StageStats:
+def run_stage(
+    stage: Stage, cfg: RunConfig, work: Callable[..., StageStats], *, new_run: bool = False, **kwargs: Any
+) -> StageStats:
     """Run `work(cfg, run, **kwargs)` as `stage` of cfg's run folder, once: the lifecycle every stage shares.
 
     A finished stage is not redone: its stored stats are returned.

@@ -118,7 +118,9 @@ def logs(address: str, job_id: str) -> str:
     return str(_client(address).get_job_logs(job_id))
 
 
-def follow(address: str, job_id: str, write: Callable[[str], object], poll_s: float = 1.0, timeout_s: float | None = None) -> str:
+def follow(
+    address: str, job_id: str, write: Callable[[str], object], poll_s: float = 1.0, timeout_s: float | None = None
+) -> str:
     """Stream the job's logs to `write` until it ends; returns the final status."""
     client = _client(address)
 

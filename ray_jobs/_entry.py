@@ -22,9 +22,16 @@ def run_entrypoint(stage: str, argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--config", "-c", default=None, help="YAML config file or packaged config name (e.g. demo)")
     parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. generate.variants_per_seed=4")
-    parser.add_argument("--verbose", "-v", action="store_true", help="engine and library output in the job log too, not only in <run>/logs/")
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="engine and library output in the job log too, not only in <run>/logs/",
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
+    )
     try:
         cfg = load_config(args.config, args.overrides)
         with RunConsole(RunDir(cfg).path("logs"), verbose=args.verbose) as console:
@@ -33,6 +40,9 @@ def run_entrypoint(stage: str, argv: list[str] | None = None) -> int:
             else:
                 stats = console.run(stage, runner(stage_named(stage)), cfg)
                 console.line(stage_line(stage, stats, RunDir(cfg)))
-    except (DistillError, OSError) as exc:  # a full or unwritable output folder is the user's to fix; other OSErrors are bugs
+    except (
+        DistillError,
+        OSError,
+    ) as exc:  # a full or unwritable output folder is the user's to fix; other OSErrors are bugs
         return report_user_error(exc)
     return 0

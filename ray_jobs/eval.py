@@ -1,4 +1,5 @@
-"""`python -m ray_jobs.eval --config X.yaml`: evaluate base/distilled students and the teacher; write eval.json and report.html."""
+"""`python -m ray_jobs.eval --config X.yaml`: evaluate base/distilled students and the teacher; write eval.json and
+report.html."""
 
 import sys
 

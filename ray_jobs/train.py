@@ -1,4 +1,5 @@
-"""`python -m ray_jobs.train --config X.yaml [key=value ...]`: the train stage as a Ray job (set train.use_ray_train=true for multi-node)."""
+"""`python -m ray_jobs.train --config X.yaml [key=value ...]`: the train stage as a Ray job (set
+train.use_ray_train=true for multi-node)."""
 
 import sys
 

@@ -36,7 +36,8 @@ def seed_assets() -> Path:
 
 @pytest.fixture(autouse=True, scope="module")
 def _no_ray_across_modules():
-    """Stages join (or start) a Ray cluster in-process and keep it; modules must not inherit another module's cluster."""
+    """Stages join (or start) a Ray cluster in-process and keep it; modules must not inherit another module's
+    cluster."""
     yield
     if "ray" in sys.modules:
         import ray
@@ -85,7 +86,10 @@ PHRASES = {  # mechanism -> level -> phrases (level 0 = a neutral remark)
     "interpretations": {
         0: ["Cars are expensive to keep.", "Trains run late here."],
         1: ["I see.", "I get it."],
-        2: ["It sounds like you feel completely alone and unseen right now.", "I went through the same thing and felt just as lost."],
+        2: [
+            "It sounds like you feel completely alone and unseen right now.",
+            "I went through the same thing and felt just as lost.",
+        ],
     },
     "explorations": {
         0: ["", "Good luck."],
@@ -111,7 +115,6 @@ def planted_pairs(n: int, seed: int = 0) -> list[EpitomePair]:
 def write_planted(folder: Path, n: int, seed: int = 0) -> Path:
     write_epitome(folder, planted_pairs(n, seed))
     return folder
-
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from distill.config import SeedsSection, SeedSource, load_config
+from distill.config import SeedSource, SeedsSection, load_config
 from distill.errors import DistillError
 from distill.seeds.stage import iter_outcomes
 
@@ -50,7 +50,10 @@ SEED_CASES: dict[str, tuple[str, list[str] | str]] = {
     "chat_sharegpt_unknown_speaker.jsonl": ("auto", ["unknown_role"]),
     "chat_sharegpt_missing_value.jsonl": ("auto", ["missing_field"]),
     "chat_system_in_middle.jsonl": ("auto", ["misplaced_system"]),
-    "chat_too_many_turns.jsonl": ("auto", ["seed"]),  # cut into windows by default (long_dialogues: window); reject: tests/seeds/test_imperfect.py
+    "chat_too_many_turns.jsonl": (
+        "auto",
+        ["seed"],
+    ),  # cut into windows by default (long_dialogues: window); reject: tests/seeds/test_imperfect.py
     "chat_id_wrong_type.jsonl": ("auto", ["wrong_type"]),
     "chat_line_is_array.jsonl": ("auto", ["wrong_type"]),
     "chat_duplicate_ids.jsonl": ("auto", ["seed", "duplicate_id"]),

@@ -72,7 +72,9 @@ def assistant_char_spans(tokenizer: Any, messages: list[dict[str, str]]) -> tupl
     ends (trailing whitespace excluded), so the label mask follows whatever template the student has.
     """
     if getattr(tokenizer, "chat_template", None) is None:
-        raise TemplateError(f"tokenizer {getattr(tokenizer, 'name_or_path', '?')!r} has no chat template; pick an instruct student")
+        raise TemplateError(
+            f"tokenizer {getattr(tokenizer, 'name_or_path', '?')!r} has no chat template; pick an instruct student"
+        )
     full = _render(tokenizer, messages)
     spans = []
     for i, message in enumerate(messages):
@@ -82,7 +84,8 @@ def assistant_char_spans(tokenizer: Any, messages: list[dict[str, str]]) -> tupl
         upto = _render(tokenizer, messages[: i + 1]).rstrip()
         if not full.startswith(upto):
             raise TemplateError(
-                f"the chat template of {getattr(tokenizer, 'name_or_path', '?')!r} renders earlier turns differently once later turns "
+                f"the chat template of {getattr(tokenizer, 'name_or_path', '?')!r} renders earlier turns differently "
+                "once later turns "
                 "are added, so assistant turns cannot be masked from one rendering"
             )
         # Templates may render the generation prompt slightly differently from a finished turn: keep the common prefix.
@@ -132,8 +135,11 @@ def tokenize_dialogue(tokenizer: Any, messages: list[dict[str, str]], max_seq_le
 
 
 def tokenize_response(tokenizer: Any, prompt: list[dict[str, str]], response: str, max_seq_len: int) -> Example | None:
-    """Prompt + one assistant response, loss on the response only; the prompt is cut from the left if needed (None if the response alone does not fit)."""
-    ids, labels = _labels_from_spans(tokenizer, *assistant_char_spans(tokenizer, [*prompt, {"role": "assistant", "content": response}]))
+    """Prompt + one assistant response, loss on the response only; the prompt is cut from the left if needed (None if
+    the response alone does not fit)."""
+    ids, labels = _labels_from_spans(
+        tokenizer, *assistant_char_spans(tokenizer, [*prompt, {"role": "assistant", "content": response}])
+    )
     if len(ids) <= max_seq_len:
         return Example(ids, labels)
     first = next((i for i, lab in enumerate(labels) if lab != IGNORE_INDEX), len(labels))
@@ -225,9 +231,10 @@ def prepare_sft(
     stats = StageStats("train_data")
     packer = Packer(max_seq_len, pad_id_of(tokenizer), pack=pack)
     tmp = _fresh(out_dir)
-    with ShardWriter(tmp, PACKED, rows_per_shard=4096, row_group_rows=256, format="arrow") as packed, ShardWriter(
-        rejects, REJECT, prefix="data", rows_per_shard=100_000
-    ) as rejected:
+    with (
+        ShardWriter(tmp, PACKED, rows_per_shard=4096, row_group_rows=256, format="arrow") as packed,
+        ShardWriter(rejects, REJECT, prefix="data", rows_per_shard=100_000) as rejected,
+    ):
         for shard, row_no, row in _rows_with_source(curated, ["id", "messages"]):
             stats.add("records_in")
             reason = untrainable_reason(row["messages"])
@@ -238,8 +245,19 @@ def prepare_sft(
                     reason = "no_trainable_tokens_within_max_seq_len"
             if reason is not None or example is None:
                 stats.add(f"rejected/{reason}")
-                rejected.write([make_reject("train", reason or "bad_message", f"dialogue {row['id']} cannot be trained on: {reason}",
-                                            record=row, source_file=str(curated / shard), source_row=row_no, field="messages")])
+                rejected.write(
+                    [
+                        make_reject(
+                            "train",
+                            reason or "bad_message",
+                            f"dialogue {row['id']} cannot be trained on: {reason}",
+                            record=row,
+                            source_file=str(curated / shard),
+                            source_row=row_no,
+                            field="messages",
+                        )
+                    ]
+                )
                 continue
             stats.add("records_used")
             stats.add("examples_truncated", int(example.truncated))
@@ -252,13 +270,16 @@ def prepare_sft(
     return _finish(tmp, out_dir, stats, fingerprint, kind="sft", max_seq_len=max_seq_len)
 
 
-def prepare_dpo(prefs: Path, out_dir: Path, rejects: Path, tokenizer: Any, *, max_seq_len: int, fingerprint: str) -> dict[str, Any]:
+def prepare_dpo(
+    prefs: Path, out_dir: Path, rejects: Path, tokenizer: Any, *, max_seq_len: int, fingerprint: str
+) -> dict[str, Any]:
     """Tokenize every preference pair into chosen/rejected ids + labels (loss on the response only)."""
     stats = StageStats("train_data")
     tmp = _fresh(out_dir)
-    with ShardWriter(tmp, PAIRS, rows_per_shard=4096, row_group_rows=256, format="arrow") as pairs, ShardWriter(
-        rejects, REJECT, prefix="data", rows_per_shard=100_000
-    ) as rejected:
+    with (
+        ShardWriter(tmp, PAIRS, rows_per_shard=4096, row_group_rows=256, format="arrow") as pairs,
+        ShardWriter(rejects, REJECT, prefix="data", rows_per_shard=100_000) as rejected,
+    ):
         for shard, row_no, row in _rows_with_source(prefs, ["id", "prompt", "chosen", "rejected"]):
             stats.add("records_in")
             reason = untrainable_reason([*row["prompt"], {"role": "assistant", "content": row["chosen"]}])
@@ -272,14 +293,34 @@ def prepare_dpo(prefs: Path, out_dir: Path, rejects: Path, tokenizer: Any, *, ma
                     reason = "response_longer_than_max_seq_len"
             if reason is not None or chosen is None or rejected_ex is None:
                 stats.add(f"rejected/{reason}")
-                rejected.write([make_reject("train", reason or "bad_message", f"pair {row['id']} cannot be trained on: {reason}",
-                                            record=row, source_file=str(prefs / shard), source_row=row_no, field="prompt")])
+                rejected.write(
+                    [
+                        make_reject(
+                            "train",
+                            reason or "bad_message",
+                            f"pair {row['id']} cannot be trained on: {reason}",
+                            record=row,
+                            source_file=str(prefs / shard),
+                            source_row=row_no,
+                            field="prompt",
+                        )
+                    ]
+                )
                 continue
             stats.add("records_used")
             stats.add("examples_truncated", int(chosen.truncated or rejected_ex.truncated))
             stats.add("tokens_total", len(chosen.input_ids) + len(rejected_ex.input_ids))
-            pairs.write([{"id": row["id"], "chosen_ids": chosen.input_ids, "chosen_labels": chosen.labels,
-                          "rejected_ids": rejected_ex.input_ids, "rejected_labels": rejected_ex.labels}])
+            pairs.write(
+                [
+                    {
+                        "id": row["id"],
+                        "chosen_ids": chosen.input_ids,
+                        "chosen_labels": chosen.labels,
+                        "rejected_ids": rejected_ex.input_ids,
+                        "rejected_labels": rejected_ex.labels,
+                    }
+                ]
+            )
     stats.add("packed_rows", sum(i.rows for i in list_shards(tmp)))
     return _finish(tmp, out_dir, stats, fingerprint, kind="dpo", max_seq_len=max_seq_len)
 
@@ -300,7 +341,13 @@ def _finish(tmp: Path, out_dir: Path, stats: StageStats, fingerprint: str, **inf
     atomic_write_json(tmp / MANIFEST, manifest)
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
-    log.info("prepared %s rows from %s records (%s rejected) in %s", counters.get("packed_rows", 0), counters.get("records_in", 0), rejected, out_dir)
+    log.info(
+        "prepared %s rows from %s records (%s rejected) in %s",
+        counters.get("packed_rows", 0),
+        counters.get("records_in", 0),
+        rejected,
+        out_dir,
+    )
     return manifest
 
 

@@ -11,7 +11,8 @@ from distill.config import TrainSection
 
 
 def build_deepspeed_config(train: TrainSection, *, world_size: int, total_steps: int, on_cpu: bool) -> dict[str, Any]:
-    """ZeRO stage, offload, precision, batch geometry, clipping, AdamW and the LR schedule for `total_steps` optimizer steps."""
+    """ZeRO stage, offload, precision, batch geometry, clipping, AdamW and the LR schedule for `total_steps` optimizer
+    steps."""
     torch_adam = on_cpu if train.torch_adam is None else train.torch_adam
     zero: dict[str, Any] = {
         "stage": train.zero_stage,

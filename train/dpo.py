@@ -36,8 +36,8 @@ def pad_batch(seqs: list[list[int]], labels: list[list[int]], pad_id: int, devic
     ids = torch.full((len(seqs), n), pad_id, dtype=torch.long)
     lab = torch.full((len(seqs), n), IGNORE_INDEX, dtype=torch.long)
     att = torch.zeros((len(seqs), n), dtype=torch.long)
-    for i, (s, l) in enumerate(zip(seqs, labels)):
-        ids[i, : len(s)], lab[i, : len(l)], att[i, : len(s)] = torch.tensor(s), torch.tensor(l), 1
+    for i, (s, row_labels) in enumerate(zip(seqs, labels)):
+        ids[i, : len(s)], lab[i, : len(row_labels)], att[i, : len(s)] = torch.tensor(s), torch.tensor(row_labels), 1
     return ids.to(device), lab.to(device), att.to(device)
 
 
@@ -59,9 +59,12 @@ class DPORecipe:
 
     def _forward_logps(self, rows: list[dict[str, Any]]) -> tuple[Any, Any, float]:
         """Summed response log-probs of the chosen and the rejected responses, and the number of real tokens."""
-        ids, lab, att = pad_batch([r["chosen_ids"] for r in rows] + [r["rejected_ids"] for r in rows],
-                                  [r["chosen_labels"] for r in rows] + [r["rejected_labels"] for r in rows],
-                                  self.pad_id, self.session.engine.device)
+        ids, lab, att = pad_batch(
+            [r["chosen_ids"] for r in rows] + [r["rejected_ids"] for r in rows],
+            [r["chosen_labels"] for r in rows] + [r["rejected_labels"] for r in rows],
+            self.pad_id,
+            self.session.engine.device,
+        )
         logps = sequence_logps(self.session.engine(input_ids=ids, attention_mask=att).logits, lab)
         return logps[: len(rows)], logps[len(rows) :], float(att.sum().item())
 
@@ -78,7 +81,9 @@ class DPORecipe:
         self.session.engine.eval()
         step = self.cfg.train.micro_batch_size
         mine = list(range(self.dist.rank * step, n, self.dist.world * step))
-        rounds = -(-n // (self.dist.world * step))  # every rank runs the same number of forwards (ZeRO-3 gathers are collective)
+        rounds = -(
+            -n // (self.dist.world * step)
+        )  # every rank runs the same number of forwards (ZeRO-3 gathers are collective)
         with torch.no_grad():
             for k in range(rounds):
                 start = mine[k] if k < len(mine) else None
@@ -105,8 +110,11 @@ class DPORecipe:
         ref = self.ref[index].to(chosen.device, chosen.dtype)
         margin = (chosen - ref[:, 0]) - (rejected - ref[:, 1])
         loss = -F.logsigmoid(self.cfg.train.dpo_beta * margin).mean()
-        return loss, {"tokens": tokens, "reward_margin": float(self.cfg.train.dpo_beta * margin.detach().mean().item()),
-                      "reward_accuracy": float((margin.detach() > 0).float().mean().item())}
+        return loss, {
+            "tokens": tokens,
+            "reward_margin": float(self.cfg.train.dpo_beta * margin.detach().mean().item()),
+            "reward_accuracy": float((margin.detach() > 0).float().mean().item()),
+        }
 
     def train(self) -> None:
         # Pair id -> row index, to look up the stored reference log-probs.
@@ -118,4 +126,3 @@ class DPORecipe:
 
     def cleanup(self) -> None:
         teardown_process()
-

@@ -43,15 +43,24 @@ def build_plain_model(cfg: RunConfig, state: dict[str, Any]) -> Any:
     from transformers import AutoConfig, AutoModelForCausalLM
     from transformers.integrations.deepspeed import unset_hf_deepspeed_config
 
-    unset_hf_deepspeed_config()  # else from_config would partition this CPU copy with ZeRO-3 again (a collective on rank 0 alone)
+    # else from_config would partition this CPU copy with ZeRO-3 again (a collective on rank 0 alone)
+    unset_hf_deepspeed_config()
     t = cfg.train
     config = AutoConfig.from_pretrained(resolve_model(t.student), trust_remote_code=t.trust_remote_code)
     model = AutoModelForCausalLM.from_config(config, trust_remote_code=t.trust_remote_code)
     if t.lora_rank:
         from peft import LoraConfig, get_peft_model
 
-        model = get_peft_model(model, LoraConfig(r=t.lora_rank, lora_alpha=t.lora_alpha, lora_dropout=t.lora_dropout,
-                                                 target_modules=list(t.lora_target_modules), task_type="CAUSAL_LM"))
+        model = get_peft_model(
+            model,
+            LoraConfig(
+                r=t.lora_rank,
+                lora_alpha=t.lora_alpha,
+                lora_dropout=t.lora_dropout,
+                target_modules=list(t.lora_target_modules),
+                task_type="CAUSAL_LM",
+            ),
+        )
         model.load_state_dict(state, strict=True)
         model = model.merge_and_unload()
     else:
@@ -69,10 +78,20 @@ def model_card(cfg: RunConfig, session: Any, dataset_hash: str, dataset_card: Pa
     curve = session.curve
     first, last = (curve[0]["loss"], curve[-1]["loss"]) if curve else (float("nan"), float("nan"))
     tokens = sum(e.get("tokens_trained", 0) for e in curve)
-    base = resolve_model(t.student) if t.student != "embedded" else "HuggingFaceTB/SmolLM2-135M-Instruct (embedded GGUF, dequantized)"
-    card_line = f"`{dataset_card.name}` (sha256 {_sha256(dataset_card)})" if dataset_card else "none written by this run"
-    front = {"library_name": "transformers", "base_model": base, "pipeline_tag": "text-generation",
-             "tags": ["empathy", "emotional-support", "distillation", "deepspeed", t.recipe]}
+    base = (
+        resolve_model(t.student)
+        if t.student != "embedded"
+        else "HuggingFaceTB/SmolLM2-135M-Instruct (embedded GGUF, dequantized)"
+    )
+    card_line = (
+        f"`{dataset_card.name}` (sha256 {_sha256(dataset_card)})" if dataset_card else "none written by this run"
+    )
+    front = {
+        "library_name": "transformers",
+        "base_model": base,
+        "pipeline_tag": "text-generation",
+        "tags": ["empathy", "emotional-support", "distillation", "deepspeed", t.recipe],
+    }
     return (
         "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\n"
         f"# {session.paths.root.name}\n\n"
@@ -84,15 +103,19 @@ def model_card(cfg: RunConfig, session: Any, dataset_hash: str, dataset_card: Pa
         f"- run config hash: `{cfg.stage_hash()}`\n\n"
         "## Training\n\n"
         f"- steps: {session.step} optimizer steps on {session.dist.world} rank(s), "
-        f"micro batch {t.micro_batch_size} x accumulation {t.gradient_accumulation_steps}, max_seq_len {t.max_seq_len}\n"
+        f"micro batch {t.micro_batch_size} x accumulation {t.gradient_accumulation_steps}, max_seq_len "
+        f"{t.max_seq_len}\n"
         f"- loss: {first:.4f} at step 1 -> {last:.4f} at step {session.step}; trained tokens: {int(tokens)}\n"
-        f"- precision {t.precision}, lr {t.learning_rate} ({t.lr_scheduler}), LoRA rank {t.lora_rank or 'none (full fine-tune)'}\n\n"
-        "Full settings: `training_config.yaml` and `ds_config.json` in this folder; the loss curve is in `training_metrics.json`.\n\n"
+        f"- precision {t.precision}, lr {t.learning_rate} ({t.lr_scheduler}), LoRA rank "
+        f"{t.lora_rank or 'none (full fine-tune)'}\n\n"
+        "Full settings: `training_config.yaml` and `ds_config.json` in this folder; the loss curve is in "
+        "`training_metrics.json`.\n\n"
         "## Use\n\n"
         "```python\nfrom transformers import AutoModelForCausalLM, AutoTokenizer\n"
         f"tok = AutoTokenizer.from_pretrained('{session.paths.export}')\n"
         f"model = AutoModelForCausalLM.from_pretrained('{session.paths.export}')\n```\n\n"
-        "Not a substitute for professional care: the student imitates supportive replies and can be wrong; route crisis "
+        "Not a substitute for professional care: the student imitates supportive replies and can be wrong; route "
+        "crisis "
         "conversations to people and emergency services.\n"
     )
 

@@ -53,7 +53,8 @@ def run_rank(cfg: RunConfig) -> None:
 
 
 def quiet_library_warnings() -> None:
-    """torch.distributed warns on every collective DeepSpeed issues with a deprecated name; one per step per rank drowns the log."""
+    """torch.distributed warns on every collective DeepSpeed issues with a deprecated name; one per step per rank
+    drowns the log."""
     import warnings
 
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.distributed")
@@ -75,8 +76,15 @@ def launch_local(cfg: RunConfig, config_path: Path) -> None:
     port = _free_port()
     procs = []
     for rank in range(world):
-        env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(world),
-               "LOCAL_WORLD_SIZE": str(world), "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+        env = {
+            **os.environ,
+            "RANK": str(rank),
+            "LOCAL_RANK": str(rank),
+            "WORLD_SIZE": str(world),
+            "LOCAL_WORLD_SIZE": str(world),
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+        }
         if not cuda:
             env["OMP_NUM_THREADS"] = "1"  # ranks share the cores; more threads per rank only contend
             env["CUDA_VISIBLE_DEVICES"] = ""
@@ -102,19 +110,28 @@ def launch_local(cfg: RunConfig, config_path: Path) -> None:
     if failed is None:
         failed = next(((r, p.returncode) for r, p in enumerate(procs) if p.returncode != 0), None)
     if failed is not None:
-        raise TrainingFailed(f"training rank {failed[0]} exited with code {failed[1]} (its output is in the run's logs/train.log, or above with --verbose); "
-                             "rerun the same command to resume from the last checkpoint")
+        raise TrainingFailed(
+            f"training rank {failed[0]} exited with code {failed[1]} (its output is in the run's logs/train.log, or "
+            "above with --verbose); "
+            "rerun the same command to resume from the last checkpoint"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m train.launch", description="One training rank (started by torchrun, deepspeed or distill train).")
+    parser = argparse.ArgumentParser(
+        prog="python -m train.launch",
+        description="One training rank (started by torchrun, deepspeed or distill train).",
+    )
     parser.add_argument("--config", "-c", required=True)
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args(argv)
     rank = os.environ.get("RANK", "0")
     quiet_library_warnings()
-    logging.basicConfig(level=logging.INFO if rank == "0" else logging.WARNING,
-                        format=f"%(asctime)s rank{rank} %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO if rank == "0" else logging.WARNING,
+        format=f"%(asctime)s rank{rank} %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
     for key, value in (("RANK", "0"), ("LOCAL_RANK", "0"), ("WORLD_SIZE", "1"), ("MASTER_ADDR", "127.0.0.1")):
         os.environ.setdefault(key, value)
     os.environ.setdefault("MASTER_PORT", str(_free_port()))

@@ -25,8 +25,15 @@ def input_dir(cfg: RunConfig) -> Path:
 
 def data_fingerprint(cfg: RunConfig, tokenizer: Any) -> str:
     t = cfg.train
-    parts = [shards_fingerprint(input_dir(cfg)), t.recipe, t.student, str(len(tokenizer)), str(t.max_seq_len), str(t.pack),
-             str(getattr(tokenizer, "chat_template", ""))]
+    parts = [
+        shards_fingerprint(input_dir(cfg)),
+        t.recipe,
+        t.student,
+        str(len(tokenizer)),
+        str(t.max_seq_len),
+        str(t.pack),
+        str(getattr(tokenizer, "chat_template", "")),
+    ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
@@ -34,11 +41,15 @@ def check_input(cfg: RunConfig) -> Path:
     source = input_dir(cfg)
     if count_rows(source) == 0:
         what = "preference pairs" if cfg.train.recipe == "dpo" else "curated dialogues"
-        raise InputError(f"no {what} in {source}: run the curate stage first (or point run.name at a run that has them)")
+        raise InputError(
+            f"no {what} in {source}: run the curate stage first (or point run.name at a run that has them)"
+        )
     return source
 
 
-def ensure_prepared(cfg: RunConfig, dist: Dist, paths: TrainPaths, tokenizer: Any) -> tuple[PreparedRows, dict[str, Any]]:
+def ensure_prepared(
+    cfg: RunConfig, dist: Dist, paths: TrainPaths, tokenizer: Any
+) -> tuple[PreparedRows, dict[str, Any]]:
     fingerprint = data_fingerprint(cfg, tokenizer)
     if dist.is_main:
         manifest = read_manifest(paths.data)
@@ -47,9 +58,19 @@ def ensure_prepared(cfg: RunConfig, dist: Dist, paths: TrainPaths, tokenizer: An
             shutil.rmtree(paths.rejects, ignore_errors=True)  # rejects/train are rewritten with the data
             t = cfg.train
             if t.recipe == "dpo":
-                prepare_dpo(source, paths.data, paths.rejects, tokenizer, max_seq_len=t.max_seq_len, fingerprint=fingerprint)
+                prepare_dpo(
+                    source, paths.data, paths.rejects, tokenizer, max_seq_len=t.max_seq_len, fingerprint=fingerprint
+                )
             else:
-                prepare_sft(source, paths.data, paths.rejects, tokenizer, max_seq_len=t.max_seq_len, pack=t.pack, fingerprint=fingerprint)
+                prepare_sft(
+                    source,
+                    paths.data,
+                    paths.rejects,
+                    tokenizer,
+                    max_seq_len=t.max_seq_len,
+                    pack=t.pack,
+                    fingerprint=fingerprint,
+                )
     barrier()
     manifest = read_manifest(paths.data)
     if manifest is None:

@@ -26,10 +26,19 @@ def _worker_loop(loop_config: dict[str, Any]) -> None:
     quiet_library_warnings()
     ctx = ray.train.get_context()
     # DeepSpeed reads these even when the process group exists already.
-    os.environ.update({"RANK": str(ctx.get_world_rank()), "LOCAL_RANK": str(ctx.get_local_rank()),
-                       "WORLD_SIZE": str(ctx.get_world_size()), "LOCAL_WORLD_SIZE": str(ctx.get_local_world_size())})
-    logging.basicConfig(level=logging.INFO if ctx.get_world_rank() == 0 else logging.WARNING,
-                        format=f"%(asctime)s rank{ctx.get_world_rank()} %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    os.environ.update(
+        {
+            "RANK": str(ctx.get_world_rank()),
+            "LOCAL_RANK": str(ctx.get_local_rank()),
+            "WORLD_SIZE": str(ctx.get_world_size()),
+            "LOCAL_WORLD_SIZE": str(ctx.get_local_world_size()),
+        }
+    )
+    logging.basicConfig(
+        level=logging.INFO if ctx.get_world_rank() == 0 else logging.WARNING,
+        format=f"%(asctime)s rank{ctx.get_world_rank()} %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
     run_rank(config_from_dict(loop_config["config"], "<ray train loop config>"))
 
 
@@ -51,13 +60,21 @@ def launch_ray(cfg: RunConfig) -> None:
     trainer = TorchTrainer(
         _worker_loop,
         train_loop_config={"config": cfg.model_dump(mode="json")},
-        scaling_config=ray.train.ScalingConfig(num_workers=t.num_workers, use_gpu=cuda,
-                                               resources_per_worker={"CPU": t.num_cpus_per_worker, **({"GPU": 1} if cuda else {})}),
+        scaling_config=ray.train.ScalingConfig(
+            num_workers=t.num_workers,
+            use_gpu=cuda,
+            resources_per_worker={"CPU": t.num_cpus_per_worker, **({"GPU": 1} if cuda else {})},
+        ),
         torch_config=TorchConfig(backend="nccl" if cuda else "gloo"),
-        run_config=ray.train.RunConfig(name=f"train-{cfg.run.name}", storage_path=str(paths.root / "ray"),
-                                       worker_runtime_env={"env_vars": env} if env else None),
+        run_config=ray.train.RunConfig(
+            name=f"train-{cfg.run.name}",
+            storage_path=str(paths.root / "ray"),
+            worker_runtime_env={"env_vars": env} if env else None,
+        ),
     )
     try:
         trainer.fit()
     except Exception as exc:  # Ray wraps worker errors in its own types; the worker log above has the traceback
-        raise TrainingFailed(f"Ray Train job failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
+        raise TrainingFailed(
+            f"Ray Train job failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from exc

@@ -33,8 +33,9 @@ def start_recipe(cfg: RunConfig, paths: TrainPaths) -> RecipeSetup:
     tokenizer = load_tokenizer(cfg.train)
     rows, manifest = ensure_prepared(cfg, dist, paths, tokenizer)
     session = TrainSession(cfg, dist, paths, rows, manifest["fingerprint"])
-    session.ds_config = build_deepspeed_config(cfg.train, world_size=dist.world, total_steps=session.total_steps,
-                                               on_cpu=not use_cuda(cfg.train))
+    session.ds_config = build_deepspeed_config(
+        cfg.train, world_size=dist.world, total_steps=session.total_steps, on_cpu=not use_cuda(cfg.train)
+    )
     model, keep = load_student(cfg.train)
     session.engine = make_engine(model, session.ds_config)
     return RecipeSetup(dist=dist, tokenizer=tokenizer, session=session, manifest=manifest, keep=keep)

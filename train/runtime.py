@@ -44,8 +44,13 @@ class TrainPaths:
     def of(cls, cfg: RunConfig) -> TrainPaths:
         run = RunDir(cfg)
         root = run.checkpoints / student_name(cfg.train)
-        return cls(root=root.absolute(), data=(root / "data").absolute(), zero=(root / "zero").absolute(),
-                   export=(root / "hf").absolute(), rejects=run.rejects("train").absolute())
+        return cls(
+            root=root.absolute(),
+            data=(root / "data").absolute(),
+            zero=(root / "zero").absolute(),
+            export=(root / "hf").absolute(),
+            rejects=run.rejects("train").absolute(),
+        )
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,8 @@ def use_cuda(train: TrainSection) -> bool:
 
 
 def setup_process(train: TrainSection) -> Dist:
-    """Join (or create) the process group: gloo + one thread per rank on CPU, nccl on GPU. Reuses a group Ray Train made."""
+    """Join (or create) the process group: gloo + one thread per rank on CPU, nccl on GPU. Reuses a group Ray Train
+    made."""
     import deepspeed
     import torch
     import torch.distributed as dist
@@ -112,7 +118,8 @@ def load_tokenizer(train: TrainSection) -> Any:
 
 
 def load_student(train: TrainSection) -> tuple[Any, Any]:
-    """The student model (LoRA-wrapped when lora_rank is set) and, for ZeRO-3, the object that keeps loading partitioned."""
+    """The student model (LoRA-wrapped when lora_rank is set) and, for ZeRO-3, the object that keeps loading
+    partitioned."""
     from transformers import AutoModelForCausalLM
 
     from distill.remote_code import check_remote_code
@@ -123,17 +130,32 @@ def load_student(train: TrainSection) -> tuple[Any, Any]:
         from transformers.integrations import HfDeepSpeedConfig
 
         # Loading under zero.Init partitions weights as they load, so no rank ever holds the whole model.
-        keep = HfDeepSpeedConfig({"zero_optimization": {"stage": 3}, "train_micro_batch_size_per_gpu": 1,
-                                  "bf16": {"enabled": train.precision == "bf16"}})
-    model = AutoModelForCausalLM.from_pretrained(resolve_model(train.student), trust_remote_code=train.trust_remote_code)
+        keep = HfDeepSpeedConfig(
+            {
+                "zero_optimization": {"stage": 3},
+                "train_micro_batch_size_per_gpu": 1,
+                "bf16": {"enabled": train.precision == "bf16"},
+            }
+        )
+    model = AutoModelForCausalLM.from_pretrained(
+        resolve_model(train.student), trust_remote_code=train.trust_remote_code
+    )
     model.config.use_cache = False
     if train.gradient_checkpointing:
         model.gradient_checkpointing_enable()
     if train.lora_rank:
         from peft import LoraConfig, get_peft_model
 
-        model = get_peft_model(model, LoraConfig(r=train.lora_rank, lora_alpha=train.lora_alpha, lora_dropout=train.lora_dropout,
-                                                 target_modules=list(train.lora_target_modules), task_type="CAUSAL_LM"))
+        model = get_peft_model(
+            model,
+            LoraConfig(
+                r=train.lora_rank,
+                lora_alpha=train.lora_alpha,
+                lora_dropout=train.lora_dropout,
+                target_modules=list(train.lora_target_modules),
+                task_type="CAUSAL_LM",
+            ),
+        )
     return model, keep
 
 
@@ -164,7 +186,8 @@ def all_reduce_sum(value: float, device: Any) -> float:
 
 
 class Checkpoints:
-    """ZeRO checkpoints under `zero/step-XXXXXXXX/`; a step counts only once rank 0 has written its `_done.json` (last)."""
+    """ZeRO checkpoints under `zero/step-XXXXXXXX/`; a step counts only once rank 0 has written its `_done.json`
+    (last)."""
 
     def __init__(self, directory: Path, keep: int) -> None:
         self.directory = directory
@@ -208,9 +231,13 @@ class Checkpoints:
     def load(self, engine: Any, path: Path, data_fingerprint: str) -> dict[str, Any]:
         state = json.loads((path / STATE).read_text())
         if state.get("data_fingerprint") != data_fingerprint:
-            raise RunStateError(f"{path}: checkpoint was trained on other data (fingerprint {state.get('data_fingerprint')}, "
-                                f"now {data_fingerprint}); use --new-run to start over")
-        loaded, _ = engine.load_checkpoint(str(self.directory), tag=path.name, load_optimizer_states=True, load_lr_scheduler_states=True)
+            raise RunStateError(
+                f"{path}: checkpoint was trained on other data (fingerprint {state.get('data_fingerprint')}, "
+                f"now {data_fingerprint}); use --new-run to start over"
+            )
+        loaded, _ = engine.load_checkpoint(
+            str(self.directory), tag=path.name, load_optimizer_states=True, load_lr_scheduler_states=True
+        )
         if loaded is None:
             raise RunStateError(f"{path}: DeepSpeed could not load this checkpoint")
         return state

@@ -34,7 +34,8 @@ def total_steps(cfg: RunConfig, num_rows: int, world: int) -> int:
     if per_epoch == 0:
         raise InputError(
             f"the prepared data has {num_rows} rows, fewer than one optimizer step needs "
-            f"({world} ranks x micro_batch_size {t.micro_batch_size} x gradient_accumulation_steps {t.gradient_accumulation_steps}); "
+            f"({world} ranks x micro_batch_size {t.micro_batch_size} x gradient_accumulation_steps "
+            f"{t.gradient_accumulation_steps}); "
             "lower those or add data"
         )
     steps = per_epoch * t.epochs
@@ -42,14 +43,18 @@ def total_steps(cfg: RunConfig, num_rows: int, world: int) -> int:
 
 
 class TrainSession:
-    def __init__(self, cfg: RunConfig, dist: Dist, paths: TrainPaths, rows: PreparedRows, data_fingerprint: str) -> None:
+    def __init__(
+        self, cfg: RunConfig, dist: Dist, paths: TrainPaths, rows: PreparedRows, data_fingerprint: str
+    ) -> None:
         self.cfg = cfg
         self.dist = dist
         self.paths = paths
         self.rows = rows
         self.data_fingerprint = data_fingerprint
         self.total_steps = total_steps(cfg, len(rows), dist.world)
-        self.per_epoch = steps_per_epoch(len(rows), dist.world, cfg.train.micro_batch_size, cfg.train.gradient_accumulation_steps)
+        self.per_epoch = steps_per_epoch(
+            len(rows), dist.world, cfg.train.micro_batch_size, cfg.train.gradient_accumulation_steps
+        )
         self.checkpoints = Checkpoints(paths.zero, cfg.train.keep_checkpoints)
         self.engine: Any = None
         self.ds_config: dict[str, Any] = {}
@@ -64,7 +69,11 @@ class TrainSession:
 
         if self._perm is None or self._perm[0] != epoch:
             n = len(self.rows)
-            order = np.random.default_rng([self.cfg.run.seed, epoch]).permutation(n) if self.cfg.train.shuffle else np.arange(n)
+            order = (
+                np.random.default_rng([self.cfg.run.seed, epoch]).permutation(n)
+                if self.cfg.train.shuffle
+                else np.arange(n)
+            )
             self._perm = (epoch, order)
         return self._perm[1]
 
@@ -84,8 +93,10 @@ class TrainSession:
         made_with = json.loads((latest / STATE).read_text()).get("world_size")
         if made_with != self.dist.world:
             # ZeRO shards and the data order both depend on the number of ranks.
-            raise RunStateError(f"{latest}: checkpoint was made with {made_with} ranks, this run has {self.dist.world}; "
-                                "set train.num_workers back, or pass --new-run to start over")
+            raise RunStateError(
+                f"{latest}: checkpoint was made with {made_with} ranks, this run has {self.dist.world}; "
+                "set train.num_workers back, or pass --new-run to start over"
+            )
         state = self.checkpoints.load(self.engine, latest, self.data_fingerprint)
         self.step = int(state["next_step"])
         self.curve = list(state.get("loss_curve", []))
@@ -125,8 +136,11 @@ class TrainSession:
                 for k, v in metrics.items():
                     sums[k] = sums.get(k, 0.0) + v
             self.step += 1
-            entry = {"step": self.step, "loss": all_reduce_mean(sum(losses) / len(losses), self.dist.device),
-                     "lr": float(self.engine.get_lr()[0])}
+            entry = {
+                "step": self.step,
+                "loss": all_reduce_mean(sum(losses) / len(losses), self.dist.device),
+                "lr": float(self.engine.get_lr()[0]),
+            }
             for k, v in sums.items():
                 reduce = all_reduce_sum if k.startswith("tokens") else all_reduce_mean
                 entry[k] = reduce(v if k.startswith("tokens") else v / t.gradient_accumulation_steps, self.dist.device)

@@ -31,9 +31,14 @@ class SFTRecipe:
         import torch
 
         device = self.session.engine.device
-        batch = {k: torch.tensor([r[k] for r in rows], dtype=torch.long, device=device) for k in ("input_ids", "labels", "position_ids")}
+        batch = {
+            k: torch.tensor([r[k] for r in rows], dtype=torch.long, device=device)
+            for k in ("input_ids", "labels", "position_ids")
+        }
         # No attention_mask: transformers derives a block-diagonal mask from position_ids restarting per dialogue.
-        out = self.session.engine(input_ids=batch["input_ids"], position_ids=batch["position_ids"], labels=batch["labels"])
+        out = self.session.engine(
+            input_ids=batch["input_ids"], position_ids=batch["position_ids"], labels=batch["labels"]
+        )
         trained = float((batch["labels"][:, 1:] != -100).sum().item())
         return out.loss, {"tokens": float(batch["input_ids"].numel()), "tokens_trained": trained}
 

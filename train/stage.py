@@ -52,5 +52,10 @@ def _train(cfg: RunConfig, run: RunDir) -> StageStats:
         "data_fingerprint": manifest["fingerprint"],
         "loss_curve": curve,
     }
-    log.info("train: %d steps, final loss %s -> %s", state.get("next_step", 0), curve[-1]["loss"] if curve else None, paths.root)
+    log.info(
+        "train: %d steps, final loss %s -> %s",
+        state.get("next_step", 0),
+        curve[-1]["loss"] if curve else None,
+        paths.root,
+    )
     return stats

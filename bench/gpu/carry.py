@@ -5,7 +5,8 @@
 - `minilm-shape/`: all-MiniLM-L6-v2's config and tokenizer, no weights (88 MB would not fit the 64 MiB carry limit);
   the EPITOME fit there starts from random weights of that shape, which times the same as the real encoder.
 - `epitome/`: a copy of the EPITOME CSVs when a folder of them is given. Their licence allows use in benchmarks, not
-  redistribution: the copy lives only in the ignored folder and on the GPU machine, and no model fitted there comes back.
+  redistribution: the copy lives only in the ignored folder and on the GPU machine, and no model fitted there comes
+  back.
 
     python -m bench.gpu.carry DEST [--epitome /work/shared/data/epitome]
 """
@@ -62,14 +63,20 @@ def copy_epitome(src: Path, dest: Path) -> Path | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dest", type=Path)
-    parser.add_argument("--student-tokenizer", default="embedded", help="'embedded' (SmolLM2) or an HF folder with a chat template")
+    parser.add_argument(
+        "--student-tokenizer", default="embedded", help="'embedded' (SmolLM2) or an HF folder with a chat template"
+    )
     parser.add_argument("--epitome", type=Path, default=None, help="folder of EPITOME-format CSVs to copy (optional)")
     args = parser.parse_args(argv)
     print(f"tokenizer -> {save_tokenizer(args.student_tokenizer, args.dest / 'smollm2-tokenizer')}")
     print(f"encoder shape -> {save_minilm_shape(args.dest / 'minilm-shape')}")
     if args.epitome is not None:
         copied = copy_epitome(args.epitome, args.dest / "epitome")
-        print(f"epitome -> {copied}" if copied else f"epitome: no *-reddit.csv in {args.epitome}; the GPU run will skip the fit")
+        print(
+            f"epitome -> {copied}"
+            if copied
+            else f"epitome: no *-reddit.csv in {args.epitome}; the GPU run will skip the fit"
+        )
     return 0
 
 

@@ -53,12 +53,17 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
+    )
     _register()
     try:
         # Without standalone mode click returns the code of typer.Exit instead of exiting.
         code = app(args=argv, standalone_mode=False)
-    except (DistillError, OSError) as exc:  # a full or unwritable output folder is the user's to fix; other OSErrors are bugs
+    except (
+        DistillError,
+        OSError,
+    ) as exc:  # a full or unwritable output folder is the user's to fix; other OSErrors are bugs
         return report_user_error(exc)
     except typer.Abort:
         print("aborted", file=sys.stderr)

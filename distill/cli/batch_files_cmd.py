@@ -1,4 +1,5 @@
-"""`distill generate --export-requests FILE | --import-results FILE`: the generate stage round by round through any batch
+"""`distill generate --export-requests FILE | --import-results FILE`: the generate stage round by round through any
+batch
 runner (the work is in `distill.generate.batch_files`; this prints what happened and what to do next)."""
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ def batch_files(cfg: RunConfig, export_to: Path | None, import_from: Path | None
     from distill.generate.batch_files import export_requests, import_results
 
     if export_to is not None and import_from is not None:
-        raise ConfigError("--export-requests and --import-results go in separate commands: import the answers first, then export the next round")
+        raise ConfigError(
+            "--export-requests and --import-results go in separate commands: import the answers first, then export the "
+            "next round"
+        )
     if import_from is not None:
         counts, state = import_results(cfg, import_from)
         typer.echo(
@@ -27,15 +31,31 @@ def batch_files(cfg: RunConfig, export_to: Path | None, import_from: Path | None
         )
         if state.stats is not None:
             c = state.stats.counters
-            typer.echo(f"generate done: {c['dialogues']} dialogues, {c['rejected']} rejected; stats: {cfg.run_dir / 'stats' / 'generate.json'}", err=True)
+            typer.echo(
+                f"generate done: {c['dialogues']} dialogues, {c['rejected']} rejected; stats: "
+                f"{cfg.run_dir / 'stats' / 'generate.json'}",
+                err=True,
+            )
         else:
-            typer.echo(f"{len(state.waiting)} requests wait for the next round: run `distill generate --export-requests FILE` again", err=True)
+            typer.echo(
+                f"{len(state.waiting)} requests wait for the next round: run `distill generate --export-requests FILE` "
+                "again",
+                err=True,
+            )
         return
     assert export_to is not None
     paths, state = export_requests(cfg, export_to)
     if state.in_flight:
-        typer.echo(f"{state.in_flight} requests are in batches `distill generate` submitted (not exported): rerun it to collect them", err=True)
+        typer.echo(
+            f"{state.in_flight} requests are in batches `distill generate` submitted (not exported): rerun it to "
+            "collect them",
+            err=True,
+        )
     if paths:
-        typer.echo(f"{len(state.waiting)} requests in {', '.join(map(str, paths))}: run them as OpenAI batches, then `distill generate --import-results OUTPUT.jsonl`", err=True)
+        typer.echo(
+            f"{len(state.waiting)} requests in {', '.join(map(str, paths))}: run them as OpenAI batches, then `distill "
+            "generate --import-results OUTPUT.jsonl`",
+            err=True,
+        )
     elif not state.in_flight:
         typer.echo("nothing to export: every unit batch is done", err=True)

@@ -15,12 +15,19 @@ ConfigOpt = Annotated[
 ]
 OverridesArg = Annotated[
     list[str] | None,
-    typer.Argument(help="key=value overrides applied on top of the config, e.g. generate.variants_per_seed=4", show_default=False),
+    typer.Argument(
+        help="key=value overrides applied on top of the config, e.g. generate.variants_per_seed=4", show_default=False
+    ),
 ]
 VerboseOpt = Annotated[
-    bool, typer.Option("--verbose", "-v", help="Show engine and library output on the terminal instead of only in <run>/logs/.")
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Show engine and library output on the terminal instead of only in <run>/logs/."
+    ),
 ]
-NewRunOpt = Annotated[bool, typer.Option("--new-run", help="Discard this stage's outputs if they were made with another config.")]
+NewRunOpt = Annotated[
+    bool, typer.Option("--new-run", help="Discard this stage's outputs if they were made with another config.")
+]
 
 
 def run_console(cfg: RunConfig, verbose: bool) -> RunConsole:

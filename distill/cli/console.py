@@ -120,7 +120,9 @@ class RunConsole:
         self._reporting.__enter__()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._end_display()
         self._reporting.__exit__(exc_type, exc, tb)
         logging.getLogger().removeHandler(self.warnings)
@@ -239,7 +241,9 @@ class _StageDisplay:
                 self.last_line = time.monotonic()
                 of = f"/{update.total}" if update.total is not None else ""
                 extra = " · ".join(t for t in (eta_text(update, elapsed), rate_text(update, elapsed)) if t)
-                self.console.console.print(f"{self.stage}: {update.done}{of} {update.unit}" + (f" · {extra}" if extra else ""), markup=False)
+                self.console.console.print(
+                    f"{self.stage}: {update.done}{of} {update.unit}" + (f" · {extra}" if extra else ""), markup=False
+                )
 
     def close(self) -> None:
         with self.lock:

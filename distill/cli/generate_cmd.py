@@ -13,15 +13,18 @@ ExportOpt = Annotated[
     Path | None,
     typer.Option(
         "--export-requests",
-        help="Write the requests the episodes need next (round 0 on a fresh run) as OpenAI batch JSONL to FILE and stop. "
-        "Needs teacher.backend=openai_batch; past its batch limits the files are named FILE-001.jsonl, FILE-002.jsonl, ...",
+        help="Write the requests the episodes need next (round 0 on a fresh run) as OpenAI batch JSONL to FILE and "
+        "stop. "
+        "Needs teacher.backend=openai_batch; past its batch limits the files are named FILE-001.jsonl, FILE-002.jsonl, "
+        "...",
     ),
 ]
 ImportOpt = Annotated[
     Path | None,
     typer.Option(
         "--import-results",
-        help="Bring a batch output (or error) file's answers into the run: each import advances the episodes one round and "
+        help="Bring a batch output (or error) file's answers into the run: each import advances the episodes one round "
+        "and "
         "writes the unit batches that ended; export again for the next round.",
     ),
 ]

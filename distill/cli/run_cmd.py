@@ -10,7 +10,8 @@ from distill.config import RunConfig
 
 
 def run(config: ConfigOpt = None, overrides: OverridesArg = None, verbose: VerboseOpt = False) -> None:
-    """Seeds -> generate -> curate -> train -> eval (ending with the report), resumable; prints progress, a summary per stage
+    """Seeds -> generate -> curate -> train -> eval (ending with the report), resumable; prints progress, a summary per
+    stage
     and where the outputs are. Engine and library output goes to <run>/logs/<stage>.log (--verbose: the terminal)."""
     from distill.run_dir import RunDir
 

@@ -10,9 +10,13 @@ import typer
 
 from distill.cli.common import ConfigOpt, OverridesArg, load
 
-app = typer.Typer(help="Empathy scorers: fit an EPITOME classifier, validate any scorer against human labels, label with a judge.")
+app = typer.Typer(
+    help="Empathy scorers: fit an EPITOME classifier, validate any scorer against human labels, label with a judge."
+)
 
-DataOpt = Annotated[Path, typer.Option("--data", help="Folder of EPITOME-format CSVs (emotional-reactions-reddit.csv, ...).")]
+DataOpt = Annotated[
+    Path, typer.Option("--data", help="Folder of EPITOME-format CSVs (emotional-reactions-reddit.csv, ...).")
+]
 
 
 def _quiet_model_loading() -> None:
@@ -24,7 +28,14 @@ def _quiet_model_loading() -> None:
 
 
 def _progress_bar(description: str) -> tuple[Any, Any]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(
         TextColumn(f"[bold]{description}"),
@@ -56,15 +67,22 @@ def figures_table(result: dict[str, Any], title: str) -> Any:
         if m in result:
             r = result[m]
             pairs = sum(sum(row) for row in r["confusion"])
-            table.add_row(m.replace("_", " "), f"{r['accuracy']:.3f}", f"{r['macro_f1']:.3f}", f"{r['spearman']:.3f}", str(pairs))
+            table.add_row(
+                m.replace("_", " "), f"{r['accuracy']:.3f}", f"{r['macro_f1']:.3f}", f"{r['spearman']:.3f}", str(pairs)
+            )
     return table
 
 
 @app.command("fit")
 def fit_command(
     data: DataOpt,
-    out: Annotated[Path, typer.Option("--out", help="New folder for the model (HF format, safetensors) + metrics.json + README.md.")],
-    base: Annotated[str, typer.Option("--base", help="Encoder: 'minilm' (bundled, offline) or a local HF encoder folder.")] = "minilm",
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="New folder for the model (HF format, safetensors) + metrics.json + README.md."),
+    ],
+    base: Annotated[
+        str, typer.Option("--base", help="Encoder: 'minilm' (bundled, offline) or a local HF encoder folder.")
+    ] = "minilm",
     overrides: OverridesArg = None,
 ) -> None:
     """Fine-tune an encoder on EPITOME labels (all three mechanisms, one multi-task model).
@@ -83,16 +101,29 @@ def fit_command(
         metrics = fit(data, out, base=base, config=cfg, progress=update)
     console = Console()
     if metrics["held_out"]:
-        console.print(figures_table(metrics["held_out"], f"held-out split ({metrics['held_out_rows']} pairs), epoch {metrics['epoch_chosen']}"))
-    console.print(f"model: {out}  ({metrics['fit_seconds']} s on {metrics['device']}); next: distill scorers validate --data DIR --model {out}")
+        console.print(
+            figures_table(
+                metrics["held_out"],
+                f"held-out split ({metrics['held_out_rows']} pairs), epoch {metrics['epoch_chosen']}",
+            )
+        )
+    console.print(
+        f"model: {out}  ({metrics['fit_seconds']} s on {metrics['device']}); next: distill scorers validate --data DIR "
+        f"--model {out}"
+    )
 
 
 @app.command("validate")
 def validate_command(
     data: DataOpt,
-    json_out: Annotated[Path, typer.Option("--json", help="Write the figures here (per mechanism: accuracy, macro_f1, spearman, confusion).")],
+    json_out: Annotated[
+        Path,
+        typer.Option("--json", help="Write the figures here (per mechanism: accuracy, macro_f1, spearman, confusion)."),
+    ],
     model: Annotated[str | None, typer.Option("--model", help="A folder written by `distill scorers fit`.")] = None,
-    scorer: Annotated[str | None, typer.Option("--scorer", help="epitome_lexical | llm_judge (the judge uses --config's teacher).")] = None,
+    scorer: Annotated[
+        str | None, typer.Option("--scorer", help="epitome_lexical | llm_judge (the judge uses --config's teacher).")
+    ] = None,
     config: ConfigOpt = None,
     overrides: OverridesArg = None,
 ) -> None:
@@ -105,7 +136,9 @@ def validate_command(
     if (model is None) == (scorer is None):
         raise ConfigError("give exactly one of --model DIR or --scorer NAME")
     _quiet_model_loading()
-    result = validate(data, json_out, model=model, scorer=scorer, cfg=load(config, overrides) if scorer == "llm_judge" else None)
+    result = validate(
+        data, json_out, model=model, scorer=scorer, cfg=load(config, overrides) if scorer == "llm_judge" else None
+    )
     console = Console()
     console.print(figures_table(result, f"{result['scorer']} vs human labels ({result['rows']} pairs)"))
     console.print(f"wrote {json_out}")
@@ -114,8 +147,12 @@ def validate_command(
 @app.command("label")
 def label_command(
     out: Annotated[Path, typer.Option("--out", help="Folder for the EPITOME-format CSVs the judge writes.")],
-    sample: Annotated[int, typer.Option("--sample", min=1, help="Supporter turns to label (a deterministic sample).")] = 2000,
-    source: Annotated[str, typer.Option("--source", help="Run sub-folder to sample from: curated or generated.")] = "curated",
+    sample: Annotated[
+        int, typer.Option("--sample", min=1, help="Supporter turns to label (a deterministic sample).")
+    ] = 2000,
+    source: Annotated[
+        str, typer.Option("--source", help="Run sub-folder to sample from: curated or generated.")
+    ] = "curated",
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = 0,
     config: ConfigOpt = None,
     overrides: OverridesArg = None,

@@ -9,10 +9,18 @@ import typer
 
 from distill.cli.common import ConfigOpt, NewRunOpt, OverridesArg, VerboseOpt, load, run_console
 
-app = typer.Typer(help="Inspect and load seed dialogues (EmpatheticDialogues, ESConv, PsyQA, SoulChat, chat JSONL/Parquet).", no_args_is_help=True)
+app = typer.Typer(
+    help="Inspect and load seed dialogues (EmpatheticDialogues, ESConv, PsyQA, SoulChat, chat JSONL/Parquet).",
+    no_args_is_help=True,
+)
 
 FormatOpt = Annotated[
-    str, typer.Option("--format", "-f", help="Seed format when TARGET is a file: auto, empathetic_dialogues, esconv, psyqa, soulchat, chat.")
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Seed format when TARGET is a file: auto, empathetic_dialogues, esconv, psyqa, soulchat, chat.",
+    ),
 ]
 
 
@@ -22,7 +30,12 @@ def _turn_key(key: str) -> int:
 
 @app.command("inspect")
 def inspect(
-    target: Annotated[str, typer.Argument(help="A seed file or folder, a bundled set ('bundled', 'bundled_qa'), or a config (file or packaged name).")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A seed file or folder, a bundled set ('bundled', 'bundled_qa'), or a config (file or packaged name)."
+        ),
+    ],
     overrides: OverridesArg = None,
     fmt: FormatOpt = "auto",
     strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero if any record is malformed.")] = False,
@@ -79,7 +92,10 @@ def inspect(
 def load_cmd(
     config: ConfigOpt = None,
     overrides: OverridesArg = None,
-    strict: Annotated[bool, typer.Option("--strict/--no-strict", help="Fail on any malformed record (default: the config's seeds.strict).")] = None,  # type: ignore[assignment]
+    strict: Annotated[
+        bool,
+        typer.Option("--strict/--no-strict", help="Fail on any malformed record (default: the config's seeds.strict)."),
+    ] = None,  # type: ignore[assignment]
     new_run: NewRunOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:

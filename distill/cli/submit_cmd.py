@@ -8,7 +8,10 @@ from typing import Annotated
 import typer
 
 AddressOpt = Annotated[
-    str, typer.Option("--address", envvar="RAY_ADDRESS", help="Ray job server, e.g. http://127.0.0.1:8265 (or $RAY_ADDRESS).")
+    str,
+    typer.Option(
+        "--address", envvar="RAY_ADDRESS", help="Ray job server, e.g. http://127.0.0.1:8265 (or $RAY_ADDRESS)."
+    ),
 ]
 
 job_app = typer.Typer(help="Status, logs and stop for submitted jobs.", no_args_is_help=True)
@@ -16,18 +19,27 @@ job_app = typer.Typer(help="Status, logs and stop for submitted jobs.", no_args_
 
 def submit(
     config: Annotated[str, typer.Argument(help="Config path relative to --working-dir, or a packaged config name.")],
-    overrides: Annotated[list[str] | None, typer.Argument(help="key=value overrides passed to the job.", show_default=False)] = None,
+    overrides: Annotated[
+        list[str] | None, typer.Argument(help="key=value overrides passed to the job.", show_default=False)
+    ] = None,
     address: AddressOpt = "http://127.0.0.1:8265",
     stage: Annotated[str, typer.Option(help="seeds, generate, curate, train, evaluate or pipeline.")] = "pipeline",
     working_dir: Annotated[str, typer.Option(help="Project folder uploaded as the job's working_dir.")] = ".",
     pip: Annotated[list[str] | None, typer.Option(help="Extra pip requirement for the job env (repeatable).")] = None,
     uv: Annotated[list[str] | None, typer.Option(help="Extra uv requirement for the job env (repeatable).")] = None,
     conda: Annotated[str | None, typer.Option(help="Conda env name on the cluster, or an env YAML.")] = None,
-    env: Annotated[list[str] | None, typer.Option(help="NAME=VALUE env var for the job (repeatable; shown in logs).")] = None,
-    secret_env: Annotated[list[str] | None, typer.Option(help="NAME of a local env var to forward without printing it (repeatable).")] = None,
+    env: Annotated[
+        list[str] | None, typer.Option(help="NAME=VALUE env var for the job (repeatable; shown in logs).")
+    ] = None,
+    secret_env: Annotated[
+        list[str] | None, typer.Option(help="NAME of a local env var to forward without printing it (repeatable).")
+    ] = None,
     num_cpus: Annotated[float | None, typer.Option(help="CPUs reserved for the entrypoint.")] = None,
     num_gpus: Annotated[float | None, typer.Option(help="GPUs reserved for the entrypoint.")] = None,
-    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow logs until the job ends; exit non-zero unless it succeeded.")] = True,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait/--no-wait", help="Follow logs until the job ends; exit non-zero unless it succeeded."),
+    ] = True,
     timeout_s: Annotated[float | None, typer.Option(help="Stop following after this many seconds.")] = None,
 ) -> None:
     """Submit `python -m ray_jobs.<stage> --config CONFIG` to a Ray cluster and follow it."""
@@ -80,7 +92,8 @@ def logs(
     follow_logs: Annotated[bool, typer.Option("--follow", "-f", help="Stream until the job ends.")] = False,
 ) -> None:
     """Print the job's logs."""
-    from distill.submit import follow, logs as get_logs
+    from distill.submit import follow
+    from distill.submit import logs as get_logs
 
     if follow_logs:
         final = follow(address, job_id, lambda text: (sys.stdout.write(text), sys.stdout.flush()))

@@ -1,4 +1,5 @@
-"""One short summary per stage, from its stats: what the stage commands, `distill run` and the Ray job entrypoints print.
+"""One short summary per stage, from its stats: what the stage commands, `distill run` and the Ray job entrypoints
+print.
 
 Kept in one place so a stage reads the same wherever it ran; each line is plain text (it also lands in job logs).
 """
@@ -45,9 +46,11 @@ def curate_line(stats: StageStats) -> str:
     methods = stats.by_prefix("prefs/method")
     how = f" ({', '.join(f'{k} {int(v)}' for k, v in sorted(methods.items()))})" if len(methods) > 1 else ""
     executor = stats.info.get("executor")
-    return (f"curate: {c['dialogues_in']} dialogues -> {c['curated']} curated, {c['samples']} samples, "
-            f"{c['preference_pairs']} preference pairs{how}; {c['rejected']} rejected{_reasons(stats.by_prefix('dropped'))}"
-            + (f" (executor: {executor})" if executor else ""))  # fmt: skip
+    return (
+        f"curate: {c['dialogues_in']} dialogues -> {c['curated']} curated, {c['samples']} samples, "
+        f"{c['preference_pairs']} preference pairs{how}; {c['rejected']} "
+        f"rejected{_reasons(stats.by_prefix('dropped'))}" + (f" (executor: {executor})" if executor else "")
+    )
 
 
 def train_line(stats: StageStats) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from distill.cli.common import ConfigOpt, NewRunOpt, OverridesArg, VerboseOpt, load, run_console
 
 
-def train(config: ConfigOpt = None, overrides: OverridesArg = None, new_run: NewRunOpt = False, verbose: VerboseOpt = False) -> None:
+def train(
+    config: ConfigOpt = None, overrides: OverridesArg = None, new_run: NewRunOpt = False, verbose: VerboseOpt = False
+) -> None:
     """Train with DeepSpeed ZeRO on one node (train.num_workers ranks) or on Ray Train (train.use_ray_train=true).
 
     Resumes from the newest ZeRO checkpoint when rerun; writes <run>/checkpoints/<student>/hf (a plain HF folder)

@@ -13,7 +13,9 @@ from distill.errors import InputError
 
 def view(
     run_dir: Annotated[Path, typer.Argument(help="A run folder, e.g. runs/demo.")],
-    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="Port on 127.0.0.1; 0 picks a free one.")] = 0,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="Port on 127.0.0.1; 0 picks a free one.")
+    ] = 0,
     threads: Annotated[int, typer.Option("--threads", min=1, help="DuckDB threads per query.")] = 2,
 ) -> None:
     """Browse a run folder in the browser: dialogues, sample windows, preference pairs, rejects and seeds.
@@ -22,7 +24,8 @@ def view(
 
     A dialogue is shown beside its seed, with its scores and why it passed or was rejected.
 
-    Serves on 127.0.0.1 only; reads only complete Parquet shards, in place, so it stays fast and small on runs of millions of rows.
+    Serves on 127.0.0.1 only; reads only complete Parquet shards, in place, so it stays fast and small on runs of
+    millions of rows.
     """
     from distill.view.server import HOST, ViewServer
 

@@ -12,7 +12,7 @@ from distill.atomic import atomic_write_text
 from distill.epitome.provenance import provenance_markdown
 from distill.records import DIALOGUE, PREFERENCE_PAIR, SAMPLE_WINDOW, SCHEMA_VERSION
 from distill.run_dir import RunDir
-from distill.seeds.licenses import UNKNOWN, commercial_status, combine, is_non_commercial
+from distill.seeds.licenses import UNKNOWN, combine, commercial_status, is_non_commercial
 from distill.shards import count_rows, iter_batches
 from distill.stats import read_stats
 
@@ -20,7 +20,13 @@ CARD = "dataset_card.md"
 
 
 def size_category(n: int) -> str:
-    for bound, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
+    for bound, label in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+        (10_000_000, "1M<n<10M"),
+    ):
         if n < bound:
             return label
     return "10M<n<100M"
@@ -50,21 +56,31 @@ def licence_section(mixes: dict[str, list[tuple[str, int]]]) -> str:
     everything = [lic for mix in mixes.values() for lic, _ in mix]
     if any(is_non_commercial(lic) for lic in everything):
         verdict = (
-            "**This data contains records from a non-commercial source.** Rows licensed CC-BY-NC (EmpatheticDialogues, ESConv "
+            "**This data contains records from a non-commercial source.** Rows licensed CC-BY-NC (EmpatheticDialogues, "
+            "ESConv "
             "and the like) may not be used to train a model for commercial use; filter on the `license` column, or set "
             "`seeds.allowed_licenses`, to keep only what you may use."
         )
     elif any(UNKNOWN in lic.split(" AND ") for lic in everything):
-        verdict = "Some rows come from a source whose licence was not declared (`license: unknown`): declare it on the seed source."
+        verdict = (
+            "Some rows come from a source whose licence was not declared (`license: unknown`): declare it on the "
+            "seed source."
+        )
     else:
         verdict = "No source in this data carries a non-commercial term; the licences below still apply."
     return verdict + "\n\n" + _table(rows, ("records", "licence", "rows", "use"))
 
 
-def card_header(run: RunDir, counts: dict[str, int], languages: list[str], licenses: dict[str, str] | None = None) -> dict[str, Any]:
+def card_header(
+    run: RunDir, counts: dict[str, int], languages: list[str], licenses: dict[str, str] | None = None
+) -> dict[str, Any]:
     # The curated dialogues are what most users train on, so they are the default config.
     configs = [
-        {"config_name": name, "data_files": [{"split": "train", "path": f"{folder}/*.parquet"}], **({"default": True} if name == "dialogues" else {})}
+        {
+            "config_name": name,
+            "data_files": [{"split": "train", "path": f"{folder}/*.parquet"}],
+            **({"default": True} if name == "dialogues" else {}),
+        }
         for name, folder in (("dialogues", "curated"), ("samples", "samples"), ("preferences", "prefs"))
         if counts[name]
     ]
@@ -110,9 +126,17 @@ def pair_methods(method: str, counters: dict[str, Any]) -> str:
 
 def write_card(run: RunDir, curate_counters: dict[str, Any], empathy_scorer: dict[str, Any] | None = None) -> Path:
     cfg = run.cfg
-    counts = {"dialogues": count_rows(run.curated), "samples": count_rows(run.samples), "preferences": count_rows(run.prefs)}
+    counts = {
+        "dialogues": count_rows(run.curated),
+        "samples": count_rows(run.samples),
+        "preferences": count_rows(run.prefs),
+    }
     languages = sorted(k for k, _ in _counter_rows(curate_counters, "language") if k != "none")
-    mixes = {"dialogues": license_mix(run.curated), "samples": license_mix(run.samples), "preferences": license_mix(run.prefs)}
+    mixes = {
+        "dialogues": license_mix(run.curated),
+        "samples": license_mix(run.samples),
+        "preferences": license_mix(run.prefs),
+    }
     header = card_header(run, counts, languages, hub_license(mixes["dialogues"]))
     seeds = (read_stats(run.root, "seeds") or {}).get("counters", {})
     generate = (read_stats(run.root, "generate") or {}).get("counters", {})
@@ -138,9 +162,16 @@ def write_card(run: RunDir, curate_counters: dict[str, Any], empathy_scorer: dic
         if curate_counters.get(f"score_n/{name}")
     ]
     score_means.sort()
-    semantic = f"semantic at MiniLM cosine {cfg.curate.semantic_threshold}" if cfg.curate.semantic_threshold else "no semantic pass"
+    semantic = (
+        f"semantic at MiniLM cosine {cfg.curate.semantic_threshold}"
+        if cfg.curate.semantic_threshold
+        else "no semantic pass"
+    )
+    pairs_line = pair_methods(cfg.curate.preference_method, curate_counters) if cfg.curate.preference_pairs else "off"
+    strategy_rows = _counter_rows(curate_counters, "strategy")
+    strategies_table = _table(strategy_rows, ("strategy", "dialogues")) if strategy_rows else "none recorded"
     body = f"""
-# {header['pretty_name']}
+# {header["pretty_name"]}
 
 Multi-turn emotional-support dialogues written by a teacher LLM from seed dialogues, then filtered (structure, length,
 language, AI boilerplate, advice without acknowledgement, repetition, prompt leaks, crisis safety), scored (EPITOME
@@ -162,12 +193,12 @@ Copied to `README.md` in the run folder, this card also works as `load_dataset("
 
 ## Lineage
 
-- config hash: `{cfg.stage_hash()}` (curate sections: `{cfg.stage_hash('seeds', 'teacher', 'generate', 'curate')}`)
-- teacher: backend `{teacher.backend}`, model `{teacher.model}`, revision `{teacher.revision or 'default'}`
-- seeds: {', '.join(s.name or s.path or s.hub or '?' for s in cfg.seeds.sources)}
-- generation modes: {', '.join(cfg.generate.modes)}; prompt version `{cfg.generate.prompt_version}`
-- preference pairs: {pair_methods(cfg.curate.preference_method, curate_counters) if cfg.curate.preference_pairs else "off"}
-- completion tokens generated: {generate.get('tokens/completion', '-')}
+- config hash: `{cfg.stage_hash()}` (curate sections: `{cfg.stage_hash("seeds", "teacher", "generate", "curate")}`)
+- teacher: backend `{teacher.backend}`, model `{teacher.model}`, revision `{teacher.revision or "default"}`
+- seeds: {", ".join(s.name or s.path or s.hub or "?" for s in cfg.seeds.sources)}
+- generation modes: {", ".join(cfg.generate.modes)}; prompt version `{cfg.generate.prompt_version}`
+- preference pairs: {pairs_line}
+- completion tokens generated: {generate.get("tokens/completion", "-")}
 - schema version: {SCHEMA_VERSION}
 
 ## Licences
@@ -190,7 +221,7 @@ Every row keeps the licence of the seed it was made from (`license`, an SPDX id;
 
 ## Planned strategies
 
-{_table(_counter_rows(curate_counters, "strategy"), ("strategy", "dialogues")) if _counter_rows(curate_counters, "strategy") else "none recorded"}
+{strategies_table}
 
 ## Empathy scorer
 

@@ -31,10 +31,14 @@ def embed_shard(info: ShardInfo, cfg: RunConfig, skip: set[str], out_dir: Path) 
         nonlocal writer, written
         vectors = embed([dialogue_text(r) for r in batch], cfg.curate.embedding_model)
         if writer is None:
-            writer = ShardWriter(out_dir, embedding_schema(vectors.shape[1]), prefix=prefix, rows_per_shard=cfg.curate.rows_per_shard)
+            writer = ShardWriter(
+                out_dir, embedding_schema(vectors.shape[1]), prefix=prefix, rows_per_shard=cfg.curate.rows_per_shard
+            )
         empathy = [float(Dialogue.of(r).scores.get(EMPATHY, np.nan)) for r in batch]
         vector_col = pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1), pa.float32()), vectors.shape[1])
-        writer.write_table(pa.table({"id": [r["id"] for r in batch], "empathy": empathy, "vector": vector_col}, schema=writer.schema))
+        writer.write_table(
+            pa.table({"id": [r["id"] for r in batch], "empathy": empathy, "vector": vector_col}, schema=writer.schema)
+        )
         written += len(batch)
 
     try:

@@ -1,4 +1,5 @@
-"""Per-shard work in this process or as Ray tasks: the same plain function either way, so unit tests call it directly."""
+"""Per-shard work in this process or as Ray tasks: the same plain function either way, so unit tests call it
+directly."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ R = TypeVar("R")
 
 
 def resolve_executor(executor: Literal["auto", "local", "ray"]) -> Literal["local", "ray"]:
-    """auto -> "ray" inside a Ray job or an initialized Ray session (RAY_ADDRESS set, e.g. by `ray job submit`), else "local"."""
+    """auto -> "ray" inside a Ray job or an initialized Ray session (RAY_ADDRESS set, e.g. by `ray job submit`), else
+    "local"."""
     if executor != "auto":
         return executor
     ray = sys.modules.get("ray")  # only ask Ray if something already imported it
@@ -25,7 +27,9 @@ def resolve_executor(executor: Literal["auto", "local", "ray"]) -> Literal["loca
     return "local"
 
 
-def map_shards(fn: Callable[..., R], items: Sequence[T], executor: Literal["auto", "local", "ray"], **kwargs: Any) -> list[R]:
+def map_shards(
+    fn: Callable[..., R], items: Sequence[T], executor: Literal["auto", "local", "ray"], **kwargs: Any
+) -> list[R]:
     """[fn(item, **kwargs) for item in items], in order; with "ray", one task per item (1 CPU each) on the cluster."""
     if resolve_executor(executor) == "local" or not items:
         return [fn(item, **kwargs) for item in items]
@@ -42,7 +46,9 @@ def map_shards(fn: Callable[..., R], items: Sequence[T], executor: Literal["auto
 class _ActorWork:
     """Holds what `build` made (a model, loaded once) and runs `fn(item, <state_key>=state, **kwargs)` on each item."""
 
-    def __init__(self, build: Callable[..., Any], build_kwargs: dict[str, Any], state_key: str, threads: int | None) -> None:
+    def __init__(
+        self, build: Callable[..., Any], build_kwargs: dict[str, Any], state_key: str, threads: int | None
+    ) -> None:
         if threads:
             import torch
 

@@ -16,9 +16,13 @@ from distill.stages import CURATE
 from distill.stats import StageStats
 
 
-
 def finalize_shard(
-    info: ShardInfo, cfg: RunConfig, duplicates: dict[str, Duplicate], curated_dir: Path, samples_dir: Path, rejects_dir: Path
+    info: ShardInfo,
+    cfg: RunConfig,
+    duplicates: dict[str, Duplicate],
+    curated_dir: Path,
+    samples_dir: Path,
+    rejects_dir: Path,
 ) -> dict[str, Any]:
     stats = StageStats(CURATE.name)
     prefix = info.path.stem
@@ -35,7 +39,10 @@ def finalize_shard(
             dup = duplicates.get(record["id"])
             if dup is not None:
                 stats.add(f"dropped/dedup/{dup.reason}")
-                detail = f"[dedup] duplicate of {dup.keeper_id} (similarity {dup.similarity:.3f}); the keeper has higher empathy or a smaller id"
+                detail = (
+                    f"[dedup] duplicate of {dup.keeper_id} (similarity {dup.similarity:.3f}); the keeper has "
+                    "higher empathy or a smaller id"
+                )
                 rejects_out.write([make_reject(CURATE.name, dup.reason, detail, record=record)])
                 continue
             curated_out.write([record])

@@ -54,14 +54,20 @@ Pool = dict[str, list[tuple[str, str, str | None]]]  # emotion -> (dialogue id, 
 
 
 def build_pool(curated: Path) -> Pool:
-    """emotion -> up to POOL_PER_EMOTION (dialogue id, first reply, licence), the same sample whatever the shard order."""
+    """emotion -> up to POOL_PER_EMOTION (dialogue id, first reply, licence), the same sample whatever the shard
+    order."""
     heaps: dict[str, list[tuple[int, str, str, str | None]]] = {}
     for d in iter_rows(curated, columns=COLUMNS):
         exchange = first_exchange(d)
         if d["emotion"] is None or exchange is None:
             continue
         heap = heaps.setdefault(d["emotion"], [])
-        item = (-_rank(d["id"]), d["id"], exchange[1], d["license"] or "")  # max-heap on rank keeps the k smallest ranks
+        item = (
+            -_rank(d["id"]),
+            d["id"],
+            exchange[1],
+            d["license"] or "",
+        )  # max-heap on rank keeps the k smallest ranks
         if len(heap) < POOL_PER_EMOTION:
             heapq.heappush(heap, item)
         elif item > heap[0]:
@@ -117,7 +123,9 @@ def _counted(pair: dict[str, Any], stats: StageStats) -> dict[str, Any]:
 def _cross_pair(d: dict[str, Any], exchange: tuple[list[dict[str, str]], str], pool: Pool) -> dict[str, Any] | None:
     """The pair whose rejected reply is another dialogue's, of the opposite emotion; None when the pool has none."""
     opposite = OPPOSITE[d["emotion"]]
-    candidates = [(rid, text, lic) for rid, text, lic in pool.get(opposite, []) if rid != d["id"] and text != exchange[1]]
+    candidates = [
+        (rid, text, lic) for rid, text, lic in pool.get(opposite, []) if rid != d["id"] and text != exchange[1]
+    ]
     if not candidates:
         return None
     _, rejected, rejected_license = candidates[_rank(d["id"]) % len(candidates)]
@@ -169,7 +177,8 @@ def _teacher_flush(pending: Pending, teacher: Teacher, stats: StageStats, max_to
 def _teacher_or_cross_pairs(
     curated: Path, teacher: Teacher, stats: StageStats, pool: Pool | None, max_tokens: int, batch: int
 ) -> Iterator[dict[str, Any]]:
-    """A cross-dialogue pair where `pool` has one, else one written by the teacher (every dialogue when `pool` is None)."""
+    """A cross-dialogue pair where `pool` has one, else one written by the teacher (every dialogue when `pool` is
+    None)."""
     pending: Pending = []
     for d in iter_rows(curated, columns=COLUMNS):
         exchange = _usable(d, stats)
@@ -187,11 +196,15 @@ def _teacher_or_cross_pairs(
         yield from _teacher_flush(pending, teacher, stats, max_tokens)
 
 
-def teacher_pairs(curated: Path, teacher: Teacher, stats: StageStats, *, max_tokens: int = 256, batch: int = 64) -> Iterator[dict[str, Any]]:
+def teacher_pairs(
+    curated: Path, teacher: Teacher, stats: StageStats, *, max_tokens: int = 256, batch: int = 64
+) -> Iterator[dict[str, Any]]:
     return _teacher_or_cross_pairs(curated, teacher, stats, None, max_tokens, batch)
 
 
-def auto_pairs(curated: Path, teacher: Teacher, stats: StageStats, *, max_tokens: int = 256, batch: int = 64) -> Iterator[dict[str, Any]]:
+def auto_pairs(
+    curated: Path, teacher: Teacher, stats: StageStats, *, max_tokens: int = 256, batch: int = 64
+) -> Iterator[dict[str, Any]]:
     """Cross-dialogue pairs where the pool has the opposite emotion, the very ones `cross_dialogue` makes; the teacher
     writes the rejected reply of the others. The teacher is asked only for those, so a run that needs none never
     starts it (`PairTeacher` starts on first use)."""

@@ -84,7 +84,9 @@ def close_scorers(scorers: list[Scorer]) -> None:
             close()
 
 
-def run_scorers(records: list[dict[str, Any]], scorers: list[Scorer], stats: StageStats, rejects: ShardWriter) -> list[dict[str, Any]]:
+def run_scorers(
+    records: list[dict[str, Any]], scorers: list[Scorer], stats: StageStats, rejects: ShardWriter
+) -> list[dict[str, Any]]:
     """Score a batch, merging each scorer's scores into its records; a record a scorer could not score is rejected
     with the scorer's reason."""
     alive = records
@@ -114,7 +116,12 @@ def build_counted_scorers(cfg: RunConfig, judge_teacher: Teacher | None = None) 
 
 
 def score_shard(
-    info: ShardInfo, cfg: RunConfig, work: Path, rejects_dir: Path, scorers: list[Scorer] | None = None, judge_teacher: Teacher | None = None
+    info: ShardInfo,
+    cfg: RunConfig,
+    work: Path,
+    rejects_dir: Path,
+    scorers: list[Scorer] | None = None,
+    judge_teacher: Teacher | None = None,
 ) -> dict[str, Any]:
     """Filter, score and sign one generated shard into `work/scored` and `work/signatures`; returns its counters.
     Without `scorers` it builds them (the judge on `judge_teacher` when given), counts the teachers that took, and
@@ -131,7 +138,9 @@ def score_shard(
         close_scorers(built)
 
 
-def _score(info: ShardInfo, cfg: RunConfig, work: Path, rejects_dir: Path, scorers: list[Scorer], stats: StageStats) -> dict[str, Any]:
+def _score(
+    info: ShardInfo, cfg: RunConfig, work: Path, rejects_dir: Path, scorers: list[Scorer], stats: StageStats
+) -> dict[str, Any]:
     section = cfg.curate
     prefix = info.path.stem
     scored_dir, sig_dir = work / "scored", work / "signatures"
@@ -149,16 +158,39 @@ def _score(info: ShardInfo, cfg: RunConfig, work: Path, rejects_dir: Path, score
     with (
         ShardWriter(scored_dir, DIALOGUE, prefix=prefix, rows_per_shard=section.rows_per_shard) as scored_out,
         ShardWriter(sig_dir, signature_schema(bands), prefix=prefix, rows_per_shard=section.rows_per_shard) as sig_out,
-        ShardWriter(rejects_dir, REJECT, prefix=f"{prefix}-filter", rows_per_shard=section.rows_per_shard) as rejects_out,
+        ShardWriter(
+            rejects_dir, REJECT, prefix=f"{prefix}-filter", rows_per_shard=section.rows_per_shard
+        ) as rejects_out,
     ):
-        passed = apply_filters(records(), filters, stats, lambda r: rejects_out.write([r]), stage=STAGE, kept_key="passed_filters")
+        passed = apply_filters(
+            records(), filters, stats, lambda r: rejects_out.write([r]), stage=STAGE, kept_key="passed_filters"
+        )
         for chunk in _chunks(passed, SCORE_BATCH):
             scored = run_scorers(chunk, scorers, stats, rejects_out)
-            kept = list(apply_filters(scored, thresholds, stats, lambda r: rejects_out.write([r]), stage=STAGE, kept_key="passed_thresholds"))
+            kept = list(
+                apply_filters(
+                    scored,
+                    thresholds,
+                    stats,
+                    lambda r: rejects_out.write([r]),
+                    stage=STAGE,
+                    kept_key="passed_thresholds",
+                )
+            )
             if kept:
                 scored_out.write(kept)
                 sig_out.write_table(
-                    signature_table(kept, threshold=section.minhash_threshold, num_perm=section.minhash_num_perm, shingle_words=section.shingle_words)
+                    signature_table(
+                        kept,
+                        threshold=section.minhash_threshold,
+                        num_perm=section.minhash_num_perm,
+                        shingle_words=section.shingle_words,
+                    )
                 )
-    log.info("curate: %s -> %d of %d passed filters and scoring", info.path.name, stats.counters["passed_thresholds"], stats.counters["dialogues_in"])
+    log.info(
+        "curate: %s -> %d of %d passed filters and scoring",
+        info.path.name,
+        stats.counters["passed_thresholds"],
+        stats.counters["dialogues_in"],
+    )
     return stats.to_dict()

@@ -19,7 +19,9 @@ def check_columns(info: ShardInfo, batch: pa.RecordBatch, required: tuple[str, .
         raise InputError(f"{info.path}: not a dialogue shard, missing field(s) {', '.join(missing)}")
 
 
-def iter_shard_records(info: ShardInfo, required: tuple[str, ...] = ("id", "messages")) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_shard_records(
+    info: ShardInfo, required: tuple[str, ...] = ("id", "messages")
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """(1-based row in the shard, record) for every row of one shard."""
     row = 0
     for batch in iter_shard_batches(info):
@@ -32,4 +34,3 @@ def iter_shard_records(info: ShardInfo, required: tuple[str, ...] = ("id", "mess
 def clear(*folders: Path) -> None:
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
-

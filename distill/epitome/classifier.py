@@ -73,13 +73,17 @@ class EpitomeClassifier:
         folder = Path(path)
         meta_path = folder / META_FILE
         if not meta_path.is_file():
-            raise ConfigError(f"{folder}: not an EPITOME classifier folder (no {META_FILE}; make one with `distill scorers fit`)")
+            raise ConfigError(
+                f"{folder}: not an EPITOME classifier folder (no {META_FILE}; make one with `distill scorers fit`)"
+            )
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         mechanisms = tuple(meta["mechanisms"])
         if threads:
             torch.set_num_threads(threads)
         device = resolve_device(device)
-        model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            folder, local_files_only=True, trust_remote_code=False
+        )
         expected = head_labels(mechanisms)
         got = [model.config.id2label[i] for i in range(model.config.num_labels)]
         if got != expected:
@@ -93,7 +97,9 @@ class EpitomeClassifier:
             model = model.to(device=device, dtype=torch.bfloat16)
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         log.info("epitome classifier %s: %s on %s (%s)", folder, ", ".join(mechanisms), device, quantize)
-        return cls(model, tokenizer, mechanisms, int(meta.get("max_length", 128)), batch_size, device, str(folder), meta)
+        return cls(
+            model, tokenizer, mechanisms, int(meta.get("max_length", 128)), batch_size, device, str(folder), meta
+        )
 
     def logits(self, pairs: Sequence[tuple[str, str]], *, sort_by_length: bool = True) -> Any:
         """(n, M, 3) float32 logits, in the order of `pairs`."""
@@ -128,4 +134,3 @@ class EpitomeClassifier:
         levels = self.logits(pairs).argmax(-1).tolist()
         index = {m: k for k, m in enumerate(self.mechanisms)}
         return [tuple(row[index[m]] if m in index else 0 for m in MECHANISMS) for row in levels]  # type: ignore[misc]
-

@@ -66,7 +66,9 @@ def _read_file(path: Path, mechanism: str) -> list[dict[str, str]]:
             header = reader.fieldnames or []
             missing = [c for c in COLUMNS if c != "rationales" and c not in header]
             if missing:
-                raise InputError(f"{path}: row 1 (header): missing column {missing[0]!r}; EPITOME CSVs have {', '.join(COLUMNS)}")
+                raise InputError(
+                    f"{path}: row 1 (header): missing column {missing[0]!r}; EPITOME CSVs have {', '.join(COLUMNS)}"
+                )
             for number, row in enumerate(reader, start=2):  # row 1 is the header, as a spreadsheet counts
                 if None in row:
                     raise InputError(f"{path}: row {number}: more fields than the header's {len(header)}")
@@ -75,10 +77,14 @@ def _read_file(path: Path, mechanism: str) -> list[dict[str, str]]:
                         raise InputError(f"{path}: row {number}, field {name!r}: empty")
                 raw = (row.get("level") or "").strip()
                 if raw not in {str(v) for v in LEVELS}:
-                    raise InputError(f"{path}: row {number}, field 'level': {raw!r} is not one of 0, 1, 2 ({mechanism})")
+                    raise InputError(
+                        f"{path}: row {number}, field 'level': {raw!r} is not one of 0, 1, 2 ({mechanism})"
+                    )
                 rows.append(row)
         except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); is this an EPITOME CSV?") from None
+            raise InputError(
+                f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); is this an EPITOME CSV?"
+            ) from None
         except csv.Error as exc:
             raise InputError(f"{path}: row {reader.line_num}: not valid CSV: {exc}") from None
     if not rows:
@@ -94,7 +100,9 @@ def read_epitome(folder: str | Path) -> EpitomeSet:
     present = [m for m in MECHANISMS if (root / FILES[m]).is_file()]
     if not present:
         found = sorted(p.name for p in root.iterdir())[:5]
-        raise InputError(f"{root}: none of {', '.join(FILES.values())} is here (found: {', '.join(found) or 'nothing'})")
+        raise InputError(
+            f"{root}: none of {', '.join(FILES.values())} is here (found: {', '.join(found) or 'nothing'})"
+        )
     digest = hashlib.blake2b(digest_size=16)
     pairs: dict[tuple[str, str, int], EpitomePair] = {}
     for mechanism in present:
@@ -105,7 +113,9 @@ def read_epitome(folder: str | Path) -> EpitomeSet:
             ids = (row["sp_id"].strip(), row["rp_id"].strip())
             occurrence = seen.get(ids, 0)
             seen[ids] = occurrence + 1
-            pair = pairs.setdefault((*ids, occurrence), EpitomePair(ids[0], ids[1], row["seeker_post"], row["response_post"]))
+            pair = pairs.setdefault(
+                (*ids, occurrence), EpitomePair(ids[0], ids[1], row["seeker_post"], row["response_post"])
+            )
             pair.levels[mechanism] = int(row["level"])
             pair.rationales[mechanism] = row.get("rationales") or ""
     return EpitomeSet(list(pairs.values()), tuple(present), digest.hexdigest(), str(root))
@@ -122,7 +132,9 @@ def write_epitome(folder: str | Path, pairs: list[EpitomePair], mechanisms: tupl
         writer.writerow(COLUMNS)
         for p in pairs:
             if mechanism in p.levels:
-                writer.writerow([p.sp_id, p.rp_id, p.seeker, p.response, p.levels[mechanism], p.rationales.get(mechanism, "")])
+                writer.writerow(
+                    [p.sp_id, p.rp_id, p.seeker, p.response, p.levels[mechanism], p.rationales.get(mechanism, "")]
+                )
         path = root / FILES[mechanism]
         atomic_write_text(path, buffer.getvalue())
         written.append(path)

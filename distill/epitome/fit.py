@@ -50,10 +50,16 @@ class FitConfig(BaseModel):
     max_length: int = Field(128, ge=16, le=4096, description="tokens of seeker + response; the longer one is cut first")
     weight_decay: float = Field(0.01, ge=0)
     warmup_fraction: float = Field(0.1, ge=0, lt=1)
-    class_weights: Literal["none", "balanced", "sqrt"] = Field("sqrt", description="per-level loss weights from the training counts")
-    holdout_fraction: float = Field(0.1, ge=0.0, lt=0.9, description="pairs held out for metrics.json and epoch selection")
+    class_weights: Literal["none", "balanced", "sqrt"] = Field(
+        "sqrt", description="per-level loss weights from the training counts"
+    )
+    holdout_fraction: float = Field(
+        0.1, ge=0.0, lt=0.9, description="pairs held out for metrics.json and epoch selection"
+    )
     rationale_weight: float = Field(
-        1.0, ge=0, description="weight of the auxiliary loss that tags the response tokens inside the human rationales (0: off)"
+        1.0,
+        ge=0,
+        description="weight of the auxiliary loss that tags the response tokens inside the human rationales (0: off)",
     )
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -79,7 +85,9 @@ def resolve_base(base: str) -> Path:
         return minilm_dir()
     path = Path(base)
     if not (path / "config.json").is_file():
-        raise ConfigError(f"--base {base!r}: not a local model folder with a config.json ('minilm' is the bundled encoder)")
+        raise ConfigError(
+            f"--base {base!r}: not a local model folder with a config.json ('minilm' is the bundled encoder)"
+        )
     return path
 
 
@@ -125,7 +133,12 @@ def rationale_mask(response: str, rationale: str) -> list[bool] | None:
     return mask if found else None
 
 
-def _token_tags(pairs: list[Any], mechanisms: tuple[str, ...], offsets: list[list[tuple[int, int]]], sequence_ids: list[list[int | None]]) -> list[list[list[int]]]:
+def _token_tags(
+    pairs: list[Any],
+    mechanisms: tuple[str, ...],
+    offsets: list[list[tuple[int, int]]],
+    sequence_ids: list[list[int | None]],
+) -> list[list[list[int]]]:
     """Per pair, per token, per mechanism: 1 inside a rationale, 0 outside, -100 ignored (seeker and special tokens,
     unlabelled mechanisms, and rated responses whose rationale names no span of the response)."""
     tags = []
@@ -149,7 +162,9 @@ def _token_tags(pairs: list[Any], mechanisms: tuple[str, ...], offsets: list[lis
     return tags
 
 
-def _evaluate(model: Any, tokenizer: Any, data: EpitomeSet, mechanisms: tuple[str, ...], max_length: int, device: str) -> dict[str, Any]:
+def _evaluate(
+    model: Any, tokenizer: Any, data: EpitomeSet, mechanisms: tuple[str, ...], max_length: int, device: str
+) -> dict[str, Any]:
     from distill.epitome.classifier import EpitomeClassifier
 
     classifier = EpitomeClassifier(model, tokenizer, mechanisms, max_length=max_length, batch_size=64, device=device)
@@ -163,7 +178,13 @@ def _mean_f1(result: dict[str, Any], mechanisms: tuple[str, ...]) -> float:
     return sum(result[m]["macro_f1"] for m in mechanisms if m in result) / max(1, len(mechanisms))
 
 
-def fit(data_dir: str | Path, out: str | Path, base: str = "minilm", config: FitConfig | None = None, progress: Progress | None = None) -> dict[str, Any]:
+def fit(
+    data_dir: str | Path,
+    out: str | Path,
+    base: str = "minilm",
+    config: FitConfig | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """Fit, then write the model folder at `out` (atomically: built beside it, renamed into place). Returns metrics."""
     import torch
 
@@ -186,7 +207,9 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
     data = read_epitome(data_dir)
     mechanisms = tuple(m for m in cfg.mechanisms if m in data.mechanisms)
     if not mechanisms:
-        raise ConfigError(f"mechanisms={list(cfg.mechanisms)}: none has a file in {data_dir} (it has {list(data.mechanisms)})")
+        raise ConfigError(
+            f"mechanisms={list(cfg.mechanisms)}: none has a file in {data_dir} (it has {list(data.mechanisms)})"
+        )
     base_dir = resolve_base(base)
     device = resolve_device(cfg.device)
     random.seed(cfg.seed)
@@ -195,7 +218,9 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
     train_idx, held_idx = split_indices(len(data), cfg.holdout_fraction, cfg.seed)
     train, held = data.subset(train_idx), data.subset(held_idx)
     if len(train) < 2:
-        raise ConfigError(f"{data_dir}: {len(data)} pairs leave {len(train)} to train on; an EPITOME fit needs more data")
+        raise ConfigError(
+            f"{data_dir}: {len(data)} pairs leave {len(train)} to train on; an EPITOME fit needs more data"
+        )
     tokenizer = AutoTokenizer.from_pretrained(base_dir, local_files_only=True)
     labels = head_labels(mechanisms)
     model = AutoModelForSequenceClassification.from_pretrained(
@@ -222,7 +247,10 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
         tags = _token_tags(train.pairs, mechanisms, offsets, [encoded.sequence_ids(i) for i in range(len(train))])
         tagger = torch.nn.Linear(model.config.hidden_size, len(mechanisms)).to(device)
     targets = torch.tensor([[p.level(m) for m in mechanisms] for p in train.pairs], dtype=torch.long)
-    weights = [torch.tensor(_class_weights(train.labels(m), cfg.class_weights), dtype=torch.float32, device=device) for m in mechanisms]
+    weights = [
+        torch.tensor(_class_weights(train.labels(m), cfg.class_weights), dtype=torch.float32, device=device)
+        for m in mechanisms
+    ]
     lengths = [len(ids) for ids in encoded["input_ids"]]
 
     rng = random.Random(cfg.seed)
@@ -230,7 +258,10 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
     total_steps = steps_per_epoch * cfg.epochs
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
     groups = [
-        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)], "weight_decay": cfg.weight_decay},
+        {
+            "params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+            "weight_decay": cfg.weight_decay,
+        },
         {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
     ]
     if tagger is not None:
@@ -238,7 +269,9 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
         groups[1]["params"].append(tagger.bias)
     optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
     schedule = get_linear_schedule_with_warmup(optimizer, int(total_steps * cfg.warmup_fraction), total_steps)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else torch.autocast("cpu", enabled=False)
+    autocast = (
+        torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else torch.autocast("cpu", enabled=False)
+    )
 
     history: list[dict[str, Any]] = []
     best: tuple[float, int, dict[str, Any]] | None = None
@@ -246,7 +279,9 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
     model.train()
     for epoch in range(1, cfg.epochs + 1):
         for batch in _length_grouped_batches(lengths, cfg.batch_size, rng):
-            features = tokenizer.pad({k: [encoded[k][i] for i in batch] for k in encoded}, return_tensors="pt").to(device)
+            features = tokenizer.pad({k: [encoded[k][i] for i in batch] for k in encoded}, return_tensors="pt").to(
+                device
+            )
             with autocast:
                 output = model(**features, output_hidden_states=tagger is not None)
                 logits = output.logits.float().view(len(batch), len(mechanisms), len(LEVELS))
@@ -258,11 +293,15 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
             )
             if tagger is not None:
                 width = features["input_ids"].shape[1]
-                tag = torch.tensor([tags[i] + [[-100] * len(mechanisms)] * (width - len(tags[i])) for i in batch], device=device)
+                tag = torch.tensor(
+                    [tags[i] + [[-100] * len(mechanisms)] * (width - len(tags[i])) for i in batch], device=device
+                )
                 keep = tag >= 0
                 if bool(keep.any()):
                     scores = tagger(output.hidden_states[-1].float())
-                    loss = loss + cfg.rationale_weight * torch.nn.functional.binary_cross_entropy_with_logits(scores[keep], tag[keep].float())
+                    loss = loss + cfg.rationale_weight * torch.nn.functional.binary_cross_entropy_with_logits(
+                        scores[keep], tag[keep].float()
+                    )
             if isinstance(loss, torch.Tensor):  # a batch with no label at all contributes nothing
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -274,7 +313,11 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
             step += 1
             if progress:
                 progress(step, total_steps, running)
-        entry: dict[str, Any] = {"epoch": epoch, "train_loss": round(running, 4), "elapsed_s": round(time.monotonic() - started, 1)}
+        entry: dict[str, Any] = {
+            "epoch": epoch,
+            "train_loss": round(running, 4),
+            "elapsed_s": round(time.monotonic() - started, 1),
+        }
         if len(held):
             entry["held_out"] = _evaluate(model, tokenizer, held, mechanisms, cfg.max_length, device)
             score = _mean_f1(entry["held_out"], mechanisms)
@@ -329,7 +372,10 @@ def _write_folder(out_dir: Path, model: Any, tokenizer: Any, meta: dict[str, Any
 
 def _figures_table(result: dict[str, Any] | None) -> str:
     if not result:
-        return "No held-out split (holdout_fraction=0): validate it with `distill scorers validate` on pairs it did not see.\n"
+        return (
+            "No held-out split (holdout_fraction=0): validate it with `distill scorers validate` on pairs it did "
+            "not see.\n"
+        )
     rows = ["| mechanism | accuracy | macro-F1 | Spearman |", "|---|---|---|---|"]
     for m in MECHANISMS:
         if m in result:
@@ -340,6 +386,7 @@ def _figures_table(result: dict[str, Any] | None) -> str:
 
 def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
     data = meta["data"]
+    held_out = metrics["held_out_rows"]
     return f"""---
 library_name: transformers
 pipeline_tag: text-classification
@@ -349,13 +396,14 @@ tags: [empathy, epitome, empathy-distill]
 
 Rates a (seeker post, response) pair on the three EPITOME mechanisms (Sharma et al., EMNLP 2020), each 0 (none),
 1 (weak) or 2 (strong): {", ".join(meta["mechanisms"])}. The {len(meta["mechanisms"]) * 3} logits are one block of three
-levels per mechanism, in that order (`config.id2label`). Fitted by `distill scorers fit` from the encoder `{meta["base"]}`.
+levels per mechanism, in that order (`config.id2label`). Fitted by `distill scorers fit` from the encoder
+`{meta["base"]}`.
 
 ## Data
 
 - folder: `{data["source"]}`, files: {", ".join(data["files"])}; {data["rows"]} pairs
 - blake2b of the files: `{data["blake2b"]}`
-- held-out split inside the fit: {metrics["held_out_rows"]} pairs (seed {meta["fit"]["seed"]}); trained on {metrics["train_rows"]}
+- held-out split inside the fit: {held_out} pairs (seed {meta["fit"]["seed"]}); trained on {metrics["train_rows"]}
 
 **Licence terms of the training data.** If these labels are the EPITOME Reddit annotations, their licence (the
 "Althoff academic license" of the Empathy-Mental-Health repository) allows non-profit academic research only, and

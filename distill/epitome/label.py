@@ -46,14 +46,17 @@ STATS_FILE = "label_stats.json"
 
 
 def _dialogues(folder: Path) -> Iterator[tuple[str, list[tuple[str, str]]]]:
-    """(dialogue id, its (seeker turn, reply) pairs) for every record of every complete shard, in shard and row order."""
+    """(dialogue id, its (seeker turn, reply) pairs) for every record of every complete shard, in shard and row
+    order."""
     for info in list_shards(folder):
         for _, record in iter_shard_records(info):
             yield str(record["id"]), Dialogue.of(record).response_pairs
 
 
 def _usable(pair: tuple[str, str]) -> bool:
-    return bool(pair[0].strip() and pair[1].strip())  # EPITOME CSVs refuse empty posts, so such a pair cannot be written
+    return bool(
+        pair[0].strip() and pair[1].strip()
+    )  # EPITOME CSVs refuse empty posts, so such a pair cannot be written
 
 
 def pair_id(dialogue_id: str, k: int) -> str:
@@ -62,12 +65,15 @@ def pair_id(dialogue_id: str, k: int) -> str:
 
 def _keys(dialogue_id: str, pairs: list[tuple[str, str]], seed: int) -> dict[int, tuple[int, int]]:
     """k -> (rank of the pair inside its dialogue, hash) for the dialogue's usable pairs."""
-    hashes = {k: int(make_id("epitome-sample", seed, dialogue_id, k), 16) for k, pair in enumerate(pairs) if _usable(pair)}
+    hashes = {
+        k: int(make_id("epitome-sample", seed, dialogue_id, k), 16) for k, pair in enumerate(pairs) if _usable(pair)
+    }
     return {k: (rank, hashes[k]) for rank, k in enumerate(sorted(hashes, key=hashes.__getitem__))}
 
 
 def choose(folder: Path, sample: int, seed: int) -> tuple[set[str], Counter[str]]:
-    """Pass 1: the rp_ids of the `sample` pairs with the smallest keys, and what was seen (dialogues, pairs, skipped)."""
+    """Pass 1: the rp_ids of the `sample` pairs with the smallest keys, and what was seen (dialogues, pairs,
+    skipped)."""
     counts: Counter[str] = Counter()
     heap: list[tuple[int, int, str]] = []  # (-rank, -hash, rp_id): the largest kept key on top, to be displaced
     held: set[str] = set()
@@ -90,7 +96,8 @@ def choose(folder: Path, sample: int, seed: int) -> tuple[set[str], Counter[str]
     return held, counts
 
 
-# -- state ---------------------------------------------------------------------------------------------------------------
+# -- state
+# ---------------------------------------------------------------------------------------------------------------
 
 
 class LabelState(BatchState):
@@ -98,17 +105,26 @@ class LabelState(BatchState):
 
     def __init__(self, out: Path, identity: str) -> None:
         folder = out / STATE_DIR
-        super().__init__(folder, identity, id_key="rp_id", who_key="judge", on_mismatch=f"use another output folder, or remove {folder} to relabel")
+        super().__init__(
+            folder,
+            identity,
+            id_key="rp_id",
+            who_key="judge",
+            on_mismatch=f"use another output folder, or remove {folder} to relabel",
+        )
 
 
-# -- the command ---------------------------------------------------------------------------------------------------------
+# -- the command
+# ---------------------------------------------------------------------------------------------------------
 
 
 def _check_out(out: Path) -> None:
     """Refuse to overwrite EPITOME CSVs this command did not write (a folder of human labels, say)."""
     theirs = [name for name in FILES.values() if (out / name).exists()]
     if theirs and not (out / STATE_DIR).is_dir():
-        raise InputError(f"{out}: already holds {theirs[0]} not written by `distill scorers label`; choose a new output folder")
+        raise InputError(
+            f"{out}: already holds {theirs[0]} not written by `distill scorers label`; choose a new output folder"
+        )
 
 
 def _to_pair(dialogue_id: str, rp_id: str, pair: tuple[str, str], levels: list[int], rationale: str) -> EpitomePair:
@@ -144,20 +160,31 @@ def run_label(
         raise ConfigError(f"batch_size {batch_size}: must be at least 1")
     folder = cfg.run_dir / source
     if not list_shards(folder):
-        raise InputError(f"{folder}: no complete dialogue shards to label (run the stage that writes {source!r} first, or pick another --source)")
+        raise InputError(
+            f"{folder}: no complete dialogue shards to label (run the stage that writes {source!r} first, or pick "
+            "another --source)"
+        )
     out = Path(out)
     _check_out(out)
     identity = judge.identity if judge is not None else EpitomeJudge.identity_for(cfg, rubric)
     state = LabelState(out, identity)
 
     chosen, counts = choose(folder, sample, seed)
-    log.info("label: %d of %d pairs chosen from %s (%d already judged)", len(chosen), counts["pairs_seen"], folder, sum(map(state.done, chosen)))
+    log.info(
+        "label: %d of %d pairs chosen from %s (%d already judged)",
+        len(chosen),
+        counts["pairs_seen"],
+        folder,
+        sum(map(state.done, chosen)),
+    )
 
     built: EpitomeJudge | None = None
     kept: list[tuple[int, EpitomePair]] = []  # (stream position, pair): written in source order whatever was resumed
     pending: list[tuple[int, str, str, tuple[str, str]]] = []
     judged_now = 0
-    unserved: dict[str, str] = {}  # rp_id -> reason for requests the teacher failed: counted now, asked again on a rerun
+    unserved: dict[
+        str, str
+    ] = {}  # rp_id -> reason for requests the teacher failed: counted now, asked again on a rerun
 
     def flush() -> None:
         nonlocal built, judged_now
@@ -207,7 +234,9 @@ def run_label(
 
     kept.sort(key=lambda item: item[0])
     files = write_epitome(out, [pair for _, pair in kept])
-    failed_by_reason = Counter(state.failed[rp_id] for rp_id in chosen if rp_id in state.failed) + Counter(unserved.values())
+    failed_by_reason = Counter(state.failed[rp_id] for rp_id in chosen if rp_id in state.failed) + Counter(
+        unserved.values()
+    )
     stats: dict[str, Any] = {
         "source": str(folder),
         "judge": identity,
@@ -225,7 +254,16 @@ def run_label(
         "files": [p.name for p in files],
     }
     if stats["labelled"] + stats["failed_total"] != stats["sampled"]:  # every chosen pair is labelled or failed, once
-        raise InputError(f"{folder}: {stats['sampled']} pairs chosen but {stats['labelled'] + stats['failed_total']} found again; did the shards change while labelling?")
+        raise InputError(
+            f"{folder}: {stats['sampled']} pairs chosen but {stats['labelled'] + stats['failed_total']} found again; "
+            "did the shards change while labelling?"
+        )
     atomic_write_json(out / STATS_FILE, stats)
-    log.info("label: %d labelled, %d failed of %d sampled -> %s", stats["labelled"], stats["failed_total"], stats["sampled"], out)
+    log.info(
+        "label: %d labelled, %d failed of %d sampled -> %s",
+        stats["labelled"],
+        stats["failed_total"],
+        stats["sampled"],
+        out,
+    )
     return stats

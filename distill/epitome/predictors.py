@@ -1,4 +1,5 @@
-"""Anything that rates (seeker post, response) pairs with EPITOME levels, so `validate` measures every scorer the same way.
+"""Anything that rates (seeker post, response) pairs with EPITOME levels, so `validate` measures every scorer the same
+way.
 
 A predictor returns one (emotional reactions, interpretations, explorations) triple of 0/1/2 per pair, or None for a
 pair it could not rate (a judge reply that failed to parse, say); validation leaves those out and says how many.
@@ -37,7 +38,8 @@ class LexicalPredictor:
 
 
 def build_predictor(scorer: str | None, model: str | None = None, cfg: RunConfig | None = None) -> LevelPredictor:
-    """`--model DIR` -> the trained classifier at DIR; `--scorer NAME` -> that scorer (the judge uses `cfg`'s teacher)."""
+    """`--model DIR` -> the trained classifier at DIR; `--scorer NAME` -> that scorer (the judge uses `cfg`'s
+    teacher)."""
     if model is not None:
         from distill.epitome.classifier import EpitomeClassifier
 

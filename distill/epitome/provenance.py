@@ -25,7 +25,11 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 
 def _figures(result: dict[str, Any]) -> dict[str, dict[str, float]]:
-    return {m: {k: result[m][k] for k in ("accuracy", "macro_f1", "spearman")} for m in MECHANISMS if isinstance(result.get(m), dict)}
+    return {
+        m: {k: result[m][k] for k in ("accuracy", "macro_f1", "spearman")}
+        for m in MECHANISMS
+        if isinstance(result.get(m), dict)
+    }
 
 
 def empathy_provenance(cfg: RunConfig) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from distill.atomic import atomic_write_json
-from distill.epitome.agreement import agreement
 from distill.epitome import MECHANISMS
+from distill.epitome.agreement import agreement
 from distill.epitome.data import EpitomeSet, read_epitome
 from distill.epitome.predictors import build_predictor
 
@@ -23,7 +23,14 @@ log = logging.getLogger(__name__)
 VALIDATION_FILE = "validation.json"
 
 
-def validate(data_dir: str | Path, json_out: str | Path, *, model: str | None = None, scorer: str | None = None, cfg: RunConfig | None = None) -> dict[str, Any]:
+def validate(
+    data_dir: str | Path,
+    json_out: str | Path,
+    *,
+    model: str | None = None,
+    scorer: str | None = None,
+    cfg: RunConfig | None = None,
+) -> dict[str, Any]:
     data = read_epitome(data_dir)
     predictor = build_predictor(scorer, model=model, cfg=cfg)
     try:
@@ -32,11 +39,15 @@ def validate(data_dir: str | Path, json_out: str | Path, *, model: str | None = 
         close = getattr(predictor, "close", None)
         if callable(close):
             close()
-    covered = getattr(predictor, "mechanisms", MECHANISMS)  # a model fitted on some mechanisms says nothing of the others
+    covered = getattr(
+        predictor, "mechanisms", MECHANISMS
+    )  # a model fitted on some mechanisms says nothing of the others
     judged = EpitomeSet(data.pairs, tuple(m for m in data.mechanisms if m in covered), data.digest, data.source)
     result = agreement(judged, predictions, scorer=predictor.name if model is None else f"epitome_classifier:{model}")
     atomic_write_json(json_out, result)
     if model is not None:
-        atomic_write_json(Path(model) / VALIDATION_FILE, {**result, "data": {"source": str(data.source), "blake2b": data.digest}})
+        atomic_write_json(
+            Path(model) / VALIDATION_FILE, {**result, "data": {"source": str(data.source), "blake2b": data.digest}}
+        )
     log.info("validate: %s on %d pairs from %s", result["scorer"], len(data), data_dir)
     return result

@@ -1,4 +1,5 @@
-"""Evaluation: held-out prompts -> base student, distilled student and teacher responses -> judge and metrics -> eval.json.
+"""Evaluation: held-out prompts -> base student, distilled student and teacher responses -> judge and metrics ->
+eval.json.
 
 Modules: `prompts` (held-out seeds -> prompts + references), `systems` (who answers, as TeacherSections), `judge`
 (versioned rubrics, reply parsing), `epitome`, `bertscore`, `diversity`, `valence` (one metric each), `metrics`

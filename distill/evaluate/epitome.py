@@ -36,7 +36,8 @@ def level_predictor(cfg: RunConfig) -> LevelPredictor:
 
 
 def epitome_many(items: Sequence[tuple[str, str, str | None]], predictor: LevelPredictor) -> list[dict[str, float]]:
-    """For each (seeker turn, response, reference or None): `epitome_<m>` levels, and `diff_epitome_<m>` with a reference."""
+    """For each (seeker turn, response, reference or None): `epitome_<m>` levels, and `diff_epitome_<m>` with a
+    reference."""
     pairs = [(seeker, response) for seeker, response, _ in items]
     refs = [(i, (seeker, ref)) for i, (seeker, _, ref) in enumerate(items) if ref is not None]
     levels = predictor.predict(pairs + [pair for _, pair in refs]) if items else []

@@ -24,9 +24,16 @@ def _seeker_last(context: list[dict[str, str]]) -> str:
     return next((m["content"] for m in reversed(context) if m["role"] == "user"), "")
 
 
-def add_judge_verdicts(cfg: RunConfig, rows: list[dict[str, Any]], stats: StageStats, slot: ModelSlot) -> dict[str, Any]:
+def add_judge_verdicts(
+    cfg: RunConfig, rows: list[dict[str, Any]], stats: StageStats, slot: ModelSlot
+) -> dict[str, Any]:
     teacher = slot.get(judge_section(cfg))
-    info = {"model": teacher.model, "backend": teacher.backend, "rubric_version": cfg.eval.rubric_version, "max_tokens": cfg.eval.judge_max_tokens}
+    info = {
+        "model": teacher.model,
+        "backend": teacher.backend,
+        "rubric_version": cfg.eval.rubric_version,
+        "max_tokens": cfg.eval.judge_max_tokens,
+    }
     judge = Judge(teacher, cfg.eval.rubric_version, cfg.eval.judge_max_tokens)
     verdicts = judge.rate([JudgeItem(row["id"], row["context"], row["response"]) for row in rows])
     for row, by_rubric in zip(rows, verdicts):
@@ -51,14 +58,18 @@ def add_bertscore(cfg: RunConfig, rows: list[dict[str, Any]], stats: StageStats)
     with_ref = [row for row in rows if row["reference"]]
     stats.add("bertscore/no_reference", len(rows) - len(with_ref))
     scores = bertscore(
-        [r["response"] for r in with_ref], [r["reference"] for r in with_ref], model=cfg.eval.bertscore_model, num_layers=cfg.eval.bertscore_num_layers
+        [r["response"] for r in with_ref],
+        [r["reference"] for r in with_ref],
+        model=cfg.eval.bertscore_model,
+        num_layers=cfg.eval.bertscore_num_layers,
     )
     for row, (p, r, f) in zip(with_ref, scores):
         row["scores"].update({"bertscore_p": p, "bertscore_r": r, "bertscore_f1": f})
 
 
 def score_rows(cfg: RunConfig, rows: list[dict[str, Any]], stats: StageStats, slot: ModelSlot) -> dict[str, Any] | None:
-    """Fill `scores`, `rating` and judge failures of every row; returns the judge's identity (None when judging is off)."""
+    """Fill `scores`, `rating` and judge failures of every row; returns the judge's identity (None when judging is
+    off)."""
     for row in rows:
         scores: dict[str, float] = {"words": float(len(tokens(row["response"])))}
         v = valence(row["response"], _seeker_last(row["context"]))

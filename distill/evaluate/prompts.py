@@ -18,7 +18,6 @@ from distill.records import make_reject
 from distill.stages import EVAL
 
 
-
 @dataclass(frozen=True)
 class EvalPrompt:
     id: str  # the seed id
@@ -44,13 +43,28 @@ def prompt_from_seed(seed: dict[str, Any]) -> EvalPrompt | dict[str, Any]:
     # The last supporter turn that answers a seeker turn: the most context, and a human reference to compare with.
     for i in range(len(turns) - 1, 0, -1):
         if turns[i]["role"] == "assistant" and turns[i - 1]["role"] == "user":
-            return EvalPrompt(seed["id"], seed.get("emotion"), seed.get("situation"), turns[:i], turns[i]["content"], seed.get("source") or "")
+            return EvalPrompt(
+                seed["id"],
+                seed.get("emotion"),
+                seed.get("situation"),
+                turns[:i],
+                turns[i]["content"],
+                seed.get("source") or "",
+            )
     if turns and turns[-1]["role"] == "user":
         return EvalPrompt(seed["id"], seed.get("emotion"), seed.get("situation"), turns, None, seed.get("source") or "")
-    return make_reject(EVAL.name, "no_seeker_turn", "the held-out seed has no seeker (user) turn to respond to", record=seed, field="messages")
+    return make_reject(
+        EVAL.name,
+        "no_seeker_turn",
+        "the held-out seed has no seeker (user) turn to respond to",
+        record=seed,
+        field="messages",
+    )
 
 
-def select_seeds(seeds: Iterable[dict[str, Any]], max_prompts: int, *, balance_emotions: bool = True) -> list[dict[str, Any]]:
+def select_seeds(
+    seeds: Iterable[dict[str, Any]], max_prompts: int, *, balance_emotions: bool = True
+) -> list[dict[str, Any]]:
     """`max_prompts` seeds, streaming, in id order: the smallest ids, or, balanced, round-robin over emotions.
 
     Balanced selection keeps the `max_prompts` smallest ids of each emotion (memory: emotions x max_prompts) and takes

@@ -66,10 +66,14 @@ def load_prompts(run: RunDir, cfg: RunConfig, stats: StageStats) -> list[EvalPro
 def _sampling(cfg: RunConfig, request_id: str) -> SamplingParams:
     s = cfg.eval.sampling
     # The seed is derived from the request id, so a rerun samples the same responses.
-    return SamplingParams(temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens, seed=int(request_id[:8], 16))
+    return SamplingParams(
+        temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens, seed=int(request_id[:8], 16)
+    )
 
 
-def generate_system(cfg: RunConfig, run: RunDir, spec: SystemSpec, prompts: list[EvalPrompt], slot: ModelSlot) -> dict[str, Any]:
+def generate_system(
+    cfg: RunConfig, run: RunDir, spec: SystemSpec, prompts: list[EvalPrompt], slot: ModelSlot
+) -> dict[str, Any]:
     """Responses of one system to every prompt -> eval/responses/<system>/ and rejects; returns the system's info."""
     folder = eval_dir(run) / "responses" / spec.name
     done = folder / _SYSTEM_DONE
@@ -82,46 +86,109 @@ def generate_system(cfg: RunConfig, run: RunDir, spec: SystemSpec, prompts: list
     clear_prefix(run.rejects(EVAL.name), spec.name)
     started = time.time()
     teacher = slot.get(spec.section)
-    info: dict[str, Any] = {"model": teacher.model, "backend": teacher.backend, "responses": 0, "rejected": {}, "truncated": 0}
-    with ShardWriter(folder, EVAL_RESPONSE, prefix="part") as out, ShardWriter(run.rejects(EVAL.name), REJECT, prefix=spec.name) as rejects:
+    info: dict[str, Any] = {
+        "model": teacher.model,
+        "backend": teacher.backend,
+        "responses": 0,
+        "rejected": {},
+        "truncated": 0,
+    }
+    with (
+        ShardWriter(folder, EVAL_RESPONSE, prefix="part") as out,
+        ShardWriter(run.rejects(EVAL.name), REJECT, prefix=spec.name) as rejects,
+    ):
         for start in range(0, len(prompts), _GENERATE_BATCH):
             batch = prompts[start : start + _GENERATE_BATCH]
             requests = []
             for p in batch:
                 rid = make_id(EVAL.name, spec.name, p.id)
-                requests.append(TeacherRequest(id=rid, messages=responder_messages(p, cfg.eval.rubric_version), sampling=_sampling(cfg, rid)))
+                requests.append(
+                    TeacherRequest(
+                        id=rid, messages=responder_messages(p, cfg.eval.rubric_version), sampling=_sampling(cfg, rid)
+                    )
+                )
             for prompt, request, result in zip(batch, requests, teacher.generate(requests)):
                 text = (result.text or "").strip()
                 if result.error is not None or not text:
                     reason = "generation_failed" if result.error is not None else "empty_response"
                     detail = f"{spec.name} ({teacher.model}): {result.error or 'the model returned only whitespace'}"
-                    rejects.write([make_reject(EVAL.name, reason, detail, record_id=request.id, record={"prompt_id": prompt.id, "system": spec.name})])
+                    rejects.write(
+                        [
+                            make_reject(
+                                EVAL.name,
+                                reason,
+                                detail,
+                                record_id=request.id,
+                                record={"prompt_id": prompt.id, "system": spec.name},
+                            )
+                        ]
+                    )
                     info["rejected"][reason] = info["rejected"].get(reason, 0) + 1
                     continue
                 info["responses"] += 1
                 info["truncated"] += result.finish_reason == "length"
-                out.write([_response_row(spec, teacher.model, teacher.backend, prompt, request.id, text, result.finish_reason, result.completion_tokens)])
+                out.write(
+                    [
+                        _response_row(
+                            spec,
+                            teacher.model,
+                            teacher.backend,
+                            prompt,
+                            request.id,
+                            text,
+                            result.finish_reason,
+                            result.completion_tokens,
+                        )
+                    ]
+                )
     info["wall_s"] = round(time.time() - started, 3)
     atomic_write_json(done, info)
     return info
 
 
-def _response_row(spec: SystemSpec, model: str, backend: str, p: EvalPrompt, rid: str, text: str, finish: str | None, tokens: int) -> dict[str, Any]:
+def _response_row(
+    spec: SystemSpec, model: str, backend: str, p: EvalPrompt, rid: str, text: str, finish: str | None, tokens: int
+) -> dict[str, Any]:
     return {
-        "id": rid, "prompt_id": p.id, "system": spec.name, "model": model, "backend": backend, "emotion": p.emotion,
-        "polarity": p.polarity, "source": p.source, "context": p.context, "reference": p.reference, "response": text,
-        "finish_reason": finish, "completion_tokens": tokens, "rating": None, "scores": None, "judge_failures": None, "judge_details": None,
-    }  # fmt: skip
+        "id": rid,
+        "prompt_id": p.id,
+        "system": spec.name,
+        "model": model,
+        "backend": backend,
+        "emotion": p.emotion,
+        "polarity": p.polarity,
+        "source": p.source,
+        "context": p.context,
+        "reference": p.reference,
+        "response": text,
+        "finish_reason": finish,
+        "completion_tokens": tokens,
+        "rating": None,
+        "scores": None,
+        "judge_failures": None,
+        "judge_details": None,
+    }
 
 
 def _examples(rows: list[dict[str, Any]], prompts: list[EvalPrompt], k: int) -> list[dict[str, Any]]:
     by_prompt: dict[str, dict[str, Any]] = {}
     for row in rows:
         failure = dict(row.get("judge_failures") or {}).get("empathy_rating")
-        by_prompt.setdefault(row["prompt_id"], {})[row["system"]] = {"response": row["response"], "rating": row["rating"], "judge_failure": failure}
+        by_prompt.setdefault(row["prompt_id"], {})[row["system"]] = {
+            "response": row["response"],
+            "rating": row["rating"],
+            "judge_failure": failure,
+        }
     picked = [p for p in prompts if p.id in by_prompt][:k]
     return [
-        {"prompt_id": p.id, "emotion": p.emotion, "context": p.context, "reference": p.reference, "responses": by_prompt[p.id]} for p in picked
+        {
+            "prompt_id": p.id,
+            "emotion": p.emotion,
+            "context": p.context,
+            "reference": p.reference,
+            "responses": by_prompt[p.id],
+        }
+        for p in picked
     ]
 
 
@@ -137,7 +204,8 @@ def check_accounting(stats: StageStats, systems: dict[str, dict[str, Any]]) -> N
 
 
 def run_evaluate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
-    """Run the eval stage into the run folder (a finished stage is not redone); it ends with report.html (`eval.report`)."""
+    """Run the eval stage into the run folder (a finished stage is not redone); it ends with report.html
+    (`eval.report`)."""
     return run_stage(EVAL, cfg, _evaluate, new_run=new_run)
 
 
@@ -145,7 +213,10 @@ def _evaluate(cfg: RunConfig, run: RunDir) -> StageStats:
     stats = StageStats(EVAL.name)
     prompts = load_prompts(run, cfg, stats)
     if not prompts:
-        raise InputError(f"{run.holdout}: no held-out seed can be an evaluation prompt; raise seeds.holdout_fraction (now {cfg.seeds.holdout_fraction})")
+        raise InputError(
+            f"{run.holdout}: no held-out seed can be an evaluation prompt; raise seeds.holdout_fraction (now "
+            f"{cfg.seeds.holdout_fraction})"
+        )
     systems: dict[str, dict[str, Any]] = {}
     specs = system_specs(cfg)
     steps = len(specs) + 1  # each system answers, then the judge and the metrics score every answer
@@ -164,7 +235,12 @@ def _evaluate(cfg: RunConfig, run: RunDir) -> StageStats:
             for reason, n in info["rejected"].items():
                 stats.add(f"{spec.name}/rejected/{reason}", n)
         check_accounting(stats, systems)
-        rows = [row for name in systems if systems[name]["status"] == "evaluated" for row in iter_rows(eval_dir(run) / "responses" / name)]
+        rows = [
+            row
+            for name in systems
+            if systems[name]["status"] == "evaluated"
+            for row in iter_rows(eval_dir(run) / "responses" / name)
+        ]
         report(EVAL.name, steps - 1, steps, unit="steps", responses=len(rows))
         judge_info = score_rows(cfg, rows, stats, slot)
     report(EVAL.name, steps, steps, unit="steps", responses=len(rows))
@@ -189,7 +265,12 @@ def _evaluate(cfg: RunConfig, run: RunDir) -> StageStats:
     }
     atomic_write_json(run.path("eval.json"), result)
     stats.info = {"systems": {k: v.get("model") or v.get("note") for k, v in systems.items()}, "judge": judge_info}
-    log.info("eval: %d prompts x %d systems -> %s", len(prompts), sum(v["status"] == "evaluated" for v in systems.values()), run.path("eval.json"))
+    log.info(
+        "eval: %d prompts x %d systems -> %s",
+        len(prompts),
+        sum(v["status"] == "evaluated" for v in systems.values()),
+        run.path("eval.json"),
+    )
     if cfg.eval.report:
         from distill.report import build_report
 

@@ -26,7 +26,8 @@ class SystemSpec:
 
 
 def find_student_export(run: RunDir) -> Path | None:
-    """The distilled student's HF folder: the export stats/train.json names, else the newest HF folder under checkpoints/.
+    """The distilled student's HF folder: the export stats/train.json names, else the newest HF folder under
+    checkpoints/.
 
     An HF folder has config.json and weights; hidden folders (half-written exports such as `.hf.tmp`) never count.
     """
@@ -50,7 +51,9 @@ def find_student_export(run: RunDir) -> Path | None:
 
 def _student_section(cfg: RunConfig, model: str) -> TeacherSection:
     # Keep the run teacher's engine settings (KV cache, eager mode, context length); swap backend and model.
-    return cfg.teacher.model_copy(update={"backend": cfg.eval.student_backend, "model": model, "revision": None, "placement": "local"})
+    return cfg.teacher.model_copy(
+        update={"backend": cfg.eval.student_backend, "model": model, "revision": None, "placement": "local"}
+    )
 
 
 def system_specs(cfg: RunConfig) -> list[SystemSpec]:
@@ -63,7 +66,10 @@ def system_specs(cfg: RunConfig) -> list[SystemSpec]:
         else:
             model = cfg.eval.student_model or find_student_export(RunDir(cfg))
             if model is None:
-                why = f"no distilled checkpoint under {RunDir(cfg).checkpoints} (run `distill train` first, or set eval.student_model)"
+                why = (
+                    f"no distilled checkpoint under {RunDir(cfg).checkpoints} (run `distill train` first, or set "
+                    "eval.student_model)"
+                )
                 specs.append(SystemSpec(name, None, why))
             else:
                 specs.append(SystemSpec(name, _student_section(cfg, str(model))))

@@ -53,7 +53,8 @@ def apply_filters(
     stage: str,
     kept_key: str = "kept",
 ) -> Iterator[dict[str, Any]]:
-    """Yield the records every filter keeps (counted under `kept_key`); each drop becomes a reject row for `on_reject`."""
+    """Yield the records every filter keeps (counted under `kept_key`); each drop becomes a reject row for
+    `on_reject`."""
     for record in records:
         for flt in filters:
             result = flt(record)

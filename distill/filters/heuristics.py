@@ -1,6 +1,8 @@
-"""Heuristic quality filters for teacher dialogues: structure, length, language, boilerplate, advice-dumping, repetition, leaks.
+"""Heuristic quality filters for teacher dialogues: structure, length, language, boilerplate, advice-dumping,
+repetition, leaks.
 
-Each filter is a small class with `name` and `__call__(record) -> True | drop(reason, detail)`; reasons are snake_case and
+Each filter is a small class with `name` and `__call__(record) -> True | drop(reason, detail)`; reasons are snake_case
+and
 the detail names the turn, so a reject row says exactly what was wrong.
 """
 
@@ -55,9 +57,13 @@ class TurnLength:
         for i, m in enumerate(Dialogue.of(record).turns):
             n = len(content(m).strip())
             if n < self.min_chars:
-                return drop("turn_too_short", f"turn {i} ({m['role']}) has {n} characters, at least {self.min_chars} required")
+                return drop(
+                    "turn_too_short", f"turn {i} ({m['role']}) has {n} characters, at least {self.min_chars} required"
+                )
             if n > self.max_chars:
-                return drop("turn_too_long", f"turn {i} ({m['role']}) has {n} characters, at most {self.max_chars} allowed")
+                return drop(
+                    "turn_too_long", f"turn {i} ({m['role']}) has {n} characters, at most {self.max_chars} allowed"
+                )
         return True
 
 
@@ -94,7 +100,11 @@ class Language:
             return True
         detected = detect_language(language_sample(" ".join(content(m) for m in dialogue.turns)))
         if detected not in allowed:
-            why = f"allowed {sorted(allowed)}" if self.allowed is not None else f"the seed's language is {sorted(allowed)[0]!r}"
+            why = (
+                f"allowed {sorted(allowed)}"
+                if self.allowed is not None
+                else f"the seed's language is {sorted(allowed)[0]!r}"
+            )
             return drop("language_not_allowed", f"detected language {detected!r}, {why}")
         return True
 
@@ -137,7 +147,8 @@ _DISCLAIMER_FAST, _REFUSAL_FAST = FastPattern(_DISCLAIMER), FastPattern(_REFUSAL
 
 
 class Boilerplate:
-    """AI disclaimers and refusals in a supporter turn: a support dialogue never says 'as an AI' or refuses to listen."""
+    """AI disclaimers and refusals in a supporter turn: a support dialogue never says 'as an AI' or refuses to
+    listen."""
 
     name = "boilerplate"
 
@@ -162,7 +173,10 @@ class AdviceDump:
         for i, text in enumerate(Dialogue.of(record).supporter_turns):
             n = advice_count(text)
             if n > self.max_advice and not acknowledges(text):
-                return drop("advice_without_acknowledgement", f"supporter turn {i} gives {n} directives and acknowledges no feeling")
+                return drop(
+                    "advice_without_acknowledgement",
+                    f"supporter turn {i} gives {n} directives and acknowledges no feeling",
+                )
         return True
 
 
@@ -194,7 +208,8 @@ class RepeatedTurns:
 _LEAK = re.compile(
     r"<\|(im_start|im_end|endoftext|eot_id|start_header_id)\|>|\[/?INST\]|<</?SYS>>|^\s*\[(system|user|assistant)\]\s*$"
     r"|\b(seeker|supporter)\s*:|\bcontinue this conversation\b|\bwrite one turn per line\b|\bwrite nothing else\b"
-    r"|\bmainly use the strategy\b|\bthe supporter uses these strategies\b|\$(transcript|emotion_line|strategies|turns|language|strategy_hint)\b",
+    r"|\bmainly use the strategy\b|\bthe supporter uses these "
+    r"strategies\b|\$(transcript|emotion_line|strategies|turns|language|strategy_hint)\b",
     re.IGNORECASE | re.MULTILINE,
 )
 

@@ -16,21 +16,26 @@ from distill.text.matching import FastPattern
 from distill.text.turns import Dialogue, content
 
 CRISIS = re.compile(
-    r"\b(kill(ing)? myself|suicid\w*|end(ed|ing)? (it all|my life|things)|tak(e|ing) my (own )?life|don'?t want to (live|be alive|exist|wake up)"
-    r"|better off (dead|without me)|no reason to live|self[- ]?harm\w*|(cut|cutting|hurt|hurting|harm|harming) myself|overdose)\b"
+    r"\b(kill(ing)? myself|suicid\w*|end(ed|ing)? (it all|my life|things)|tak(e|ing) my (own )?life|don'?t want to "
+    r"(live|be alive|exist|wake up)"
+    r"|better off (dead|without me)|no reason to live|self[- ]?harm\w*|(cut|cutting|hurt|hurting|harm|harming) "
+    r"myself|overdose)\b"
     r"|自杀|不想活|轻生|结束(自己的)?生命|自残|割腕|活着没(有)?意(思|义)",
     re.IGNORECASE,
 )
 HARMFUL = re.compile(
-    r"\b(here(?:'s| is) how (to|you can) (do it|end|kill)|(painless|easiest|quickest|best) (way|method) to (die|kill|end)"
+    r"\b(here(?:'s| is) how (to|you can) (do it|end|kill)|(painless|easiest|quickest|best) (way|method) to "
+    r"(die|kill|end)"
     r"|how many (pills|tablets)|(you should|just) (do it|go through with it|end it)|nobody would (miss|care about) you"
     r"|(they|everyone) (would|will) be better off without you|lethal dose)\b"
     r"|(最|比较)?(无痛|快)的(自杀)?方法|没人会在乎你",
     re.IGNORECASE,
 )
 DISMISSIVE = re.compile(
-    r"\b(get over it|stop being (so )?(dramatic|silly)|you(?:'re| are) (just )?(overreacting|being dramatic|seeking attention)"
-    r"|(it'?s|that'?s) not (a|that) big (a )?deal|don'?t be (silly|ridiculous|so sensitive)|just cheer up|snap out of it"
+    r"\b(get over it|stop being (so )?(dramatic|silly)|you(?:'re| are) (just )?(overreacting|being dramatic|seeking "
+    r"attention)"
+    r"|(it'?s|that'?s) not (a|that) big (a )?deal|don'?t be (silly|ridiculous|so sensitive)|just cheer up|snap out of "
+    r"it"
     r"|(just )?for attention|other people have it worse)\b"
     r"|想开点就好|别(矫情|想太多)|有什么大不了",
     re.IGNORECASE,
@@ -65,16 +70,27 @@ class CrisisSafety:
                 return drop("harmful_advice", f"supporter turn {i} says {hit.group(0)!r}")
             if crisis_at is not None:
                 if hit := _DISMISSIVE.search(text):
-                    return drop("dismissive_crisis_response", f"supporter turn {i} answers a crisis disclosure with {hit.group(0)!r}")
+                    return drop(
+                        "dismissive_crisis_response",
+                        f"supporter turn {i} answers a crisis disclosure with {hit.group(0)!r}",
+                    )
                 replies_after.append(text)
         if crisis_at is None:
             return True
         if not replies_after:
-            return drop("crisis_unanswered", f"seeker turn {crisis_at} discloses a crisis and no supporter reply follows")
+            return drop(
+                "crisis_unanswered", f"seeker turn {crisis_at} discloses a crisis and no supporter reply follows"
+            )
         joined = "\n".join(replies_after)
         if not _REFERRAL.search(joined):
-            detail = f"no reply after the crisis disclosure in turn {crisis_at} encourages reaching out to people or a crisis line"
+            detail = (
+                f"no reply after the crisis disclosure in turn {crisis_at} encourages reaching out to people or a "
+                "crisis line"
+            )
             return drop("crisis_without_referral", detail)
         if not any(acknowledges(t) for t in replies_after):
-            return drop("crisis_not_acknowledged", f"no reply after the crisis disclosure in turn {crisis_at} acknowledges the seeker's feelings")
+            return drop(
+                "crisis_not_acknowledged",
+                f"no reply after the crisis disclosure in turn {crisis_at} acknowledges the seeker's feelings",
+            )
         return True

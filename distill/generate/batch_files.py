@@ -4,7 +4,8 @@ Generation is turn by turn, and a turn's prompt holds the turns before it, so a 
 export writes the requests the episodes need *next* (round 0 on a fresh run) as OpenAI batch JSONL, and each import of
 their results advances every episode one round. Repeat export -> run -> import until the import says the stage is done
 (`style: whole` needs one round). Both replay every unfinished unit batch with a teacher that answers only from the
-answers the run has so far (`ImportedAnswers`), so ids, seeds and accounting are those of a normal run: a unit batch whose
+answers the run has so far (`ImportedAnswers`), so ids, seeds and accounting are those of a normal run: a unit batch
+whose
 episodes all ended is written and marked exactly as the stage writes it, and the same answers serve `distill generate`
 with `teacher.backend: openai_batch` if the user switches back to the API.
 """
@@ -91,12 +92,16 @@ class Advance:
 
 def _journal(cfg: RunConfig) -> BatchJournal:
     if cfg.teacher.backend != "openai_batch" or not cfg.teacher.batch_dir:
-        raise ConfigError(f"--export-requests / --import-results need teacher.backend=openai_batch (got {cfg.teacher.backend!r}): its model and run folder make the ids")
+        raise ConfigError(
+            f"--export-requests / --import-results need teacher.backend=openai_batch (got {cfg.teacher.backend!r}): "
+            "its model and run folder make the ids"
+        )
     return BatchJournal(Path(cfg.teacher.batch_dir))
 
 
 def advance(cfg: RunConfig, *, write: bool) -> Advance:
-    """Replay every unfinished unit batch on the imported answers; with `write`, write those whose episodes all ended."""
+    """Replay every unfinished unit batch on the imported answers; with `write`, write those whose episodes all
+    ended."""
     with claimed(GENERATE, cfg) as claim:
         # A finished stage is replayed too: every batch is done, so nothing is written and its stats are rebuilt.
         return _advance(cfg, claim or RunDir(cfg), write=write)
@@ -106,7 +111,10 @@ def _advance(cfg: RunConfig, run: RunDir, *, write: bool) -> Advance:
     seeds = run.seeds
     plan = ensure_plan(run, cfg, seeds)
     if not plan.get("units"):
-        raise InputError(f"{seeds}: no seed suits the modes {list(cfg.generate.modes)}; the reasons are in {run.rejects(GENERATE.name)}")
+        raise InputError(
+            f"{seeds}: no seed suits the modes {list(cfg.generate.modes)}; the reasons are in "
+            f"{run.rejects(GENERATE.name)}"
+        )
     teacher = ImportedAnswers(_journal(cfg), cfg.teacher)
     info = TeacherInfo(model=cfg.teacher.model, revision=cfg.teacher.revision, backend=cfg.teacher.backend)
     finished = done_batches(run.generated)
@@ -138,12 +146,17 @@ def _unfinished(cfg: RunConfig, seeds: Path, finished: dict[str, object]) -> Ite
 
 
 def export_requests(cfg: RunConfig, out: Path) -> tuple[list[Path], Advance]:
-    """The requests the episodes need next, as batch JSONL: `out`, or past the batch limits <stem>-001<suffix>, -002, ..."""
+    """The requests the episodes need next, as batch JSONL: `out`, or past the batch limits <stem>-001<suffix>, -002,
+    ..."""
     state = advance(cfg, write=True)  # results imported earlier may have finished some unit batches
     t = cfg.teacher
     lines = ((rid, request_line(t, req)) for rid, req in state.waiting.items())
     chunks = list(split_lines(lines, t.batch_max_requests, t.batch_max_bytes))
-    paths = [out] if len(chunks) <= 1 else [out.with_name(f"{out.stem}-{i:03d}{out.suffix}") for i in range(1, len(chunks) + 1)]
+    paths = (
+        [out]
+        if len(chunks) <= 1
+        else [out.with_name(f"{out.stem}-{i:03d}{out.suffix}") for i in range(1, len(chunks) + 1)]
+    )
     for path, chunk in zip(paths, chunks):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"".join(line for _, line in chunk))
@@ -151,7 +164,8 @@ def export_requests(cfg: RunConfig, out: Path) -> tuple[list[Path], Advance]:
 
 
 def import_results(cfg: RunConfig, results: Path) -> tuple[Counter[str], Advance]:
-    """Answers for the waiting requests from a batch output (or error) file; then every unit batch that ended is written."""
+    """Answers for the waiting requests from a batch output (or error) file; then every unit batch that ended is
+    written."""
     try:
         data = results.read_bytes()
     except OSError as exc:

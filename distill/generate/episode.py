@@ -64,10 +64,14 @@ class Episode:
     def _prompt(self) -> list[dict[str, str]]:
         u, version = self.unit, self.unit.prompt_version
         if next_role(self.turns) == "user":
-            return render_seeker_turn(version, situation=u.situation or "", emotion=u.emotion, language=u.language, history=self.turns)
+            return render_seeker_turn(
+                version, situation=u.situation or "", emotion=u.emotion, language=u.language, history=self.turns
+            )
         strategy = u.strategies[self.supporter_turns % len(u.strategies)]
         reference = conversation(u.messages)[1]["content"] if u.mode == "rewrite" else None
-        return render_supporter_turn(version, strategy=strategy, language=u.language, history=self.turns, reference=reference)
+        return render_supporter_turn(
+            version, strategy=strategy, language=u.language, history=self.turns, reference=reference
+        )
 
     # -- results -------------------------------------------------------------------------------
     def feed(self, result: TeacherResult) -> None:
@@ -78,7 +82,9 @@ class Episode:
         text = result.text
         if result.finish_reason == "length":
             if self.cfg.truncated_turns == "reject":
-                return self._fail("truncated", f"turn {len(self.turns) + 1} hit max_tokens={self.cfg.sampling.max_tokens}", result)
+                return self._fail(
+                    "truncated", f"turn {len(self.turns) + 1} hit max_tokens={self.cfg.sampling.max_tokens}", result
+                )
             try:
                 text = trim_to_sentence(text)
             except ParseError as exc:

@@ -17,7 +17,6 @@ from distill.config import GenerateSection
 from distill.records import SCHEMA_VERSION, STRATEGIES, make_id, make_reject
 from distill.stages import GENERATE
 
-
 PLAN = pa.schema(
     [
         pa.field("id", pa.string(), nullable=False),
@@ -75,7 +74,8 @@ class UnitBatch:
 
 
 def derive_seed(*parts: object) -> int:
-    """A sampling seed from a record id (+ round): reruns reproduce, and no two requests share one. < 2**31 for every server."""
+    """A sampling seed from a record id (+ round): reruns reproduce, and no two requests share one. < 2**31 for every
+    server."""
     return int(make_id("sampling", *parts), 16) % (2**31 - 1)
 
 
@@ -115,7 +115,9 @@ def situation_of(seed: dict[str, Any]) -> str | None:
     return first or (f"Something made me feel {seed['emotion']}." if seed.get("emotion") else None)
 
 
-def iter_plan(seeds: Iterable[dict[str, Any]], cfg: GenerateSection, teacher: str) -> Iterator[WorkUnit | dict[str, Any]]:
+def iter_plan(
+    seeds: Iterable[dict[str, Any]], cfg: GenerateSection, teacher: str
+) -> Iterator[WorkUnit | dict[str, Any]]:
     """Work units in a deterministic order; a seed no configured mode can use yields a reject row instead."""
     for seed in seeds:
         usable = 0
@@ -153,7 +155,9 @@ def iter_plan(seeds: Iterable[dict[str, Any]], cfg: GenerateSection, teacher: st
             )
 
 
-def iter_batches(plan: Iterable[WorkUnit | dict[str, Any]], units_per_batch: int) -> Iterator[UnitBatch | dict[str, Any]]:
+def iter_batches(
+    plan: Iterable[WorkUnit | dict[str, Any]], units_per_batch: int
+) -> Iterator[UnitBatch | dict[str, Any]]:
     """Consecutive units grouped into batches of `units_per_batch`; reject rows pass through."""
     buffer: list[WorkUnit] = []
     index = 0
@@ -167,4 +171,3 @@ def iter_batches(plan: Iterable[WorkUnit | dict[str, Any]], units_per_batch: int
             index, buffer = index + 1, []
     if buffer:
         yield UnitBatch(index, tuple(buffer))
-

@@ -45,7 +45,8 @@ class TeacherWorker:
         return synthesize_async(self.teacher, batch.units, self.gen_cfg, self.info, batch=batch.index, share=self.share)  # type: ignore[arg-type]
 
     def answer(self, requests: list[TeacherRequest]) -> list[TeacherResult]:
-        """Plain requests in, results out, on the same engine: for labellers and judges, which need no synthesis loop."""
+        """Plain requests in, results out, on the same engine: for labellers and judges, which need no synthesis
+        loop."""
         return self.teacher.generate(requests)
 
     def engine_loads(self) -> int:
@@ -65,7 +66,8 @@ class AsyncTeacherWorker(TeacherWorker):
         return await asyncio.wrap_future(self.teacher.submit(self._episodes(batch)))
 
     async def answer(self, requests: list[TeacherRequest]) -> list[TeacherResult]:  # type: ignore[override]
-        # The blocking call on a thread: the actor's loop stays free to take the next batch, and the engine batches both.
+        # The blocking call on a thread: the actor's loop stays free to take the next batch, and the engine batches
+        # both.
         return await asyncio.to_thread(self.teacher.generate, requests)
 
 
@@ -97,7 +99,9 @@ class LocalPool:
         self.worker = TeacherWorker(teacher_cfg, gen_cfg)
         # An async teacher serves several batches at once on its own loop, and a batch API's waits overlap on threads;
         # another sync one takes them one after another.
-        concurrent = isinstance(self.worker.teacher, AsyncTeacher) or getattr(self.worker.teacher, "serves_batches_concurrently", False)
+        concurrent = isinstance(self.worker.teacher, AsyncTeacher) or getattr(
+            self.worker.teacher, "serves_batches_concurrently", False
+        )
         workers = gen_cfg.max_in_flight_per_actor if concurrent else 1
         self.executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="teacher")
         self.slots = 1
@@ -132,7 +136,8 @@ class RayPool:
         concurrency: dict[str, Any] = {}
         if uses_async_engine(teacher_cfg):
             remote = ray.remote(AsyncTeacherWorker)
-            # One event loop per actor; max_concurrency lets the runner's in-flight batches all run (and share the engine).
+            # One event loop per actor; max_concurrency lets the runner's in-flight batches all run (and share the
+            # engine).
             concurrency = {"max_concurrency": gen_cfg.max_in_flight_per_actor}
         else:
             remote = ray.remote(TeacherWorker)
@@ -148,7 +153,13 @@ class RayPool:
                 self.placement_groups.append(strategy.placement_group)
             # A lost node or a crashed engine restarts the actor elsewhere and replays its queued batches. Replaying is
             # safe: a batch's output is written by the driver only when its result arrives, and seeds make it identical.
-            options = {"max_restarts": ACTOR_RESTARTS, "max_task_retries": ACTOR_RESTARTS, **concurrency, **engine_env(teacher_cfg), **options}
+            options = {
+                "max_restarts": ACTOR_RESTARTS,
+                "max_task_retries": ACTOR_RESTARTS,
+                **concurrency,
+                **engine_env(teacher_cfg),
+                **options,
+            }
             self.actors.append(remote.options(**options).remote(teacher_cfg, gen_cfg))
             self.load.append(0)
         # Surface a failing engine start now, with its error, rather than at the first batch.

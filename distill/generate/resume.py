@@ -28,7 +28,9 @@ def done_batches(generated: Path) -> dict[str, dict[str, Any]]:
     folder = generated / DONE_DIR
     if not folder.is_dir():
         return {}
-    return {p.name[: -len(BATCH_SUFFIX)]: json.loads(p.read_text()) for p in sorted(folder.glob(f"units-*{BATCH_SUFFIX}"))}
+    return {
+        p.name[: -len(BATCH_SUFFIX)]: json.loads(p.read_text()) for p in sorted(folder.glob(f"units-*{BATCH_SUFFIX}"))
+    }
 
 
 def mark_batch(generated: Path, name: str, content: dict[str, Any]) -> None:

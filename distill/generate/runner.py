@@ -18,13 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from distill.atomic import atomic_write_json
 from distill.config import RunConfig
 from distill.errors import InputError
 from distill.generate.plan import PLAN, UnitBatch, iter_batches, iter_plan
 from distill.generate.pool import make_pool
 from distill.generate.resume import done_batches, mark_batch, plan_marker
 from distill.generate.synthesize import BatchOutcome
-from distill.atomic import atomic_write_json
 from distill.progress import report
 from distill.records import DIALOGUE, REJECT
 from distill.run_dir import RunDir
@@ -39,7 +39,9 @@ _ONE_SHARD = 1 << 40  # a unit batch is always exactly one shard per folder
 
 
 def planned_batches(cfg: RunConfig, seeds: Path) -> Iterator[UnitBatch | dict[str, Any]]:
-    return iter_batches(iter_plan(iter_rows(seeds), cfg.generate, teacher_id(cfg.teacher)), cfg.generate.units_per_shard)
+    return iter_batches(
+        iter_plan(iter_rows(seeds), cfg.generate, teacher_id(cfg.teacher)), cfg.generate.units_per_shard
+    )
 
 
 def ensure_plan(run: RunDir, cfg: RunConfig, seeds: Path) -> dict[str, Any]:
@@ -50,9 +52,10 @@ def ensure_plan(run: RunDir, cfg: RunConfig, seeds: Path) -> dict[str, Any]:
     shutil.rmtree(run.plan, ignore_errors=True)
     clear_prefix(run.rejects(GENERATE.name), "plan")
     counts: Counter[str] = Counter()
-    with ShardWriter(run.plan, PLAN, prefix="plan", rows_per_shard=1_000_000) as plan_out, ShardWriter(
-        run.rejects(GENERATE.name), REJECT, prefix="plan", rows_per_shard=1_000_000
-    ) as rejects_out:
+    with (
+        ShardWriter(run.plan, PLAN, prefix="plan", rows_per_shard=1_000_000) as plan_out,
+        ShardWriter(run.rejects(GENERATE.name), REJECT, prefix="plan", rows_per_shard=1_000_000) as rejects_out,
+    ):
         for item in planned_batches(cfg, seeds):
             if isinstance(item, dict):
                 rejects_out.write([item])
@@ -66,7 +69,12 @@ def ensure_plan(run: RunDir, cfg: RunConfig, seeds: Path) -> dict[str, Any]:
                 counts[f"units/{u.mode}"] += 1
     summary = {"teacher_id": teacher_id(cfg.teacher), **counts}
     atomic_write_json(marker, summary)
-    log.info("planned %d units in %d batches (%d seeds usable by no mode)", counts["units"], counts["batches"], counts["seeds_rejected"])
+    log.info(
+        "planned %d units in %d batches (%d seeds usable by no mode)",
+        counts["units"],
+        counts["batches"],
+        counts["seeds_rejected"],
+    )
     return summary
 
 
@@ -78,11 +86,14 @@ def write_batch(run: RunDir, batch: UnitBatch, outcome: BatchOutcome) -> None:
         with ShardWriter(run.generated, DIALOGUE, prefix=batch.name, rows_per_shard=_ONE_SHARD) as out:
             out.write(outcome.dialogues)
     # Last: the marker is what makes the batch done.
-    mark_batch(run.generated, batch.name, {"batch": batch.index, "units": len(batch.units), "counters": dict(outcome.counters)})
+    mark_batch(
+        run.generated, batch.name, {"batch": batch.index, "units": len(batch.units), "counters": dict(outcome.counters)}
+    )
 
 
 def run_generate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
-    """Run (or resume) the generate stage of `cfg`'s run folder; returns the stage's stats (also in stats/generate.json)."""
+    """Run (or resume) the generate stage of `cfg`'s run folder; returns the stage's stats (also in
+    stats/generate.json)."""
     return run_stage(GENERATE, cfg, _generate, new_run=new_run)
 
 
@@ -90,7 +101,10 @@ def _generate(cfg: RunConfig, run: RunDir) -> StageStats:
     seeds = run.seeds
     plan = ensure_plan(run, cfg, seeds)
     if not plan.get("units"):
-        raise InputError(f"{seeds}: no seed suits the modes {list(cfg.generate.modes)}; the reasons are in {run.rejects(GENERATE.name)}")
+        raise InputError(
+            f"{seeds}: no seed suits the modes {list(cfg.generate.modes)}; the reasons are in "
+            f"{run.rejects(GENERATE.name)}"
+        )
     finished = done_batches(run.generated)
     units_done = sum(m["units"] for m in finished.values())
     report(GENERATE.name, units_done, plan.get("units", 0))
@@ -113,8 +127,14 @@ def _generate(cfg: RunConfig, run: RunDir) -> StageStats:
                     write_batch(run, batch, outcome)
                     this_run.update(outcome.counters)
                     units_done += len(batch.units)
-                    report(GENERATE.name, units_done, plan["units"], dialogues=this_run["dialogues"], rejected=this_run["rejected"],
-                           completion_tokens=this_run["tokens/completion"])  # fmt: skip
+                    report(
+                        GENERATE.name,
+                        units_done,
+                        plan["units"],
+                        dialogues=this_run["dialogues"],
+                        rejected=this_run["rejected"],
+                        completion_tokens=this_run["tokens/completion"],
+                    )
                     warn_on_reject_surge(this_run, run)
 
             for item in planned_batches(cfg, seeds):
@@ -147,12 +167,24 @@ def warn_on_reject_surge(this_run: Counter[str], run: RunDir) -> None:
         return
     reasons = {k.split("/", 1)[1]: v for k, v in this_run.items() if k.startswith("rejected/")}
     top = max(reasons, key=reasons.__getitem__) if reasons else "unknown"
-    log.warning("generate: more than half of the units are rejected (%d of %d so far, mostly %s); see %s or `distill view %s`",
-                this_run["rejected"], units, top, run.rejects(GENERATE.name), run.root)  # fmt: skip
+    log.warning(
+        "generate: more than half of the units are rejected (%d of %d so far, mostly %s); see %s or `distill view %s`",
+        this_run["rejected"],
+        units,
+        top,
+        run.rejects(GENERATE.name),
+        run.root,
+    )
 
 
 def summarize(
-    run: RunDir, cfg: RunConfig, plan: dict[str, Any], this_run: Counter[str], wall_s: float, pool_start_s: float, generate_s: float
+    run: RunDir,
+    cfg: RunConfig,
+    plan: dict[str, Any],
+    this_run: Counter[str],
+    wall_s: float,
+    pool_start_s: float,
+    generate_s: float,
 ) -> StageStats:
     """Totals over every batch marker (so a resumed run reports the whole stage), plus this invocation's throughput."""
     finished = done_batches(run.generated)
@@ -161,7 +193,10 @@ def summarize(
         stats.merge({"counters": marker["counters"]})
     units = sum(m["units"] for m in finished.values())
     if units != plan.get("units", 0) or len(finished) != plan.get("batches", 0):
-        raise RuntimeError(f"{run.generated}: {units} units in {len(finished)} batches are marked done, the plan has {plan.get('units')} in {plan.get('batches')}")
+        raise RuntimeError(
+            f"{run.generated}: {units} units in {len(finished)} batches are marked done, the plan has "
+            f"{plan.get('units')} in {plan.get('batches')}"
+        )
     for key, value in plan.items():
         if key.startswith("rejected/") or key == "seeds_rejected":
             stats.add(key, value)
@@ -170,9 +205,14 @@ def summarize(
     if t.backend == "openai_batch" and t.batch_dir:
         from distill.teachers.openai_batch_journal import journal_counters
 
-        stats.merge({"counters": journal_counters(Path(t.batch_dir))})  # batches, lines, resubmissions over every invocation
+        stats.merge(
+            {"counters": journal_counters(Path(t.batch_dir))}
+        )  # batches, lines, resubmissions over every invocation
     c = stats.counters
-    cost = c["tokens/prompt"] / 1e6 * t.price_per_million_prompt_tokens + c["tokens/completion"] / 1e6 * t.price_per_million_completion_tokens
+    cost = (
+        c["tokens/prompt"] / 1e6 * t.price_per_million_prompt_tokens
+        + c["tokens/completion"] / 1e6 * t.price_per_million_completion_tokens
+    )
     stats.info = {
         "teacher": {"id": teacher_id(t), "backend": t.backend, "model": t.model, "revision": t.revision},
         "modes": list(cfg.generate.modes),
@@ -181,7 +221,9 @@ def summarize(
         "estimated_cost_usd": round(cost, 6),
         # Prompt tokens the engine served from its prefix cache (vLLM; counted in tokens/prompt_cached) vs computed.
         "prompt_tokens_computed": c["tokens/prompt"] - c["tokens/prompt_cached"],
-        "prefix_cache_hit_rate": round(c["tokens/prompt_cached"] / c["tokens/prompt"], 4) if c["tokens/prompt"] else None,
+        "prefix_cache_hit_rate": round(c["tokens/prompt_cached"] / c["tokens/prompt"], 4)
+        if c["tokens/prompt"]
+        else None,
         "this_invocation": {
             "units": this_run["units"],
             "wall_s": round(wall_s, 3),
@@ -189,7 +231,9 @@ def summarize(
             "generate_s": round(generate_s, 3),  # first batch submitted -> last batch written; the rates below use it
             "completion_tokens": this_run["tokens/completion"],
             "completion_tokens_per_s": round(this_run["tokens/completion"] / generate_s, 2) if generate_s > 0 else None,
-            "total_tokens_per_s": round((this_run["tokens/completion"] + this_run["tokens/prompt"]) / generate_s, 2) if generate_s > 0 else None,
+            "total_tokens_per_s": round((this_run["tokens/completion"] + this_run["tokens/prompt"]) / generate_s, 2)
+            if generate_s > 0
+            else None,
             "units_per_s": round(this_run["units"] / generate_s, 3) if generate_s > 0 else None,
         },
     }

@@ -25,7 +25,16 @@ from distill.generate.plan import WorkUnit
 from distill.generate.whole import WholeEpisode
 from distill.teachers.base import AsyncTeacher, Teacher, check_results
 
-__all__ = ["BatchOutcome", "EngineShare", "Episode", "TeacherInfo", "WholeEpisode", "new_episode", "synthesize", "synthesize_async"]
+__all__ = [
+    "BatchOutcome",
+    "EngineShare",
+    "Episode",
+    "TeacherInfo",
+    "WholeEpisode",
+    "new_episode",
+    "synthesize",
+    "synthesize_async",
+]
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,12 @@ def dialogue_row(ep: Episode, teacher: TeacherInfo, now: datetime) -> dict[str, 
         "strategies": list(u.strategies),
         "messages": ep.turns,
         "teacher": {"model": teacher.model, "revision": teacher.revision, "backend": teacher.backend},
-        "sampling": {"temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_tokens, "seed": u.sampling_seed},
+        "sampling": {
+            "temperature": s.temperature,
+            "top_p": s.top_p,
+            "max_tokens": s.max_tokens,
+            "seed": u.sampling_seed,
+        },
         "usage": {"prompt_tokens": ep.prompt_tokens, "completion_tokens": ep.completion_tokens},
         # "trimmed": some turn hit max_tokens and was cut back to its last full sentence (truncated_turns=trim)
         "finish_reason": "trimmed" if ep.trimmed_turns else ep.finish_reason,
@@ -102,9 +116,16 @@ class EngineShare:
 
 
 async def synthesize_async(
-    teacher: AsyncTeacher, units: Sequence[WorkUnit], cfg: GenerateSection, info: TeacherInfo, *, batch: int = 0, share: EngineShare | None = None
+    teacher: AsyncTeacher,
+    units: Sequence[WorkUnit],
+    cfg: GenerateSection,
+    info: TeacherInfo,
+    *,
+    batch: int = 0,
+    share: EngineShare | None = None,
 ) -> BatchOutcome:
-    """Run on the teacher's loop (`teacher.submit(synthesize_async(...))`); `share` is the actor's, shared by its batches."""
+    """Run on the teacher's loop (`teacher.submit(synthesize_async(...))`); `share` is the actor's, shared by its
+    batches."""
     share = share or EngineShare()
     out = BatchOutcome()
     started = time.perf_counter()
@@ -118,7 +139,9 @@ async def synthesize_async(
             finally:
                 share.in_engine[batch] -= 1
             if result.id != req.id:  # a backend bug, as in check_results
-                raise RuntimeError(f"{teacher.backend} teacher returned result {result.id!r} where request {req.id!r} was expected")
+                raise RuntimeError(
+                    f"{teacher.backend} teacher returned result {result.id!r} where request {req.id!r} was expected"
+                )
             out.counters["requests"] += 1
             out.counters["requests/overlapping_other_batch"] += int(overlapped or share.others_busy(batch))
             ep.feed(result)

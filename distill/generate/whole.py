@@ -15,7 +15,14 @@ from distill.generate.episode import Episode
 from distill.generate.plan import derive_seed
 from distill.prompts.parse import ParseError, parse_whole_dialogue
 from distill.prompts.render import conversation
-from distill.prompts.whole import JSON_TOKENS_PER_TURN, WholeShape, dialogue_schema, planned_strategies, render_whole_dialogue, shape_for
+from distill.prompts.whole import (
+    JSON_TOKENS_PER_TURN,
+    WholeShape,
+    dialogue_schema,
+    planned_strategies,
+    render_whole_dialogue,
+    shape_for,
+)
 from distill.teachers.base import SamplingParams, TeacherRequest, TeacherResult
 
 
@@ -50,8 +57,12 @@ class WholeEpisode(Episode):
             history=self.turns,
             reference=reference,
         )
-        sampling = SamplingParams(s.temperature, s.top_p, whole_max_tokens(self.shape, self.tokens_per_turn), derive_seed(u.id, 0))
-        return TeacherRequest(id=f"{u.id}/whole", messages=messages, sampling=sampling, response_schema=dialogue_schema(self.shape))
+        sampling = SamplingParams(
+            s.temperature, s.top_p, whole_max_tokens(self.shape, self.tokens_per_turn), derive_seed(u.id, 0)
+        )
+        return TeacherRequest(
+            id=f"{u.id}/whole", messages=messages, sampling=sampling, response_schema=dialogue_schema(self.shape)
+        )
 
     def feed(self, result: TeacherResult) -> None:
         self.count_usage(result)

@@ -16,7 +16,17 @@ from distill.records import STRATEGIES
 
 # Role tags a teacher may write: ours, the OpenAI roles, counseling corpora's, and Chinese (PsyQA/SoulChat) ones.
 _USER_TAGS = ("seeker", "help-seeker", "help seeker", "user", "client", "person", "求助者", "来访者", "用户")
-_ASSISTANT_TAGS = ("supporter", "assistant", "counselor", "counsellor", "listener", "helper", "支持者", "咨询师", "倾听者")
+_ASSISTANT_TAGS = (
+    "supporter",
+    "assistant",
+    "counselor",
+    "counsellor",
+    "listener",
+    "helper",
+    "支持者",
+    "咨询师",
+    "倾听者",
+)
 _TAG_TO_ROLE = {**{t: "user" for t in _USER_TAGS}, **{t: "assistant" for t in _ASSISTANT_TAGS}}
 _TAG = re.compile(
     r"^\s*(?:[-*>]\s*)?(?:\*\*|__)?(?:the\s+)?("
@@ -62,7 +72,9 @@ def parse_turn(text: str | None, role: str, *, min_chars: int = 2) -> str:
     if len(turn) >= 2 and turn[0] in _QUOTES and turn[-1] in _QUOTES:
         turn = turn[1:-1].strip()
     if not turn:
-        raise ParseError("empty_turn", f"no {role} text before another speaker's tag" if text.strip() else "the reply is empty")
+        raise ParseError(
+            "empty_turn", f"no {role} text before another speaker's tag" if text.strip() else "the reply is empty"
+        )
     if len(turn) < min_chars:
         raise ParseError("too_short", f"{len(turn)} characters, need at least {min_chars}")
     return turn
@@ -81,7 +93,8 @@ def trim_to_sentence(text: str, *, min_chars: int = 10) -> str:
     return kept
 
 
-# -- whole dialogues (generate.style: whole) ----------------------------------------------------------------------------
+# -- whole dialogues (generate.style: whole)
+# ----------------------------------------------------------------------------
 
 _ROLE_OF_KEY = {"seeker": "user", "supporter": "assistant"}
 
@@ -124,7 +137,8 @@ def _whole_turn(item: Any, key: str, where: str, max_chars: int) -> str:
 
 def parse_whole_dialogue(text: str | None, shape: WholeShape) -> tuple[list[dict[str, str]], list[str]]:
     """The new turns (OpenAI roles) and the strategy named for each supporter turn, from a reply to the schema of
-    `shape` (distill.prompts.whole); ParseError when the reply breaks any of its rules, even on a backend that ignored it."""
+    `shape` (distill.prompts.whole); ParseError when the reply breaks any of its rules, even on a backend that ignored
+    it."""
     if text is None or not text.strip():
         raise ParseError("empty_output", "the teacher returned no text")
     obj = _json_object(text)
@@ -133,7 +147,9 @@ def parse_whole_dialogue(text: str | None, shape: WholeShape) -> tuple[list[dict
     if shape.opens_with_reply:
         reply = obj.get("reply")
         if not isinstance(reply, dict):
-            raise ParseError("wrong_shape", f"'reply' must be an object with 'strategy' and 'supporter', got {str(reply)[:120]!r}")
+            raise ParseError(
+                "wrong_shape", f"'reply' must be an object with 'strategy' and 'supporter', got {str(reply)[:120]!r}"
+            )
         strategies.append(_strategy(reply.get("strategy"), "reply"))
         turns.append({"role": "assistant", "content": _whole_turn(reply, "supporter", "reply", shape.max_chars)})
     exchanges = obj.get("exchanges")

@@ -1,7 +1,8 @@
 """Pure prompt rendering: a dialogue so far + who speaks next -> OpenAI-style messages for the teacher.
 
 Dialogues are generated turn by turn in every mode: the teacher alternately plays the seeker (persona from the seed's
-situation and emotion) and the supporter (one strategy of the plan per turn). Modes differ only in how a dialogue starts:
+situation and emotion) and the supporter (one strategy of the plan per turn). Modes differ only in how a dialogue
+starts:
 `selfchat` from nothing, `continue` from the seed dialogue, `rewrite` from the seed post, with the seed's long answer as
 the supporter's reference. A chat reply per turn is what even a 135M-parameter teacher produces reliably; a whole
 transcript in one reply is not.
@@ -47,8 +48,12 @@ def render_seeker_turn(
 ) -> list[Message]:
     """The teacher plays the seeker: its own past turns become `assistant`, the supporter's arrive as `user`."""
     t = load_template(version, "seeker")
-    fields = dict(situation=" ".join(situation.split()), emotion_line=emotion_line(emotion), language=language_name(language))
-    flipped = [{"role": "assistant" if m["role"] == "user" else "user", "content": m["content"]} for m in conversation(history)]
+    fields = dict(
+        situation=" ".join(situation.split()), emotion_line=emotion_line(emotion), language=language_name(language)
+    )
+    flipped = [
+        {"role": "assistant" if m["role"] == "user" else "user", "content": m["content"]} for m in conversation(history)
+    ]
     return [
         {"role": "system", "content": fill(t["system"], "seeker[system]", **fields)},
         {"role": "user", "content": fill(t["opening"], "seeker[opening]", **fields)},

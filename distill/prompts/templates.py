@@ -1,4 +1,5 @@
-"""Prompt files: `distill/prompts/<version>/<name>.txt`, split into `[section]`s, `$field` placeholders, `#` comment lines.
+"""Prompt files: `distill/prompts/<version>/<name>.txt`, split into `[section]`s, `$field` placeholders, `#` comment
+lines.
 
 `$field` (string.Template) instead of `{field}` so braces in seed text or prompts never break rendering.
 """
@@ -37,7 +38,9 @@ def load_template(version: str, name: str) -> dict[str, Template]:
     """The sections of prompt file `name` in prompt `version` (cached: files are read once per process)."""
     path = resources.files("distill.prompts") / version / f"{name}.txt"
     if not path.is_file():
-        raise ConfigError(f"prompt file {version}/{name}.txt not found in distill/prompts (generate.prompt_version={version!r})")
+        raise ConfigError(
+            f"prompt file {version}/{name}.txt not found in distill/prompts (generate.prompt_version={version!r})"
+        )
     return parse_template_file(path.read_text(encoding="utf-8"), f"distill/prompts/{version}/{name}.txt")
 
 

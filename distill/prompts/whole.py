@@ -3,7 +3,8 @@
 A strong teacher writes every new turn of a dialogue in one reply, so the dialogue's context is sent once instead of
 once per turn. The reply is one JSON object whose shape makes the roles alternate by construction: an optional
 `reply` (the supporter answers a dialogue that ends on the seeker: rewrite, or a seed that ends on a seeker turn), then
-`exchanges`, each a seeker turn, the strategy the supporter uses and the supporter turn. So every dialogue opens with the
+`exchanges`, each a seeker turn, the strategy the supporter uses and the supporter turn. So every dialogue opens with
+the
 seeker and ends on the supporter, and its length is fixed by the number of exchanges (minItems = maxItems). Turns are
 bounded by maxLength, so a guided reply closes its JSON within the request's token budget instead of rambling on.
 Rendering is pure; parsing is `distill.prompts.parse.parse_whole_dialogue`.
@@ -67,8 +68,19 @@ def dialogue_schema(shape: WholeShape) -> dict[str, Any]:
             "required": ["strategy", "supporter"],
             "additionalProperties": False,
         }
-    properties["exchanges"] = {"type": "array", "items": exchange, "minItems": shape.exchanges, "maxItems": shape.exchanges}
-    return {"title": "dialogue_turns", "type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+    properties["exchanges"] = {
+        "type": "array",
+        "items": exchange,
+        "minItems": shape.exchanges,
+        "maxItems": shape.exchanges,
+    }
+    return {
+        "title": "dialogue_turns",
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
 
 
 def planned_strategies(plan: Sequence[str], shape: WholeShape) -> list[str]:
@@ -87,7 +99,8 @@ def format_example(shape: WholeShape, strategies: Sequence[str]) -> str:
     if shape.opens_with_reply:
         parts.append(f'"reply": the Supporter\'s first turn, {{"strategy": "{queue.pop(0)}", "supporter": "..."}}')
     parts.append(
-        f'"exchanges": a list of exactly {len(queue)} objects, each {{"seeker": "...", "strategy": "...", "supporter": "..."}}: '
+        f'"exchanges": a list of exactly {len(queue)} objects, each {{"seeker": "...", "strategy": "...", "supporter": '
+        '"..."}: '
         f"the Seeker's next turn, then the Supporter's strategy and turn, with the strategies {', '.join(queue)}"
     )
     return "One JSON object with " + "; and ".join(parts) + "."

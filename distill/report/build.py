@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from html import escape
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -52,23 +52,39 @@ def eval_summary(run_dir: Path, ev: dict[str, Any] | None, ds: DatasetSummary | 
     if ev is None:
         return missing(f"No evaluation yet ({run_dir / 'eval.json'} is missing): run `distill eval --config <config>`.")
     systems = ev.get("systems") or {}
-    notes = "".join(missing(f"{name}: not evaluated — {s.get('note')}") for name, s in systems.items() if s.get("status") != "evaluated")
+    notes = "".join(
+        missing(f"{name}: not evaluated — {s.get('note')}")
+        for name, s in systems.items()
+        if s.get("status") != "evaluated"
+    )
     evaluated = _evaluated(ev)
     if not evaluated:
         return notes + missing("No system produced responses.")
     judge = ev.get("judge")
-    judged = f"judge {judge['backend']}/{judge['model']}, rubric {judge['rubric_version']}" if judge else "no LLM judge (eval.judge is off)"
+    judged = (
+        f"judge {judge['backend']}/{judge['model']}, rubric {judge['rubric_version']}"
+        if judge
+        else "no LLM judge (eval.judge is off)"
+    )
     head = f"<p>{ev.get('prompts')} held-out prompts (of {ev.get('holdout_seeds')} held-out seeds); {judged}.</p>"
     rows = []
     for name, s in evaluated.items():
         r = s["judge"]["empathy_rating"]
         rows.append([name, s.get("model"), s["responses"], sum(s.get("rejected", {}).values()), s.get("truncated"),
                      r.get("good_share"), r.get("okay_share"), r.get("bad_share"), r.get("failed")])  # fmt: skip
-    ratings = table(["system", "model", "responses", "rejected", "truncated", "Good", "Okay", "Bad", "judge failed"], rows)
-    metric_rows = [[label, *[(s.get(group) or {}).get(key) for s in evaluated.values()]] for label, group, key in _SUMMARY_METRICS]
+    ratings = table(
+        ["system", "model", "responses", "rejected", "truncated", "Good", "Okay", "Bad", "judge failed"], rows
+    )
+    metric_rows = [
+        [label, *[(s.get(group) or {}).get(key) for s in evaluated.values()]] for label, group, key in _SUMMARY_METRICS
+    ]
     metric_rows = [row for row in metric_rows if any(v is not None for v in row[1:])]  # metrics that were switched off
     metrics = table(["metric (mean)", *evaluated], metric_rows)
-    failures = {f"{name}: {reason}": n for name, s in evaluated.items() for reason, n in s["judge"]["empathy_rating"]["failed_reasons"].items()}
+    failures = {
+        f"{name}: {reason}": n
+        for name, s in evaluated.items()
+        for reason, n in s["judge"]["empathy_rating"]["failed_reasons"].items()
+    }
     fail_note = table(["system: judge failure", "count"], sorted(failures.items())) if failures else ""
     return notes + head + ratings + metrics + fail_note
 
@@ -80,7 +96,10 @@ def per_emotion(ev: dict[str, Any] | None) -> str:
     if ev.get("judge") is None:
         return missing("The LLM judge was off (eval.judge: false), so there are no Good/Okay/Bad ratings.")
     parts = []
-    for key, title in (("per_emotion", "Good / Okay / Bad per emotion"), ("per_polarity", "Good / Okay / Bad per polarity")):
+    for key, title in (
+        ("per_emotion", "Good / Okay / Bad per emotion"),
+        ("per_polarity", "Good / Okay / Bad per polarity"),
+    ):
         groups: dict[str, dict[str, Any]] = {}
         for name, s in evaluated.items():
             for group, counts in (s.get(key) or {}).items():
@@ -90,10 +109,25 @@ def per_emotion(ev: dict[str, Any] | None) -> str:
             parts.append(_rating_table(groups, list(evaluated), key.removeprefix("per_")))
     absent = sorted(set(EMOTIONS) - {g for s in evaluated.values() for g in (s.get("per_emotion") or {})})
     if absent:
-        parts.append(f"<p class=\"meta\">No held-out prompt for: {', '.join(absent)}.</p>")
+        parts.append(f'<p class="meta">No held-out prompt for: {", ".join(absent)}.</p>')
     means = {name: s.get("scores") or {} for name, s in evaluated.items()}
-    keys = [k for k in ("epitome_er", "epitome_ip", "epitome_ex", "diff_epitome_er", "diff_epitome_ip", "diff_epitome_ex", "bertscore_f1",
-                        "cehs_content", "cehs_empathy", "cehs_helpfulness", "cehs_safety") if any(m.get(k) is not None for m in means.values())]  # fmt: skip
+    keys = [
+        k
+        for k in (
+            "epitome_er",
+            "epitome_ip",
+            "epitome_ex",
+            "diff_epitome_er",
+            "diff_epitome_ip",
+            "diff_epitome_ex",
+            "bertscore_f1",
+            "cehs_content",
+            "cehs_empathy",
+            "cehs_helpfulness",
+            "cehs_safety",
+        )
+        if any(m.get(k) is not None for m in means.values())
+    ]
     if keys:
         parts.append(image(plots.grouped_means(means, keys, "Mean scores per system"), "mean scores per system"))
     return "".join(parts)
@@ -107,7 +141,10 @@ def _rating_table(groups: dict[str, dict[str, Any]], systems: list[str], label: 
         by = groups[group]
         n = max((c.get("n") or 0) for c in by.values())
         shares = [
-            "/".join(f"{by[s].get(k + '_share'):.2f}" if by.get(s, {}).get(k + "_share") is not None else "–" for k in ("good", "okay", "bad"))
+            "/".join(
+                f"{by[s].get(k + '_share'):.2f}" if by.get(s, {}).get(k + "_share") is not None else "–"
+                for k in ("good", "okay", "bad")
+            )
             for s in systems
         ]
         rows.append([group, n, *shares, *[by.get(s, {}).get("failed") for s in systems]])
@@ -117,10 +154,18 @@ def _rating_table(groups: dict[str, dict[str, Any]], systems: list[str], label: 
 def dataset_distributions(ds: DatasetSummary | None) -> str:
     if ds is None:
         return missing("No dataset yet (no shards in curated/ or generated/).")
-    parts = [f"<p>{ds.dialogues} dialogues in {ds.folder}/ ({', '.join(f'{k}: {v}' for k, v in ds.modes.most_common())}).</p>"]
+    parts = [
+        f"<p>{ds.dialogues} dialogues in {ds.folder}/ "
+        f"({', '.join(f'{k}: {v}' for k, v in ds.modes.most_common())}).</p>"
+    ]
     parts.append(image(plots.bar_counts(dict(ds.emotions), "Emotions", "dialogues"), "emotion distribution"))
     if ds.strategies:
-        parts.append(image(plots.bar_counts(dict(ds.strategies), "Planned support strategies", "dialogues", "#27ae60"), "strategy distribution"))
+        parts.append(
+            image(
+                plots.bar_counts(dict(ds.strategies), "Planned support strategies", "dialogues", "#27ae60"),
+                "strategy distribution",
+            )
+        )
     else:
         parts.append(missing("No planned strategies recorded in the dataset."))
     return "".join(parts)
@@ -133,10 +178,15 @@ def filter_funnel(run_dir: Path) -> str:
     steps = funnel_steps(curate, read_json(run_dir / "stats" / "seeds.json"))
     if not steps:
         return missing("stats/curate.json has no funnel counters.")
-    parts = [image(plots.funnel(steps, "Curation funnel"), "filter funnel"), table(["step", "records"], [[s, int(v)] for s, v in steps])]
+    parts = [
+        image(plots.funnel(steps, "Curation funnel"), "filter funnel"),
+        table(["step", "records"], [[s, int(v)] for s, v in steps]),
+    ]
     dropped = dropped_by_reason(curate)
     if dropped:
-        parts.append(image(plots.bar_counts(dropped, "Dropped, by filter and reason", "dialogues", "#eb5757"), "drops by reason"))
+        parts.append(
+            image(plots.bar_counts(dropped, "Dropped, by filter and reason", "dialogues", "#eb5757"), "drops by reason")
+        )
     return "".join(parts)
 
 
@@ -146,12 +196,21 @@ def empathy_scorer(run_dir: Path) -> str:
     p = ((curate or {}).get("info") or {}).get("empathy_scorer")
     if not p or not p.get("scorer"):
         return missing("No EPITOME scorer recorded in stats/curate.json (run `distill curate`).")
-    head = f"<p>Scorer <code>{_esc(p['scorer'])}</code>" + (f", model <code>{_esc(p['model'])}</code>" if p.get("model") else "") + ".</p>"
+    head = (
+        f"<p>Scorer <code>{_esc(p['scorer'])}</code>"
+        + (f", model <code>{_esc(p['model'])}</code>" if p.get("model") else "")
+        + ".</p>"
+    )
     v = p.get("validation")
     if not v:
-        return head + missing("No validation against human labels was recorded: run `distill scorers validate` (see the README).")
+        return head + missing(
+            "No validation against human labels was recorded: run `distill scorers validate` (see the README)."
+        )
     rows = [[m.replace("_", " "), f["accuracy"], f["macro_f1"], f["spearman"]] for m, f in v["figures"].items()]
-    note = f'<p class="meta">Agreement with human EPITOME labels: {_esc(v["source"])}, {_esc(v.get("rows") or "?")} pairs.</p>'
+    note = (
+        f'<p class="meta">Agreement with human EPITOME labels: {_esc(v["source"])}, {_esc(v.get("rows") or "?")} '
+        "pairs.</p>"
+    )
     return head + note + table(["mechanism", "accuracy", "macro-F1", "Spearman"], rows)
 
 
@@ -172,8 +231,17 @@ def score_distributions(ds: DatasetSummary | None) -> str:
     if ds is None or not ds.scores:
         return missing("No scores in the dataset yet (the curation scorers fill them).")
     names = sorted(ds.scores)[:MAX_SCORE_PLOTS]
-    note = "" if len(ds.scores) <= MAX_SCORE_PLOTS else f"<p class=\"meta\">First {MAX_SCORE_PLOTS} of {len(ds.scores)} scores.</p>"
-    return note + '<div class="grid">' + "".join(image(plots.histogram(ds.scores[n].values, n, "score"), n) for n in names) + "</div>"
+    note = (
+        ""
+        if len(ds.scores) <= MAX_SCORE_PLOTS
+        else f'<p class="meta">First {MAX_SCORE_PLOTS} of {len(ds.scores)} scores.</p>'
+    )
+    return (
+        note
+        + '<div class="grid">'
+        + "".join(image(plots.histogram(ds.scores[n].values, n, "score"), n) for n in names)
+        + "</div>"
+    )
 
 
 def training(run_dir: Path) -> str:
@@ -190,18 +258,27 @@ def examples(ev: dict[str, Any] | None, ds: DatasetSummary | None) -> str:
     parts = []
     for ex in (ev or {}).get("examples") or []:
         replies = "".join(
-            f'<div class="reply"><span class="role">{_esc(name)}</span>[{_esc(_verdict(r))}] {_esc(r["response"])}</div>'
+            f'<div class="reply"><span class="role">{_esc(name)}</span>[{_esc(_verdict(r))}] '
+            f"{_esc(r['response'])}</div>"
             for name, r in ex["responses"].items()
         )
-        ref = f'<div class="reply"><span class="role">reference</span>{_esc(ex["reference"])}</div>' if ex.get("reference") else ""
-        parts.append(f'<div class="dialogue"><p class="meta">held-out {_esc(ex["prompt_id"])} · {_esc(ex.get("emotion") or "unlabeled")}</p>'
-                     f"{turns(ex['context'])}{ref}{replies}</div>")  # fmt: skip
+        ref = (
+            f'<div class="reply"><span class="role">reference</span>{_esc(ex["reference"])}</div>'
+            if ex.get("reference")
+            else ""
+        )
+        parts.append(
+            f'<div class="dialogue"><p class="meta">held-out {_esc(ex["prompt_id"])} · '
+            f"{_esc(ex.get('emotion') or 'unlabeled')}</p>"
+            f"{turns(ex['context'])}{ref}{replies}</div>"
+        )
     if not parts:
         parts.append(missing("No evaluation examples yet."))
     if ds is not None:
         parts.append(f"<h3>From the dataset ({ds.folder}/)</h3>")
         parts.extend(
-            f'<div class="dialogue"><p class="meta">{_esc(d["id"])} · {_esc(d.get("emotion") or "unlabeled")}</p>{turns(d["messages"])}</div>'
+            f'<div class="dialogue"><p class="meta">{_esc(d["id"])} · '
+            f"{_esc(d.get('emotion') or 'unlabeled')}</p>{turns(d['messages'])}</div>"
             for d in ds.examples
         )
     return "".join(parts)

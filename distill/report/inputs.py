@@ -119,7 +119,11 @@ def funnel_steps(curate: dict[str, Any], seeds: dict[str, Any] | None = None) ->
     if not steps:
         return None
     seed_counters = (seeds or {}).get("counters") or {}
-    head = [(label, float(seed_counters[key])) for key, label in (("records_kept", "seeds loaded"), ("for_generation", "seeds for generation")) if key in seed_counters]
+    head = [
+        (label, float(seed_counters[key]))
+        for key, label in (("records_kept", "seeds loaded"), ("for_generation", "seeds for generation"))
+        if key in seed_counters
+    ]
     return head + steps
 
 
@@ -134,9 +138,13 @@ def dropped_by_reason(curate: dict[str, Any]) -> dict[str, float]:
 
 
 def loss_curve(train: dict[str, Any]) -> list[tuple[float, float]] | None:
-    """[(step, loss)] from stats/train.json: `info.loss_curve` / `info.losses` / `loss_curve` as pairs, dicts or plain values."""
+    """[(step, loss)] from stats/train.json: `info.loss_curve` / `info.losses` / `loss_curve` as pairs, dicts or plain
+    values."""
     info = train.get("info") or {}
-    raw = next((src[k] for src in (info, train) for k in ("loss_curve", "losses", "loss") if isinstance(src.get(k), list)), None)
+    raw = next(
+        (src[k] for src in (info, train) for k in ("loss_curve", "losses", "loss") if isinstance(src.get(k), list)),
+        None,
+    )
     if not raw:
         return None
     points: list[tuple[float, float]] = []

@@ -7,10 +7,12 @@ from html import escape
 from typing import Any
 
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:1.5rem;color:#1f2933;line-height:1.45}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:1.5rem;
+color:#1f2933;line-height:1.45}
 h1{font-size:1.6rem;margin-bottom:.2rem} h2{border-bottom:1px solid #d9e2ec;padding-bottom:.2rem;margin-top:2.2rem}
 nav a{margin-right:.8rem;font-size:.9rem} .meta{color:#52606d;font-size:.9rem}
-table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0} th,td{border:1px solid #d9e2ec;padding:.25rem .5rem;text-align:right}
+table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}
+th,td{border:1px solid #d9e2ec;padding:.25rem .5rem;text-align:right}
 th:first-child,td:first-child{text-align:left} th{background:#f0f4f8}
 img{max-width:100%;height:auto;display:block;margin:.6rem 0}
 .missing{color:#8d6e00;background:#fff8e1;border-left:4px solid #f2c94c;padding:.4rem .7rem}
@@ -46,7 +48,9 @@ def fmt(value: Any) -> str:
 def turns(messages: Sequence[dict[str, str]]) -> str:
     names = {"user": "Seeker", "assistant": "Supporter", "system": "System"}
     return "".join(
-        f'<div class="turn"><span class="role">{escape(names.get(m["role"], m["role"]))}</span>{escape(m["content"])}</div>' for m in messages
+        '<div class="turn"><span '
+        f'class="role">{escape(names.get(m["role"], m["role"]))}</span>{escape(m["content"])}</div>'
+        for m in messages
     )
 
 

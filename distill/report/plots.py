@@ -80,7 +80,10 @@ def rating_bars(per_group: Mapping[str, Mapping[str, Mapping[str, Any]]], title:
     `per_group[group][system]` is a rating-count dict from eval.json (good, okay, bad, failed, n).
     """
     groups = sorted(per_group)
-    systems = sorted({s for g in groups for s in per_group[g]}, key=lambda s: list(SYSTEM_COLORS).index(s) if s in SYSTEM_COLORS else 99)
+    systems = sorted(
+        {s for g in groups for s in per_group[g]},
+        key=lambda s: list(SYSTEM_COLORS).index(s) if s in SYSTEM_COLORS else 99,
+    )
     width = 0.8 / max(1, len(systems))
     fig, ax = _figure(max(7, 0.55 * len(groups) * max(1, len(systems)) / 1.5), 4.2)
     for j, system in enumerate(systems):
@@ -92,8 +95,16 @@ def rating_bars(per_group: Mapping[str, Mapping[str, Mapping[str, Any]]], title:
                 c = per_group[g].get(system)
                 n = (c or {}).get("n") or 0
                 heights.append(((c or {}).get(rating, 0) / n) if n else 0.0)
-            ax.bar(xs, heights, width * 0.95, bottom=bottom, color=RATING_COLORS[rating], edgecolor=SYSTEM_COLORS.get(system, "black"), linewidth=1.2,
-                   label=rating if j == 0 else None)  # fmt: skip
+            ax.bar(
+                xs,
+                heights,
+                width * 0.95,
+                bottom=bottom,
+                color=RATING_COLORS[rating],
+                edgecolor=SYSTEM_COLORS.get(system, "black"),
+                linewidth=1.2,
+                label=rating if j == 0 else None,
+            )
             bottom = [b + h for b, h in zip(bottom, heights)]
         for x in xs:
             ax.text(x, 1.01, system[0].upper(), ha="center", fontsize=6, color=SYSTEM_COLORS.get(system, "black"))
@@ -113,7 +124,13 @@ def grouped_means(per_system: Mapping[str, Mapping[str, float | None]], metrics:
     fig, ax = _figure(max(6, 0.9 * len(metrics) + 2), 3.4)
     for j, system in enumerate(systems):
         xs = [i + (j - (len(systems) - 1) / 2) * width for i in range(len(metrics))]
-        ax.bar(xs, [per_system[system].get(m) or 0.0 for m in metrics], width * 0.95, color=SYSTEM_COLORS.get(system, "#555555"), label=system)
+        ax.bar(
+            xs,
+            [per_system[system].get(m) or 0.0 for m in metrics],
+            width * 0.95,
+            color=SYSTEM_COLORS.get(system, "#555555"),
+            label=system,
+        )
     ax.set_xticks(range(len(metrics)))
     ax.set_xticklabels(metrics, rotation=30, ha="right", fontsize=8)
     ax.set_title(title)

@@ -29,7 +29,11 @@ def build_scorers(cfg: RunConfig, judge_teacher: Teacher | None = None) -> list[
                 from distill.scorers.epitome_classifier import EpitomeClassifierScorer
 
                 scorers.append(
-                    EpitomeClassifierScorer(section.epitome_model or "", quantize=section.epitome_quantize, batch_size=section.classifier_batch_size)
+                    EpitomeClassifierScorer(
+                        section.epitome_model or "",
+                        quantize=section.epitome_quantize,
+                        batch_size=section.classifier_batch_size,
+                    )
                 )
             case "strategy_coverage":
                 from distill.scorers.strategies import StrategyCoverageScorer
@@ -44,7 +48,11 @@ def build_scorers(cfg: RunConfig, judge_teacher: Teacher | None = None) -> list[
                 from distill.teachers import build_teacher
 
                 teacher = judge_teacher if judge_teacher is not None else build_teacher(cfg.teacher)
-                scorers.append(LLMJudgeScorer(teacher, load_empathy_rubric(section.judge_rubric), max_tokens=section.judge_max_tokens))
+                scorers.append(
+                    LLMJudgeScorer(
+                        teacher, load_empathy_rubric(section.judge_rubric), max_tokens=section.judge_max_tokens
+                    )
+                )
             case "hf_classifier":
                 from distill.scorers.hf_classifier import HFClassifierScorer
 

@@ -33,7 +33,9 @@ class EpitomeClassifierScorer:
         from distill.epitome.classifier import resolve_device
 
         device = resolve_device("auto")
-        self.classifier = EpitomeClassifier.load(path, device=device, quantize=quantize_for(device, quantize), threads=threads, batch_size=batch_size)
+        self.classifier = EpitomeClassifier.load(
+            path, device=device, quantize=quantize_for(device, quantize), threads=threads, batch_size=batch_size
+        )
 
     @property
     def pairs_scored(self) -> int:

@@ -1,4 +1,5 @@
-"""Fast offline EPITOME-style scorer: lexical cues for emotional reactions, interpretations and explorations (0/1/2 each).
+"""Fast offline EPITOME-style scorer: lexical cues for emotional reactions, interpretations and explorations (0/1/2
+each).
 
 Returns `epitome_er`, `epitome_ip`, `epitome_ex` (mean level over supporter turns) and `empathy` (their sum, 0..6).
 A screening signal at millions of rows per hour, not a replacement for the LLM judge or a trained EPITOME classifier.

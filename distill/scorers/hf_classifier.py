@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def rate_supporter_turns(records: list[dict[str, Any]], rate: Callable[[list[tuple[str, str]]], Sequence[T]]) -> list[list[T]]:
+def rate_supporter_turns(
+    records: list[dict[str, Any]], rate: Callable[[list[tuple[str, str]]], Sequence[T]]
+) -> list[list[T]]:
     """Per record, `rate`'s values for its `Dialogue.response_pairs`, from one `rate` call over the whole batch
     (batched models pay per call); a record with no scorable pair gets an empty list."""
     per_record = [Dialogue.of(r).response_pairs for r in records]
@@ -54,7 +56,12 @@ class HFClassifierScorer:
         for start in range(0, len(pairs), self.batch_size):
             chunk = pairs[start : start + self.batch_size]
             enc = self.tokenizer(
-                [p[0] for p in chunk], [p[1] for p in chunk], truncation=True, max_length=self.max_length, padding=True, return_tensors="pt"
+                [p[0] for p in chunk],
+                [p[1] for p in chunk],
+                truncation=True,
+                max_length=self.max_length,
+                padding=True,
+                return_tensors="pt",
             )
             with torch.no_grad():
                 logits = self.model(**enc).logits.float()

@@ -10,13 +10,22 @@ from typing import Any
 
 from distill.seeds.rows import ROLE_MAP_HINT, Limits, RowError, check_emotion, check_messages, optional_str, seed_row
 
-SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "chatgpt": "assistant", "system": "system"}
+SHAREGPT_ROLES = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "chatgpt": "assistant",
+    "system": "system",
+}
 _KNOWN = {"id", "messages", "conversations", "emotion", "situation", "language"}
 
 
 def _from_sharegpt(conversations: Any, limits: Limits) -> list[dict[str, Any]]:
     if not isinstance(conversations, list):
-        raise RowError("wrong_type", f"field 'conversations' should be a list, got {type(conversations).__name__}", "conversations")
+        raise RowError(
+            "wrong_type", f"field 'conversations' should be a list, got {type(conversations).__name__}", "conversations"
+        )
     messages = []
     for i, turn in enumerate(conversations):
         where = f"conversations[{i}]"
@@ -30,19 +39,27 @@ def _from_sharegpt(conversations: Any, limits: Limits) -> list[dict[str, Any]]:
         mapped = limits.role(str(speaker))  # the source's own role map first, then the usual ShareGPT names
         role = mapped if mapped in ("user", "assistant", "system") else SHAREGPT_ROLES.get(str(speaker).lower())
         if role is None:
-            raise RowError("unknown_role", f"{where}.from is {speaker!r}; expected human, gpt or system {ROLE_MAP_HINT}", f"{where}.from")
+            raise RowError(
+                "unknown_role",
+                f"{where}.from is {speaker!r}; expected human, gpt or system {ROLE_MAP_HINT}",
+                f"{where}.from",
+            )
         messages.append({"role": role, "content": value})
     return messages
 
 
 def chat_to_seed(item: dict[str, Any], key: str, source: str, language: str | None, limits: Limits) -> dict[str, Any]:
     if item.get("messages") is not None:
-        messages, repairs = check_messages(list(item["messages"]) if _is_sequence(item["messages"]) else item["messages"], limits)
+        messages, repairs = check_messages(
+            list(item["messages"]) if _is_sequence(item["messages"]) else item["messages"], limits
+        )
     elif item.get("conversations") is not None:
         conversations = list(item["conversations"]) if _is_sequence(item["conversations"]) else item["conversations"]
         messages, repairs = check_messages(_from_sharegpt(conversations, limits), limits, "conversations")
     else:
-        raise RowError("missing_field", "required field 'messages' (or ShareGPT 'conversations') is missing", "messages")
+        raise RowError(
+            "missing_field", "required field 'messages' (or ShareGPT 'conversations') is missing", "messages"
+        )
     record_id = item.get("id")
     if record_id is not None and not isinstance(record_id, (str, int)):
         raise RowError("wrong_type", f"field 'id' should be a string or integer, got {type(record_id).__name__}", "id")

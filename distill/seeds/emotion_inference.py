@@ -71,7 +71,8 @@ class Inference:
     detail: str = ""
 
 
-# -- prompt and reply (pure) ---------------------------------------------------------------------------------------------
+# -- prompt and reply (pure)
+# ---------------------------------------------------------------------------------------------
 
 
 def load_emotion_prompt(version: str) -> dict[str, Template]:
@@ -94,14 +95,20 @@ def seed_text(seed: dict[str, Any], max_chars: int = MAX_DIALOGUE_CHARS) -> str:
 def emotion_messages(seed: dict[str, Any], prompt: dict[str, Template], version: str) -> list[dict[str, str]]:
     origin = f"{version}/emotion"
     system = fill(prompt["system"], origin, labels=", ".join(EMOTIONS))
-    return [{"role": "system", "content": system}, {"role": "user", "content": fill(prompt["user"], origin, dialogue=seed_text(seed))}]
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": fill(prompt["user"], origin, dialogue=seed_text(seed))},
+    ]
 
 
 def emotion_request(seed: dict[str, Any], prompt: dict[str, Template], version: str, max_tokens: int) -> TeacherRequest:
-    """Greedy, with a seed derived from the prompt version and seed id: the same seed gets the same answer on a rerun."""
+    """Greedy, with a seed derived from the prompt version and seed id: the same seed gets the same answer on a
+    rerun."""
     rid = make_id("seed-emotion", version, seed["id"])
     sampling = SamplingParams(temperature=0.0, top_p=1.0, max_tokens=max_tokens, seed=int(rid[:8], 16))
-    return TeacherRequest(id=rid, messages=emotion_messages(seed, prompt, version), sampling=sampling, response_schema=EMOTION_SCHEMA)
+    return TeacherRequest(
+        id=rid, messages=emotion_messages(seed, prompt, version), sampling=sampling, response_schema=EMOTION_SCHEMA
+    )
 
 
 def parse_emotion_reply(text: str) -> str:
@@ -118,7 +125,11 @@ def parse_emotion_reply(text: str) -> str:
     # Free text ("The Seeker feels lonely."): taken only when it names exactly one label, else it is no answer.
     named = {e for e in map(normalize_emotion, _WORD.findall(reply)) if e is not None}
     if len(named) != 1:
-        what = f"names {len(named)} labels ({', '.join(sorted(named))})" if named else "names none of the 32 emotion labels"
+        what = (
+            f"names {len(named)} labels ({', '.join(sorted(named))})"
+            if named
+            else "names none of the 32 emotion labels"
+        )
         raise VerdictError("judge_unparseable", f"reply {what}: {reply[:80]!r}")
     return named.pop()
 
@@ -129,8 +140,11 @@ def inference_of(result: TeacherResult) -> Inference:
     try:
         return Inference(parse_emotion_reply(result.text))
     except VerdictError as exc:
-        # Cut off by max_tokens is worth telling apart: raising infer_emotion_max_tokens fixes it, a new prompt does not.
-        reason = "judge_truncated" if result.finish_reason == "length" and exc.reason == "judge_unparseable" else exc.reason
+        # Cut off by max_tokens is worth telling apart: raising infer_emotion_max_tokens fixes it, a new prompt does
+        # not.
+        reason = (
+            "judge_truncated" if result.finish_reason == "length" and exc.reason == "judge_unparseable" else exc.reason
+        )
         return Inference(None, reason, str(exc))
 
 
@@ -141,7 +155,8 @@ def mark_inferred(metadata: str | None, source: dict[str, Any], failure: str | N
     return json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str)
 
 
-# -- labellers -----------------------------------------------------------------------------------------------------------
+# -- labellers
+# -----------------------------------------------------------------------------------------------------------
 
 
 def inference_source(cfg: RunConfig) -> dict[str, Any]:
@@ -165,7 +180,9 @@ class TeacherLabeller:
 
     @property
     def in_flight(self) -> int:
-        return (self.pool.slots if self.pool is not None else self.cfg.teacher.num_actors) * self.cfg.generate.max_in_flight_per_actor
+        return (
+            self.pool.slots if self.pool is not None else self.cfg.teacher.num_actors
+        ) * self.cfg.generate.max_in_flight_per_actor
 
     def submit(self, seeds: Sequence[dict[str, Any]]) -> cf.Future[Any]:
         if self.pool is None:
@@ -197,13 +214,23 @@ class ClassifierLabeller:
         self._torch = torch
         self.batch_size, self.max_length = batch_size, max_length
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self.model = AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True, trust_remote_code=False).eval()
+        self.model = AutoModelForSequenceClassification.from_pretrained(
+            path, local_files_only=True, trust_remote_code=False
+        ).eval()
         raw = {int(i): str(label) for i, label in self.model.config.id2label.items()}
         self.labels = {i: normalize_emotion(label) for i, label in raw.items()}
         self.raw = raw
         if not any(self.labels.values()):
-            raise ConfigError(f"seeds.infer_emotion: {path}: none of its labels ({', '.join(list(raw.values())[:5])}, ...) is one of the 32 emotions")
-        log.info("emotion classifier %s: %d of %d labels map to the 32 emotions", path, sum(v is not None for v in self.labels.values()), len(raw))
+            raise ConfigError(
+                f"seeds.infer_emotion: {path}: none of its labels ({', '.join(list(raw.values())[:5])}, ...) is one of "
+                "the 32 emotions"
+            )
+        log.info(
+            "emotion classifier %s: %d of %d labels map to the 32 emotions",
+            path,
+            sum(v is not None for v in self.labels.values()),
+            len(raw),
+        )
 
     def predict(self, seeds: Sequence[dict[str, Any]]) -> list[Inference]:
         out: list[Inference] = []
@@ -214,7 +241,11 @@ class ClassifierLabeller:
                 best = self.model(**enc).logits.argmax(-1).tolist()
             for i in best:
                 label = self.labels.get(i)
-                out.append(Inference(label) if label else Inference(None, "classifier_unmapped_label", f"predicted {self.raw.get(i)!r}"))
+                out.append(
+                    Inference(label)
+                    if label
+                    else Inference(None, "classifier_unmapped_label", f"predicted {self.raw.get(i)!r}")
+                )
         return out
 
     def submit(self, seeds: Sequence[dict[str, Any]]) -> cf.Future[Any]:
@@ -235,7 +266,8 @@ def build_labeller(cfg: RunConfig) -> TeacherLabeller | ClassifierLabeller:
     return ClassifierLabeller(cfg.seeds.infer_emotion, batch_size=cfg.seeds.infer_emotion_batch_size)
 
 
-# -- the step ------------------------------------------------------------------------------------------------------------
+# -- the step
+# ------------------------------------------------------------------------------------------------------------
 
 COLUMNS = ["id", "emotion", "situation", "messages"]
 
@@ -268,7 +300,11 @@ def ask(labeller: Any, state: BatchState, folders: Sequence[Path], batch_size: i
                 labelled.append({"id": sid, "emotion": inference.emotion})
         state.add_batch(labelled, failed)
         asked += len(ids)
-        log.info("emotion inference: %d seeds answered this run (%d unlabelled in the last batch)", asked, len(ids) - len(labelled))
+        log.info(
+            "emotion inference: %d seeds answered this run (%d unlabelled in the last batch)",
+            asked,
+            len(ids) - len(labelled),
+        )
 
     queued: set[str] = set()  # an id twice in the folders (not expected: the stage rejects duplicates) is asked once
 
@@ -287,7 +323,9 @@ def ask(labeller: Any, state: BatchState, folders: Sequence[Path], batch_size: i
     return asked, unserved
 
 
-def apply_labels(folder: Path, state: BatchState, unserved: dict[str, Inference], source: dict[str, Any], counts: Counter[str]) -> None:
+def apply_labels(
+    folder: Path, state: BatchState, unserved: dict[str, Inference], source: dict[str, Any], counts: Counter[str]
+) -> None:
     """Rewrite `folder`'s seed shards with the labels in `state` into a sibling folder, then swap it in. Not atomic as
     a whole, and need not be: the stage's done marker comes after, and a rerun rebuilds the folder from its sources."""
     from distill.shards import ShardWriter
@@ -309,7 +347,13 @@ def apply_labels(folder: Path, state: BatchState, unserved: dict[str, Inference]
     tmp.rename(folder)
 
 
-def _label(seed: dict[str, Any], state: BatchState, unserved: dict[str, Inference], source: dict[str, Any], counts: Counter[str]) -> None:
+def _label(
+    seed: dict[str, Any],
+    state: BatchState,
+    unserved: dict[str, Inference],
+    source: dict[str, Any],
+    counts: Counter[str],
+) -> None:
     counts["unlabelled"] += 1
     row = state.labelled.get(seed["id"])
     if row is not None:
@@ -318,7 +362,11 @@ def _label(seed: dict[str, Any], state: BatchState, unserved: dict[str, Inferenc
         counts["labelled"] += 1
         counts[f"label/{row['emotion']}"] += 1
         return
-    reason = state.failed.get(seed["id"]) or (unserved[seed["id"]].failure if seed["id"] in unserved else None) or "not_asked"
+    reason = (
+        state.failed.get(seed["id"])
+        or (unserved[seed["id"]].failure if seed["id"] in unserved else None)
+        or "not_asked"
+    )
     seed["metadata"] = mark_inferred(seed["metadata"], source, failure=reason)
     counts["failed"] += 1
     counts[f"failed/{reason}"] += 1
@@ -343,7 +391,9 @@ def infer_seed_emotions(cfg: RunConfig, run: RunDir, stats: StageStats, *, label
     if labeller is None and any(not state.done(s["id"]) for s in _unlabelled(folders)):
         labeller = built = build_labeller(cfg)
     try:
-        asked, unserved = ask(labeller, state, folders, section.infer_emotion_batch_size) if labeller is not None else (0, {})
+        asked, unserved = (
+            ask(labeller, state, folders, section.infer_emotion_batch_size) if labeller is not None else (0, {})
+        )
     finally:
         if built is not None:
             built.close()
@@ -356,12 +406,17 @@ def infer_seed_emotions(cfg: RunConfig, run: RunDir, stats: StageStats, *, label
     stats.add(f"{PREFIX}/reused", counts["unlabelled"] - asked)
     for key, n in counts.items():
         if key.startswith("label/"):
-            stats.add(f"emotion/{key[len('label/'):]}", n)
+            stats.add(f"emotion/{key[len('label/') :]}", n)
     stats.add("emotion/none", -counts["labelled"])
     if stats.counters["emotion/none"] <= 0:
         del stats.counters["emotion/none"]
     stats.info["emotion_inference"] = source
     log.info(
         "emotion inference (%s): %d unlabelled seeds, %d labelled, %d failed; %d asked now, %d answers reused",
-        source["by"], counts["unlabelled"], counts["labelled"], counts["failed"], asked, counts["unlabelled"] - asked,
+        source["by"],
+        counts["unlabelled"],
+        counts["labelled"],
+        counts["failed"],
+        asked,
+        counts["unlabelled"] - asked,
     )

@@ -67,7 +67,9 @@ def _conversation_to_seed(conv: _Conversation, source: str, language: str | None
     turns = sorted(conv.rows, key=lambda item: _to_int(item[1], "utterance_idx"))
     indices = [_to_int(row, "utterance_idx") for _, row in turns]
     if indices != list(range(1, len(indices) + 1)):
-        raise RowError("missing_turns", f"utterance_idx runs {indices}, expected 1..{len(indices)} without gaps", "utterance_idx")
+        raise RowError(
+            "missing_turns", f"utterance_idx runs {indices}, expected 1..{len(indices)} without gaps", "utterance_idx"
+        )
     first = turns[0][1]
     seeker = str(first.get("speaker_idx"))
     messages = []

@@ -11,7 +11,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from distill.seeds.rows import ROLE_MAP_HINT, Limits, RowError, check_emotion, check_messages, merge_consecutive, optional_str, require, seed_row
+from distill.seeds.rows import (
+    ROLE_MAP_HINT,
+    Limits,
+    RowError,
+    check_emotion,
+    check_messages,
+    merge_consecutive,
+    optional_str,
+    require,
+    seed_row,
+)
 
 SPEAKERS = {"seeker": "user", "usr": "user", "supporter": "assistant", "sys": "assistant"}
 
@@ -37,12 +47,20 @@ def esconv_to_seed(item: dict[str, Any], key: str, source: str, language: str | 
         mapped = limits.role(speaker)  # the source's role map first (FailedESConv.json says speaker/listener)
         role = mapped if mapped in ("user", "assistant") else SPEAKERS.get(speaker.strip().lower())
         if role is None:
-            raise RowError("unknown_role", f"{where}.speaker is {speaker!r}; expected seeker or supporter {ROLE_MAP_HINT}", f"{where}.speaker")
+            raise RowError(
+                "unknown_role",
+                f"{where}.speaker is {speaker!r}; expected seeker or supporter {ROLE_MAP_HINT}",
+                f"{where}.speaker",
+            )
         if not content.strip():
             if limits.empty_turns == "drop":
                 dropped += 1  # the same-speaker neighbours it separated are joined below, as ESConv's split replies are
                 continue
-            raise RowError("empty_turn", f"{where}.content is empty (empty_turns: drop on the source removes it)", f"{where}.content")
+            raise RowError(
+                "empty_turn",
+                f"{where}.content is empty (empty_turns: drop on the source removes it)",
+                f"{where}.content",
+            )
         strategy = (utt.get("annotation") or {}).get("strategy") if isinstance(utt.get("annotation"), dict) else None
         if role == "assistant":
             if turns and turns[-1]["role"] == "assistant":

@@ -36,7 +36,9 @@ def window_starts(n: int, size: int, overlap: int) -> list[int]:
     return starts
 
 
-def cut_long(seed: dict[str, Any], policy: str, max_turns: int, overlap: int, origin: str | None, row: int | None) -> list[dict[str, Any]]:
+def cut_long(
+    seed: dict[str, Any], policy: str, max_turns: int, overlap: int, origin: str | None, row: int | None
+) -> list[dict[str, Any]]:
     """The seed itself when it fits; else its windows (`window`) or its first `max_turns` turns (`truncate`)."""
     head, turns = _split_system(seed["messages"])
     if len(turns) <= max_turns or policy == "reject":

@@ -21,7 +21,9 @@ def _answers(item: dict[str, Any]) -> list[str]:
         for i, ans in enumerate(raw):
             text = ans.get("answer_text") if isinstance(ans, dict) else ans
             if not isinstance(text, str):
-                raise RowError("wrong_type", f"answers[{i}] should be a string or an object with answer_text", f"answers[{i}]")
+                raise RowError(
+                    "wrong_type", f"answers[{i}] should be a string or an object with answer_text", f"answers[{i}]"
+                )
             texts.append(text)
         return texts
     if "answer" in item and item["answer"] is not None:
@@ -37,7 +39,9 @@ def psyqa_to_seed(item: dict[str, Any], key: str, source: str, language: str | N
     if not nonempty:
         raise RowError("empty_turn", "every answer is empty", "answers")
     post = f"{question}\n{description}" if description and description != question else question
-    messages, repairs = check_messages([{"role": "user", "content": post}, {"role": "assistant", "content": nonempty[0]}], limits)
+    messages, repairs = check_messages(
+        [{"role": "user", "content": post}, {"role": "assistant", "content": nonempty[0]}], limits
+    )
     keywords = item.get("keywords")
     return seed_row(
         source=source,

@@ -82,7 +82,10 @@ def detect_format_of_record(item: dict[str, Any]) -> str | None:
         return "chat"
     if "question" in keys:
         return "psyqa"
-    if any(isinstance(item.get(k), str) and ("用户" in item[k] or "心理咨询师" in item[k]) for k in ("input", "dialogue", "text")):
+    if any(
+        isinstance(item.get(k), str) and ("用户" in item[k] or "心理咨询师" in item[k])
+        for k in ("input", "dialogue", "text")
+    ):
         return "soulchat"
     return None
 
@@ -105,7 +108,8 @@ def detect_format(path: Path) -> str:
                 if fmt:
                     return fmt
                 raise InputError(
-                    f"{path}: cannot tell the seed format from the first record's fields ({', '.join(sorted(item)) or 'none'}); "
+                    f"{path}: cannot tell the seed format from the first record's fields "
+                    f"({', '.join(sorted(item)) or 'none'}); "
                     "set `format` on this source"
                 )
         return "chat"  # empty or all-invalid: the chat reader reports each bad line
@@ -116,7 +120,9 @@ def source_files(source: SeedSource) -> list[Path]:
     if source.path in BUNDLED_SETS:
         bundled = bundled_seeds_path(source.path)
         if not bundled.is_file():
-            raise InputError(f"{bundled}: the bundled seed set is missing from this installation; reinstall the package")
+            raise InputError(
+                f"{bundled}: the bundled seed set is missing from this installation; reinstall the package"
+            )
         return [bundled]
     path = Path(source.path or "")
     if path.is_dir():
@@ -208,7 +214,10 @@ def _with_empty_check(outcomes: Iterator[Outcome], origin: str) -> Iterator[Outc
 def source_limits(source: SeedSource, limits: Limits) -> Limits:
     """The section's limits with this source's repair policies and role map."""
     return dataclasses.replace(
-        limits, long_dialogues=source.long_dialogues, empty_turns=source.empty_turns, roles=tuple(sorted(source.roles.items()))
+        limits,
+        long_dialogues=source.long_dialogues,
+        empty_turns=source.empty_turns,
+        roles=tuple(sorted(source.roles.items())),
     )
 
 
@@ -234,7 +243,9 @@ def _streams(source: SeedSource) -> Iterator[tuple[str, str, Iterator[tuple[int,
                 return
             fmt = detect_format_of_record(first[1]) if isinstance(first[1], dict) else None
             if fmt is None:
-                raise InputError(f"hub dataset {source.hub!r}: cannot tell the seed format; set `format` on this source")
+                raise InputError(
+                    f"hub dataset {source.hub!r}: cannot tell the seed format; set `format` on this source"
+                )
             records = _chain(first, records)
         yield f"hub:{source.hub}", fmt, records
         return

@@ -93,12 +93,16 @@ def check_messages(messages: Any, limits: Limits, field: str = "messages") -> tu
         raise RowError("too_few_turns", f"{turns} turns (min_turns={limits.min_turns})", field)
     if turns > limits.max_turns and limits.long_dialogues == "reject":
         raise RowError(
-            "too_many_turns", f"{turns} turns (max_turns={limits.max_turns}; long_dialogues: window on the source cuts it into windows)", field
+            "too_many_turns",
+            f"{turns} turns (max_turns={limits.max_turns}; long_dialogues: window on the source cuts it into windows)",
+            field,
         )
     return clean, checked.repairs
 
 
-ROLE_MAP_HINT = "(map this source's names with `roles:` on the source, e.g. roles: {speaker: user, listener: assistant})"
+ROLE_MAP_HINT = (
+    "(map this source's names with `roles:` on the source, e.g. roles: {speaker: user, listener: assistant})"
+)
 # What a seed source can set to get past a problem, appended to its detail.
 _SEED_HINTS = {"unknown_role": f" {ROLE_MAP_HINT}", "empty_turn": " (empty_turns: drop on the source removes it)"}
 

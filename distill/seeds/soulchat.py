@@ -30,7 +30,9 @@ def parse_transcript(text: str) -> list[dict[str, str]]:
     return turns
 
 
-def soulchat_to_seed(item: dict[str, Any], key: str, source: str, language: str | None, limits: Limits) -> dict[str, Any]:
+def soulchat_to_seed(
+    item: dict[str, Any], key: str, source: str, language: str | None, limits: Limits
+) -> dict[str, Any]:
     field = next((f for f in ("input", "dialogue", "text") if isinstance(item.get(f), str)), None)
     if field is None:
         raise RowError("missing_field", "required field 'input' (a 用户/心理咨询师 transcript) is missing", "input")

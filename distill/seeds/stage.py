@@ -1,6 +1,7 @@
 """The seeds stage: every configured source -> `seeds/` (for generation) + `holdout/` (for evaluation) + rejects.
 
-The split (`distill.seeds.holdout`) holds out `holdout_fraction` of each emotion's seeds, chosen by id, so it is the same
+The split (`distill.seeds.holdout`) holds out `holdout_fraction` of each emotion's seeds, chosen by id, so it is the
+same
 on every rerun and machine whatever the order of the files, and a small run always has one to evaluate. Duplicate ids
 (the same record loaded twice) are rejected, not silently merged. With `strict`, any reject fails the
 stage with one line naming where the first ones are; nothing is marked done.
@@ -47,14 +48,31 @@ def iter_outcomes(section: SeedsSection) -> Iterator[tuple[str, Outcome]]:
             seed = outcome.seed
             reject = None
             if seed is not None and allowed is not None and seed["license"] not in allowed:
-                detail = f"source {seed['source']} is licensed {seed['license']}; seeds.allowed_licenses is {sorted(allowed)}"
+                detail = (
+                    f"source {seed['source']} is licensed {seed['license']}; seeds.allowed_licenses is "
+                    f"{sorted(allowed)}"
+                )
                 reject = make_reject(
-                    SEEDS.name, "license_not_allowed", detail, record=seed, source_file=outcome.source_file, source_row=outcome.source_row, field="license"
+                    SEEDS.name,
+                    "license_not_allowed",
+                    detail,
+                    record=seed,
+                    source_file=outcome.source_file,
+                    source_row=outcome.source_row,
+                    field="license",
                 )
             elif seed is not None and any(s["id"] in seen for s in outcome.seeds):
-                detail = f"seed id {seed['id']} (source {seed['source']}) was already loaded: the same record appears twice"
+                detail = (
+                    f"seed id {seed['id']} (source {seed['source']}) was already loaded: the same record appears twice"
+                )
                 reject = make_reject(
-                    SEEDS.name, "duplicate_id", detail, record=seed, source_file=outcome.source_file, source_row=outcome.source_row, field="id"
+                    SEEDS.name,
+                    "duplicate_id",
+                    detail,
+                    record=seed,
+                    source_file=outcome.source_file,
+                    source_row=outcome.source_row,
+                    field="id",
                 )
             elif seed is not None:
                 seen.update(s["id"] for s in outcome.seeds)
@@ -66,7 +84,8 @@ def iter_outcomes(section: SeedsSection) -> Iterator[tuple[str, Outcome]]:
 def strict_failure(rejects: list[dict], total: int | None = None) -> InputError:
     total = len(rejects) if total is None else total
     where = "; ".join(
-        f"{r['source_file']}:{r['source_row']}{' ' + r['field'] if r['field'] else ''}: {r['reason']} ({r['detail']})" for r in rejects[:3]
+        f"{r['source_file']}:{r['source_row']}{' ' + r['field'] if r['field'] else ''}: {r['reason']} ({r['detail']})"
+        for r in rejects[:3]
     )
     more = f" and {total - 3} more" if total > 3 else ""
     return InputError(f"{total} malformed seed record(s) in strict mode: {where}{more}")
@@ -116,6 +135,7 @@ def _load_seeds(cfg: RunConfig, run: RunDir, *, strict: bool | None) -> StageSta
         ShardWriter(run.holdout, SEED, rows_per_shard=50_000) as holdout_out,
         ShardWriter(run.rejects(SEEDS.name), REJECT, rows_per_shard=50_000) as rejects_out,
     ):
+
         def write(record: tuple[dict[str, Any], ...], held: bool) -> None:
             (holdout_out if held else seeds_out).write(record)
 
@@ -136,7 +156,10 @@ def _load_seeds(cfg: RunConfig, run: RunDir, *, strict: bool | None) -> StageSta
             raise strict_failure(rejects, total=stats.counters["records_rejected"])
     if stats.counters["records_kept"] == 0:
         raise InputError("no valid seed records in any source; see " + str(run.rejects(SEEDS.name)))
-    stats.info = {"sources": [s.model_dump(exclude_none=True) for s in cfg.seeds.sources], "holdout_fraction": cfg.seeds.holdout_fraction}
+    stats.info = {
+        "sources": [s.model_dump(exclude_none=True) for s in cfg.seeds.sources],
+        "holdout_fraction": cfg.seeds.holdout_fraction,
+    }
     # On the shards as written, before the marker: a crash in it reruns the stage, and the answers it had are kept.
     infer_seed_emotions(cfg, run, stats)
     log.info(

@@ -25,7 +25,13 @@ def iter_text_lines(path: Path) -> Iterator[tuple[int, str | RowError]]:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                yield number, RowError("invalid_utf8", f"line is not valid UTF-8 (byte {exc.start}: {raw[exc.start:exc.start + 4]!r})")
+                yield (
+                    number,
+                    RowError(
+                        "invalid_utf8",
+                        f"line is not valid UTF-8 (byte {exc.start}: {raw[exc.start : exc.start + 4]!r})",
+                    ),
+                )
                 continue
             if number == 1:
                 text = text.lstrip("\ufeff")
@@ -81,7 +87,10 @@ def iter_json_array(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError
         except ijson.IncompleteJSONError as exc:
             # The C backend reports every syntax error this way; only "premature EOF" means the file was cut.
             if "premature eof" in str(exc).lower() or "incomplete" in str(exc).lower():
-                yield index + 1, RowError("truncated_file", f"the file ends inside item {index + 1} ({_first_line(exc)})")
+                yield (
+                    index + 1,
+                    RowError("truncated_file", f"the file ends inside item {index + 1} ({_first_line(exc)})"),
+                )
             else:
                 yield index + 1, RowError("invalid_json", f"item {index + 1} is not valid JSON: {_first_line(exc)}")
         except UnicodeDecodeError as exc:

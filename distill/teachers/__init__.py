@@ -1,6 +1,7 @@
 """Teacher backends behind one protocol (`distill.teachers.base.Teacher`); `build_teacher` picks one from the config.
 
-Each backend module imports its heavy dependency (vllm, openai, torch) inside functions, so importing this package is cheap.
+Each backend module imports its heavy dependency (vllm, openai, torch) inside functions, so importing this package is
+cheap.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from distill.teachers.base import SamplingParams, Teacher, TeacherRequest, Teach
 if TYPE_CHECKING:
     from distill.config import TeacherSection
 
-__all__ = ["SamplingParams", "Teacher", "TeacherRequest", "TeacherResult", "build_teacher", "teacher_builds", "teacher_id"]
+__all__ = [
+    "SamplingParams",
+    "Teacher",
+    "TeacherRequest",
+    "TeacherResult",
+    "build_teacher",
+    "teacher_builds",
+    "teacher_id",
+]
 
 _builds = 0  # teachers built in this process: what "the engine is loaded once per actor, never per task" is checked by
 
@@ -50,5 +59,6 @@ def build_teacher(cfg: TeacherSection) -> Teacher:
 
 
 def teacher_id(cfg: TeacherSection) -> str:
-    """What identifies the teacher in record ids: backend + model as configured (not the machine-local resolved path)."""
+    """What identifies the teacher in record ids: backend + model as configured (not the machine-local resolved
+    path)."""
     return f"{cfg.backend}/{cfg.model}@{cfg.revision or 'default'}"

@@ -80,7 +80,9 @@ def failed(request: TeacherRequest, error: str) -> TeacherResult:
     return TeacherResult(id=request.id, text=None, finish_reason=None, error=error)
 
 
-def check_results(requests: Sequence[TeacherRequest], results: Sequence[TeacherResult], backend: str) -> list[TeacherResult]:
+def check_results(
+    requests: Sequence[TeacherRequest], results: Sequence[TeacherResult], backend: str
+) -> list[TeacherResult]:
     """Guard the contract: one result per request, same order and ids (a mismatch is a backend bug, so it raises)."""
     if len(results) != len(requests):
         raise RuntimeError(f"{backend} teacher returned {len(results)} results for {len(requests)} requests")

@@ -14,7 +14,25 @@ from collections.abc import Sequence
 from distill.config import TeacherSection
 from distill.teachers.base import TeacherRequest, TeacherResult
 
-_WORDS = ("I", "you", "feel", "this", "that", "week", "really", "hard", "here", "with", "it", "makes", "sense", "and", "so", "tired", "listen")
+_WORDS = (
+    "I",
+    "you",
+    "feel",
+    "this",
+    "that",
+    "week",
+    "really",
+    "hard",
+    "here",
+    "with",
+    "it",
+    "makes",
+    "sense",
+    "and",
+    "so",
+    "tired",
+    "listen",
+)
 
 
 class DryRunTeacher:

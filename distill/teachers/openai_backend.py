@@ -1,4 +1,5 @@
-"""OpenAI-compatible endpoint teacher (OpenAI, vLLM's server, any chat-completions server) with the `openai` async client.
+"""OpenAI-compatible endpoint teacher (OpenAI, vLLM's server, any chat-completions server) with the `openai` async
+client.
 
 Bounded concurrency, optional requests/tokens-per-minute limits, and `tenacity` retries with exponential backoff +
 jitter that honour `Retry-After`. Only 429, 5xx, timeouts and connection errors are retried; anything else fails that
@@ -139,7 +140,10 @@ def api_key(cfg: TeacherSection) -> str:
     """The key from the env var `teacher.api_key_env`; required for OpenAI itself (no base_url)."""
     key = os.environ.get(cfg.api_key_env)
     if not key and cfg.base_url is None:
-        raise ConfigError(f"teacher.backend={cfg.backend}: set the API key in the environment variable {cfg.api_key_env} (teacher.api_key_env)")
+        raise ConfigError(
+            f"teacher.backend={cfg.backend}: set the API key in the environment variable {cfg.api_key_env} "
+            "(teacher.api_key_env)"
+        )
     # Self-hosted servers often need no key; the client insists on one, so a placeholder stands in.
     return key or "EMPTY"
 
@@ -162,7 +166,8 @@ class OpenAITeacher:
         results = asyncio.run(self._generate_all(requests))
         if self.retries_left <= 0 and self.cfg.retry_budget > 0 and any(r.error for r in results):
             raise TeacherUnavailableError(
-                f"{self.cfg.base_url or 'OpenAI'}: retry budget of {self.cfg.retry_budget} exhausted; last error: {self.last_retryable_error}. "
+                f"{self.cfg.base_url or 'OpenAI'}: retry budget of {self.cfg.retry_budget} exhausted; last error: "
+                f"{self.last_retryable_error}. "
                 "Finished batches are kept; rerun the same command to resume."
             )
         return results
@@ -170,7 +175,9 @@ class OpenAITeacher:
     async def _generate_all(self, requests: Sequence[TeacherRequest]) -> list[TeacherResult]:
         import openai
 
-        client = openai.AsyncOpenAI(base_url=self.cfg.base_url, api_key=self._key, max_retries=0, timeout=self.cfg.timeout_s)
+        client = openai.AsyncOpenAI(
+            base_url=self.cfg.base_url, api_key=self._key, max_retries=0, timeout=self.cfg.timeout_s
+        )
         gate = asyncio.Semaphore(self.cfg.max_concurrency)
         lock = asyncio.Lock()
         try:
@@ -178,8 +185,16 @@ class OpenAITeacher:
         finally:
             await client.close()
 
-    async def _one(self, client: Any, gate: asyncio.Semaphore, lock: asyncio.Lock, req: TeacherRequest) -> TeacherResult:
-        from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+    async def _one(
+        self, client: Any, gate: asyncio.Semaphore, lock: asyncio.Lock, req: TeacherRequest
+    ) -> TeacherResult:
+        from tenacity import (
+            AsyncRetrying,
+            RetryCallState,
+            retry_if_exception,
+            stop_after_attempt,
+            wait_exponential_jitter,
+        )
 
         backoff = wait_exponential_jitter(initial=0.5, max=self.cfg.max_retry_wait_s, jitter=0.5)
 
@@ -199,7 +214,13 @@ class OpenAITeacher:
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
-            log.info("request %s: %s; retry %d in %.1fs", req.id, type(exc).__name__, state.attempt_number, state.next_action.sleep if state.next_action else 0)
+            log.info(
+                "request %s: %s; retry %d in %.1fs",
+                req.id,
+                type(exc).__name__,
+                state.attempt_number,
+                state.next_action.sleep if state.next_action else 0,
+            )
 
         prompt_estimate = sum(len(m["content"]) for m in req.messages) // 4 + req.sampling.max_tokens
         try:
@@ -238,8 +259,11 @@ class OpenAITeacher:
                 prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
                 completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
                 error=None if text is not None else "bad_response: no message content",
-                # the server's prompt cache (OpenAI caches prompts of 1,024+ tokens; vLLM's server reports its prefix cache)
-                cached_prompt_tokens=int(getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", 0) or 0),
+                # the server's prompt cache (OpenAI caches prompts of 1,024+ tokens; vLLM's server reports its prefix
+                # cache)
+                cached_prompt_tokens=int(
+                    getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", 0) or 0
+                ),
             )
         except (AttributeError, IndexError, TypeError, ValueError) as exc:
             return failed(req, f"bad_response: {type(exc).__name__}: {str(exc)[:200]}")

@@ -1,4 +1,5 @@
-"""OpenAI Batch API teacher (`teacher.backend: openai_batch`): each `generate` call becomes batch files, at half the price.
+"""OpenAI Batch API teacher (`teacher.backend: openai_batch`): each `generate` call becomes batch files, at half the
+price.
 
 One call is one round of one unit batch's live episodes (the generate stage's turn-by-turn loop): its requests are
 written as batch JSONL (`openai_batch_lines`), split under `teacher.batch_max_requests` / `batch_max_bytes`, uploaded
@@ -25,13 +26,22 @@ from distill.errors import ConfigError
 from distill.teachers.base import TeacherRequest, TeacherResult
 from distill.teachers.openai_backend import TeacherUnavailableError, api_key, is_retryable, retry_after_s
 from distill.teachers.openai_batch_journal import BatchJournal, CallRecord
-from distill.teachers.openai_batch_lines import COMPLETION_WINDOW, ENDPOINT, line_digest, parse_result_line, request_line, split_lines
+from distill.teachers.openai_batch_lines import (
+    COMPLETION_WINDOW,
+    ENDPOINT,
+    line_digest,
+    parse_result_line,
+    request_line,
+    split_lines,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 TERMINAL = ("completed", "expired", "cancelled", "failed")
 _CLOCK_SLACK_S = 3600  # our clock vs the service's, when deciding a listed batch is older than our record
-TOKEN_KEY = "distill_submission"  # batch metadata naming the journal's submission, so a lost batch id can be found again
+TOKEN_KEY = (
+    "distill_submission"  # batch metadata naming the journal's submission, so a lost batch id can be found again
+)
 
 
 class OpenAIBatchTeacher:
@@ -43,7 +53,10 @@ class OpenAIBatchTeacher:
         import openai
 
         if not cfg.batch_dir:
-            raise ConfigError("teacher.backend=openai_batch keeps its batch ids in the run folder: run it through a stage, or set teacher.batch_dir")
+            raise ConfigError(
+                "teacher.backend=openai_batch keeps its batch ids in the run folder: run it through a stage, or set "
+                "teacher.batch_dir"
+            )
         self.cfg = cfg
         self.model = cfg.model
         self._key = api_key(cfg)
@@ -79,11 +92,20 @@ class OpenAIBatchTeacher:
             self._give_up_exhausted(call)
             for rid in call.waiting():  # no file can carry it: this unit's reject, not the stage's failure
                 if len(lines[rid]) > self.cfg.batch_max_bytes:
-                    call.set_result(rid, _error(rid, f"request_too_large: {len(lines[rid])} bytes > teacher.batch_max_bytes={self.cfg.batch_max_bytes}"))
+                    call.set_result(
+                        rid,
+                        _error(
+                            rid,
+                            f"request_too_large: {len(lines[rid])} bytes > "
+                            f"teacher.batch_max_bytes={self.cfg.batch_max_bytes}",
+                        ),
+                    )
                     call.counters["batch_api/requests_too_large"] += 1
             waiting = call.waiting()
             if waiting:
-                chunks = split_lines(((rid, lines[rid]) for rid in waiting), self.cfg.batch_max_requests, self.cfg.batch_max_bytes)
+                chunks = split_lines(
+                    ((rid, lines[rid]) for rid in waiting), self.cfg.batch_max_requests, self.cfg.batch_max_bytes
+                )
                 for chunk in chunks:
                     self._submit(call, chunk)
             if call.live():
@@ -102,12 +124,19 @@ class OpenAIBatchTeacher:
     def _submit(self, call: CallRecord, chunk: list[tuple[str, bytes]]) -> None:
         token = uuid.uuid4().hex
         data = b"".join(line for _, line in chunk)
-        uploaded = self._http(lambda: self.client.files.create(file=(f"{token}.jsonl", data, "application/jsonl"), purpose="batch"))
+        uploaded = self._http(
+            lambda: self.client.files.create(file=(f"{token}.jsonl", data, "application/jsonl"), purpose="batch")
+        )
         ids = [rid for rid, _ in chunk]
         resubmitted = sum(1 for rid in ids if call.attempts[rid] > 0)
         sub: dict[str, Any] = {
-            "token": token, "state": "submitting", "input_file_id": uploaded.id, "batch_id": None, "request_ids": ids, "recorded_at": int(time.time()),
-        }  # fmt: skip
+            "token": token,
+            "state": "submitting",
+            "input_file_id": uploaded.id,
+            "batch_id": None,
+            "request_ids": ids,
+            "recorded_at": int(time.time()),
+        }
         call.submissions.append(sub)
         call.attempts.update(ids)
         call.counters["batch_api/files_uploaded"] += 1
@@ -122,11 +151,15 @@ class OpenAIBatchTeacher:
         log.info("batch %s submitted: %d requests, %d bytes", batch.id, len(ids), len(data))
 
     def _create(self, token: str, file_id: str, since: int) -> Any:
-        """`batches.create`; a retryable failure may still have created it, so look for the token before trying again."""
+        """`batches.create`; a retryable failure may still have created it, so look for the token before trying
+        again."""
         for attempt in range(self.cfg.max_retries + 1):
             try:
                 return self.client.batches.create(
-                    input_file_id=file_id, endpoint=ENDPOINT, completion_window=COMPLETION_WINDOW, metadata={TOKEN_KEY: token}
+                    input_file_id=file_id,
+                    endpoint=ENDPOINT,
+                    completion_window=COMPLETION_WINDOW,
+                    metadata={TOKEN_KEY: token},
                 )
             except Exception as exc:
                 if not is_retryable(exc) or attempt == self.cfg.max_retries:
@@ -143,7 +176,9 @@ class OpenAIBatchTeacher:
             sub.update(state="submitted", batch_id=found.id)
             call.counters["batch_api/batches_submitted"] += 1
             call.counters["batch_api/lines_submitted"] += len(sub["request_ids"])
-            call.counters["batch_api/lines_resubmitted"] += sum(1 for rid in sub["request_ids"] if call.attempts[rid] > 1)
+            call.counters["batch_api/lines_resubmitted"] += sum(
+                1 for rid in sub["request_ids"] if call.attempts[rid] > 1
+            )
             log.info("batch %s found by its token after a restart", found.id)
         else:
             sub["state"] = "void"  # never created: its requests are sent again, and that is not a resubmission
@@ -176,7 +211,9 @@ class OpenAIBatchTeacher:
                     done.append((sub, batch))
             return done
 
-        wait = wait_exponential_jitter(initial=self.cfg.batch_poll_initial_s, max=self.cfg.batch_poll_max_s, jitter=self.cfg.batch_poll_initial_s)
+        wait = wait_exponential_jitter(
+            initial=self.cfg.batch_poll_initial_s, max=self.cfg.batch_poll_max_s, jitter=self.cfg.batch_poll_initial_s
+        )
         retrying = Retrying(retry=retry_if_result(lambda done: not done), wait=wait, stop=stop_never, reraise=True)
         for sub, batch in retrying(finished_now):
             self._read(call, sub, batch)
@@ -242,7 +279,8 @@ class OpenAIBatchTeacher:
         if self._key != "EMPTY":
             detail = detail.replace(self._key, "***")
         return TeacherUnavailableError(
-            f"{self.cfg.base_url or 'OpenAI'} {what}: {detail[:300]}. Submitted batches are recorded in {self.cfg.batch_dir}; "
+            f"{self.cfg.base_url or 'OpenAI'} {what}: {detail[:300]}. Submitted batches are recorded in "
+            f"{self.cfg.batch_dir}; "
             "rerun the same command to resume polling them."
         )
 

@@ -4,7 +4,8 @@ A *call* is one `Teacher.generate` of the generate stage: one round of one unit 
 `calls/<key>.json` (key = hash of its request ids and line digests, so a resumed run that replays the same round finds
 it) is rewritten atomically (temp + rename) at every step of each submission:
 
-    submitting  the input file is uploaded and a token chosen; written *before* `batches.create`, which carries the token
+    submitting  the input file is uploaded and a token chosen; written *before* `batches.create`, which carries the
+    token
                 in its metadata, so a driver killed between the two finds the batch by its token instead of paying again
     submitted   the batch id is known: a resumed run polls it
     finished    its output and error files were read: answers and final failures are in `results`, retryable lines wait
@@ -115,7 +116,9 @@ class BatchJournal:
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             # Never guess here: removing the record could mean paying again for batches it names.
-            raise InputError(f"{path}: unreadable batch record ({type(exc).__name__}: {exc}); it names batches already paid for") from None
+            raise InputError(
+                f"{path}: unreadable batch record ({type(exc).__name__}: {exc}); it names batches already paid for"
+            ) from None
 
     # -- answers brought in from outside (`--import-results`) -----------------------------------
     def imported(self, rid: str, digest: str) -> TeacherResult | None:

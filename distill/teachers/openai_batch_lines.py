@@ -1,7 +1,8 @@
 """OpenAI Batch API lines, as pure functions: a TeacherRequest -> one JSONL input line, input lines -> files under the
 API's limits, and one output- or error-file line -> a result, a retryable failure, or a final failure.
 
-The line format is the one `client.batches.create` reads (`custom_id`, `method`, `url`, `body`) and the one its output and
+The line format is the one `client.batches.create` reads (`custom_id`, `method`, `url`, `body`) and the one its output
+and
 error files carry (`custom_id`, `response: {status_code, body}`, `error: {code, message}`). No I/O here, so every rule
 is tested without a server; `distill generate --export-requests` writes the same lines.
 """
@@ -24,7 +25,9 @@ COMPLETION_WINDOW = "24h"  # the only window the Batch API offers
 MAX_REQUESTS_PER_FILE = 50_000
 MAX_BYTES_PER_FILE = 200_000_000
 # Line errors worth another try: the window ran out, or the service was overloaded or failed on its side.
-RETRYABLE_CODES = frozenset({"batch_expired", "rate_limit_exceeded", "server_error", "internal_error", "timeout", "missing_from_results"})
+RETRYABLE_CODES = frozenset(
+    {"batch_expired", "rate_limit_exceeded", "server_error", "internal_error", "timeout", "missing_from_results"}
+)
 
 
 def request_body(teacher: TeacherSection, req: TeacherRequest) -> dict[str, Any]:
@@ -46,17 +49,22 @@ def request_line(teacher: TeacherSection, req: TeacherRequest) -> bytes:
 
 
 def line_digest(line: bytes) -> str:
-    """What identifies a request's content: the same id with another body (other sampling, another model) is another request."""
+    """What identifies a request's content: the same id with another body (other sampling, another model) is another
+    request."""
     return hashlib.sha256(line).hexdigest()[:16]
 
 
-def split_lines(lines: Iterable[tuple[str, bytes]], max_requests: int, max_bytes: int) -> Iterator[list[tuple[str, bytes]]]:
+def split_lines(
+    lines: Iterable[tuple[str, bytes]], max_requests: int, max_bytes: int
+) -> Iterator[list[tuple[str, bytes]]]:
     """Consecutive (id, line) pairs grouped into files of at most `max_requests` lines and `max_bytes` bytes."""
     chunk: list[tuple[str, bytes]] = []
     size = 0
     for rid, line in lines:
         if len(line) > max_bytes:
-            raise ValueError(f"request {rid}: its batch line is {len(line)} bytes, over teacher.batch_max_bytes={max_bytes}")
+            raise ValueError(
+                f"request {rid}: its batch line is {len(line)} bytes, over teacher.batch_max_bytes={max_bytes}"
+            )
         if chunk and (len(chunk) >= max_requests or size + len(line) > max_bytes):
             yield chunk
             chunk, size = [], 0
@@ -104,7 +112,8 @@ def _failure(cid: str, code: str, detail: str) -> LineOutcome:
 
 
 def completion_result(cid: str, body: Any) -> TeacherResult:
-    """A chat.completion body -> result; a body without a message is this request's error, as in the synchronous backend."""
+    """A chat.completion body -> result; a body without a message is this request's error, as in the synchronous
+    backend."""
     try:
         choice = body["choices"][0]
         text = choice["message"]["content"]
@@ -118,7 +127,9 @@ def completion_result(cid: str, body: Any) -> TeacherResult:
             error=None if text is not None else "bad_response: no message content",
         )
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-        return TeacherResult(id=cid, text=None, finish_reason=None, error=f"bad_response: {type(exc).__name__}: {str(exc)[:200]}")
+        return TeacherResult(
+            id=cid, text=None, finish_reason=None, error=f"bad_response: {type(exc).__name__}: {str(exc)[:200]}"
+        )
 
 
 def result_to_json(result: TeacherResult) -> dict[str, Any]:

@@ -30,12 +30,16 @@ class TransformersTeacher:
         path = resolve_model(cfg.model)
         check_remote_code(path, cfg.trust_remote_code, "teacher.trust_remote_code")
         self.batch_size = cfg.batch_size
-        self.tokenizer = AutoTokenizer.from_pretrained(path, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code)
+        self.tokenizer = AutoTokenizer.from_pretrained(
+            path, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code
+        )
         self.tokenizer.padding_side = "left"  # decoder-only batching: prompts end where generation starts
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         dtype = getattr(torch, cfg.dtype) if cfg.dtype != "auto" else "auto"
-        self.lm = AutoModelForCausalLM.from_pretrained(path, revision=cfg.revision, dtype=dtype, trust_remote_code=cfg.trust_remote_code)
+        self.lm = AutoModelForCausalLM.from_pretrained(
+            path, revision=cfg.revision, dtype=dtype, trust_remote_code=cfg.trust_remote_code
+        )
         self.lm.eval()
         self.max_len = cfg.max_model_len or int(getattr(self.lm.config, "max_position_embeddings", 2048))
 
@@ -44,7 +48,9 @@ class TransformersTeacher:
         ok: list[tuple[TeacherRequest, str]] = []
         for req in requests:
             try:
-                ok.append((req, self.tokenizer.apply_chat_template(req.messages, add_generation_prompt=True, tokenize=False)))
+                ok.append(
+                    (req, self.tokenizer.apply_chat_template(req.messages, add_generation_prompt=True, tokenize=False))
+                )
             except Exception as exc:  # a template that rejects these messages fails this request only
                 results[req.id] = failed(req, f"chat_template_error: {exc}")
         # Same sampling settings in one sub-batch: group by them, keep plan order inside each group.
@@ -58,7 +64,9 @@ class TransformersTeacher:
                     results[res.id] = res
         return [results[r.id] for r in requests]
 
-    def _batch(self, items: list[tuple[TeacherRequest, str]], temperature: float, top_p: float, max_tokens: int) -> list[TeacherResult]:
+    def _batch(
+        self, items: list[tuple[TeacherRequest, str]], temperature: float, top_p: float, max_tokens: int
+    ) -> list[TeacherResult]:
         import torch
 
         enc = self.tokenizer([text for _, text in items], return_tensors="pt", padding=True, add_special_tokens=False)
@@ -85,7 +93,11 @@ class TransformersTeacher:
             if ended:
                 new = new[: min(i for i, t in enumerate(new) if t in stops)]
             text = self.tokenizer.decode(new, skip_special_tokens=True)
-            results.append(TeacherResult(req.id, text, "stop" if ended else "length", prompt_tokens=prompt_tokens, completion_tokens=len(new)))
+            results.append(
+                TeacherResult(
+                    req.id, text, "stop" if ended else "length", prompt_tokens=prompt_tokens, completion_tokens=len(new)
+                )
+            )
         return results
 
     def _stop_ids(self) -> set[int]:

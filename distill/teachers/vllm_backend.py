@@ -48,7 +48,8 @@ def engine_kwargs(cfg: TeacherSection, model_path: str) -> dict[str, Any]:
         "enforce_eager": cfg.enforce_eager,
         "trust_remote_code": cfg.trust_remote_code,
         "seed": 0,  # engine default; every request carries its own seed
-        # Turn-by-turn synthesis re-sends a dialogue's growing context every turn: cached, only the new turn is computed.
+        # Turn-by-turn synthesis re-sends a dialogue's growing context every turn: cached, only the new turn is
+        # computed.
         "enable_prefix_caching": True,
     }
     if cfg.max_model_len is not None:
@@ -72,7 +73,9 @@ def encode(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:
     return list(ids)
 
 
-def prepare(req: TeacherRequest, tokenizer: Any, max_model_len: int, *, final_only: bool = False) -> tuple[Any, Any] | TeacherResult:
+def prepare(
+    req: TeacherRequest, tokenizer: Any, max_model_len: int, *, final_only: bool = False
+) -> tuple[Any, Any] | TeacherResult:
     """The engine prompt + sampling params for `req`, or its failed result when the prompt cannot be served."""
     from vllm import SamplingParams
     from vllm.inputs import TokensPrompt
@@ -126,7 +129,8 @@ def result_of(req: TeacherRequest, out: Any) -> TeacherResult:
 
 
 def _model_path(cfg: TeacherSection) -> str:
-    """The model folder an engine loads (remote code refused unless trusted), with the CPU build's KV cache sized first."""
+    """The model folder an engine loads (remote code refused unless trusted), with the CPU build's KV cache sized
+    first."""
     from distill.embedded import resolve_model
 
     if is_cpu_build():
@@ -193,7 +197,9 @@ class AsyncVLLMTeacher:
         self._request_numbers = itertools.count()  # engine request ids stay unique even if a batch is replayed
 
         async def build() -> Any:
-            args = AsyncEngineArgs(**engine_kwargs(cfg, path), disable_log_stats=True)  # as LLM does: no periodic stat logging
+            args = AsyncEngineArgs(
+                **engine_kwargs(cfg, path), disable_log_stats=True
+            )  # as LLM does: no periodic stat logging
             return AsyncLLM.from_engine_args(args)
 
         log.info("starting async vLLM engine for %s (tp=%d)", self.model, cfg.tensor_parallel_size)
@@ -218,7 +224,9 @@ class AsyncVLLMTeacher:
         prompt, params = prepared
         final = None
         try:
-            async for out in self.engine.generate(prompt, params, request_id=f"{request.id}#{next(self._request_numbers)}"):
+            async for out in self.engine.generate(
+                prompt, params, request_id=f"{request.id}#{next(self._request_numbers)}"
+            ):
                 final = out
         except VLLMClientError as exc:  # the engine refused this request (validation): it alone fails
             return failed(request, f"engine_rejected: {exc}")
@@ -267,13 +275,16 @@ def actor_options(cfg: TeacherSection, actor_index: int) -> dict[str, Any]:
     if not ready:
         ray.util.remove_placement_group(pg)
         raise RuntimeError(
-            f"no node could reserve {cfg.tensor_parallel_size} GPUs for teacher actor {actor_index} within {cfg.placement_timeout_s:g} s "
+            f"no node could reserve {cfg.tensor_parallel_size} GPUs for teacher actor {actor_index} within "
+            f"{cfg.placement_timeout_s:g} s "
             f"(cluster resources: {ray.cluster_resources()}); lower teacher.tensor_parallel_size or teacher.num_actors"
         )
     return {
         "num_cpus": 0,
         "num_gpus": 0,  # the bundles hold the GPUs; vLLM's TP workers claim them
-        "scheduling_strategy": PlacementGroupSchedulingStrategy(placement_group=pg, placement_group_capture_child_tasks=True, placement_group_bundle_index=0),
+        "scheduling_strategy": PlacementGroupSchedulingStrategy(
+            placement_group=pg, placement_group_capture_child_tasks=True, placement_group_bundle_index=0
+        ),
     }
 
 

@@ -16,18 +16,24 @@ from distill.records import scores_dict
 from distill.view.queries import COUNT_BUDGET_S, EQUALS, FACETS, OUTPUTS, Filters, Output, Page, parse_record_json
 
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#1f2933;line-height:1.4}
-h1{font-size:1.4rem;margin:.4rem 0} h2{font-size:1.1rem;border-bottom:1px solid #d9e2ec;padding-bottom:.2rem;margin-top:1.6rem}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1200px;
+padding:1rem 1.5rem;color:#1f2933;line-height:1.4}
+h1{font-size:1.4rem;margin:.4rem 0}
+h2{font-size:1.1rem;border-bottom:1px solid #d9e2ec;padding-bottom:.2rem;margin-top:1.6rem}
 header a{margin-right:.8rem;font-size:.9rem} .meta{color:#52606d;font-size:.85rem}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0;width:100%} th,td{border:1px solid #d9e2ec;padding:.25rem .45rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0;width:100%}
+th,td{border:1px solid #d9e2ec;padding:.25rem .45rem;text-align:left;vertical-align:top}
 th{background:#f0f4f8} td.num{text-align:right}
 form.filters{background:#f8fafc;border:1px solid #d9e2ec;border-radius:6px;padding:.5rem .8rem;font-size:.85rem}
 form.filters label{display:inline-block;margin:.2rem .8rem .2rem 0} form.filters input[type=number]{width:5rem}
-.turn{margin:.3rem 0;padding:.35rem .6rem;border-radius:6px;white-space:pre-wrap} .user{background:#f0f4f8} .assistant{background:#e3f8ef}
+.turn{margin:.3rem 0;padding:.35rem .6rem;border-radius:6px;white-space:pre-wrap}
+.user{background:#f0f4f8}
+.assistant{background:#e3f8ef}
 .system{background:#fff8e1} .role{font-weight:600;color:#52606d;font-size:.8rem;display:block}
 .cols{display:flex;gap:1.2rem;flex-wrap:wrap} .cols>div{flex:1 1 28rem;min-width:0}
 .verdict{padding:.4rem .7rem;border-radius:4px;margin:.5rem 0} .pass{background:#e3f8ef;border-left:4px solid #27ab83}
-.fail{background:#ffeeee;border-left:4px solid #e12d39} .error{background:#fff8e1;border-left:4px solid #f2c94c;padding:.4rem .7rem}
+.fail{background:#ffeeee;border-left:4px solid #e12d39}
+.error{background:#fff8e1;border-left:4px solid #f2c94c;padding:.4rem .7rem}
 pre{white-space:pre-wrap;word-break:break-word;background:#f8fafc;padding:.5rem;font-size:.8rem}
 """
 
@@ -73,11 +79,15 @@ def row_href(output: str, shard: str, row: int) -> str:
 
 
 def list_href(output: str, **params: Any) -> str:
-    return f"/list/{output}" + ("?" + urlencode({k: v for k, v in params.items() if v not in (None, "")}) if params else "")
+    return f"/list/{output}" + (
+        "?" + urlencode({k: v for k, v in params.items() if v not in (None, "")}) if params else ""
+    )
 
 
 def error_page(message: str, *, run_name: str, status: int) -> str:
-    return document(f"Error {status}", f'<h1>Error {status}</h1><p class="error">{escape(message)}</p>', run_name=run_name)
+    return document(
+        f"Error {status}", f'<h1>Error {status}</h1><p class="error">{escape(message)}</p>', run_name=run_name
+    )
 
 
 # -- index -----------------------------------------------------------------------------------------------
@@ -100,7 +110,8 @@ def index_page(run_name: str, counts: Mapping[str, int | None], reasons: Sequenc
 # -- list pages ------------------------------------------------------------------------------------------
 def _select(name: str, values: Sequence[tuple[str, int]], current: str | None) -> str:
     options = ['<option value="">any</option>'] + [
-        f'<option value="{escape(v)}"{" selected" if v == current else ""}>{escape(v)} ({n:,})</option>' for v, n in values
+        f'<option value="{escape(v)}"{" selected" if v == current else ""}>{escape(v)} ({n:,})</option>'
+        for v, n in values
     ]
     return f'<label>{escape(name)} <select name="{escape(name)}">{"".join(options)}</select></label>'
 
@@ -110,17 +121,25 @@ def filter_form(output: Output, facets: Mapping[str, Sequence[tuple[str, int]]],
     for facet in FACETS[output.kind]:
         if facets.get(facet):
             parts.append(_select(facet, facets[facet], params.get(facet)))
-    parts.append(f'<label>text <input type="search" name="q" value="{escape(params.get("q", ""))}" placeholder="words in the text"></label>')
+    parts.append(
+        f'<label>text <input type="search" name="q" value="{escape(params.get("q", ""))}" placeholder="words in the '
+        'text"></label>'
+    )
     for name, _ in facets.get("score", []):
         lo, hi = params.get(f"min.{name}", ""), params.get(f"max.{name}", "")
         parts.append(
-            f'<label>{escape(name)} <input type="number" step="any" name="min.{escape(name)}" value="{escape(lo)}" placeholder="min">'
-            f' – <input type="number" step="any" name="max.{escape(name)}" value="{escape(hi)}" placeholder="max"></label>'
+            f'<label>{escape(name)} <input type="number" step="any" name="min.{escape(name)}" value="{escape(lo)}" '
+            'placeholder="min">'
+            f' – <input type="number" step="any" name="max.{escape(name)}" value="{escape(hi)}" '
+            'placeholder="max"></label>'
         )
     # Exact-match filters without a drop-down (dialogue_id, seed_id, id) come from links; the form keeps them.
     for column in EQUALS[output.kind]:
         if column not in FACETS[output.kind] and params.get(column):
-            parts.append(f'<label>{escape(column)} <input type="text" name="{escape(column)}" value="{escape(params[column])}"></label>')
+            parts.append(
+                f'<label>{escape(column)} <input type="text" name="{escape(column)}" '
+                f'value="{escape(params[column])}"></label>'
+            )
     return (
         f'<form class="filters" id="filters" method="get" action="/list/{output.name}">{"".join(parts)} '
         f'<button type="submit">Filter</button> <a href="/list/{output.name}">clear</a></form>'
@@ -135,26 +154,58 @@ def _list_cells(output: Output, r: Mapping[str, Any]) -> tuple[list[str], list[s
     go = row_href(output.name, r["_shard"], r["_row"])
     match output.kind:
         case "dialogue":
-            return (["dialogue", "emotion", "mode", "strategies", "turns", "opening", "scores"],
-                    [link(go, r["id"]), *(escape(fmt(r[c])) for c in ("emotion", "mode", "strategies", "turns", "opening")),
-                     escape(_scores_text(r["scores"]))])  # fmt: skip
+            return (
+                ["dialogue", "emotion", "mode", "strategies", "turns", "opening", "scores"],
+                [
+                    link(go, r["id"]),
+                    *(escape(fmt(r[c])) for c in ("emotion", "mode", "strategies", "turns", "opening")),
+                    escape(_scores_text(r["scores"])),
+                ],
+            )
         case "sample_window":
-            return (["sample", "emotion", "turn", "answers", "response"],
-                    [link(go, r["id"]), *(escape(fmt(r[c])) for c in ("emotion", "turn", "prompt", "response"))])  # fmt: skip
+            return (
+                ["sample", "emotion", "turn", "answers", "response"],
+                [link(go, r["id"]), *(escape(fmt(r[c])) for c in ("emotion", "turn", "prompt", "response"))],
+            )
         case "preference_pair":
-            return (["pair", "emotion", "rejected emotion", "method", "chosen", "rejected"],
-                    [link(go, r["id"]), *(escape(fmt(r[c])) for c in ("emotion", "rejected_emotion", "method", "chosen", "rejected"))])  # fmt: skip
+            return (
+                ["pair", "emotion", "rejected emotion", "method", "chosen", "rejected"],
+                [
+                    link(go, r["id"]),
+                    *(escape(fmt(r[c])) for c in ("emotion", "rejected_emotion", "method", "chosen", "rejected")),
+                ],
+            )
         case "reject":
             where = f"{r['source_file']}:{r['source_row']}" if r.get("source_file") else ""
-            return (["reject", "stage", "reason", "detail", "source"],
-                    [link(go, r["id"] or f"row {r['_row']}"), escape(fmt(r["stage"])), escape(fmt(r["reason"])), escape(fmt(r["detail"])),
-                     escape(where)])  # fmt: skip
+            return (
+                ["reject", "stage", "reason", "detail", "source"],
+                [
+                    link(go, r["id"] or f"row {r['_row']}"),
+                    escape(fmt(r["stage"])),
+                    escape(fmt(r["reason"])),
+                    escape(fmt(r["detail"])),
+                    escape(where),
+                ],
+            )
         case _:
-            return (["seed", "source", "emotion", "language", "situation", "opening"],
-                    [link(go, r["id"]), *(escape(fmt(r[c])) for c in ("source", "emotion", "language", "situation", "opening"))])  # fmt: skip
+            return (
+                ["seed", "source", "emotion", "language", "situation", "opening"],
+                [
+                    link(go, r["id"]),
+                    *(escape(fmt(r[c])) for c in ("source", "emotion", "language", "situation", "opening")),
+                ],
+            )
 
 
-def list_page(run_name: str, output: Output, page: Page, filters: Filters, facets: Mapping[str, Any], params: Mapping[str, str], total: int) -> str:
+def list_page(
+    run_name: str,
+    output: Output,
+    page: Page,
+    filters: Filters,
+    facets: Mapping[str, Any],
+    params: Mapping[str, str],
+    total: int,
+) -> str:
     if page.matching is None:
         found = f"more than {len(page.rows)} matching (the count was stopped after {COUNT_BUDGET_S:g} s)"
     elif filters.active:
@@ -162,7 +213,10 @@ def list_page(run_name: str, output: Output, page: Page, filters: Filters, facet
     else:
         found = f"{total:,} rows"
     body = f"<h1>{escape(output.title)}</h1>" + filter_form(output, facets, params)
-    body += f'<p class="meta" id="summary">{escape(found)}; showing {len(page.rows)} (query {page.seconds * 1000:.0f} ms)</p>'
+    body += (
+        f'<p class="meta" id="summary">{escape(found)}; showing {len(page.rows)} (query {page.seconds * 1000:.0f} '
+        "ms)</p>"
+    )
     if page.rows:
         header: list[str] = []
         cells = []
@@ -186,7 +240,10 @@ def messages_html(messages: Sequence[Mapping[str, Any]] | None) -> str:
         role = str(m.get("role") or "")
         cls = role if role in ("user", "assistant", "system") else "system"
         label = {"user": "seeker (user)", "assistant": "supporter (assistant)"}.get(role, role)
-        out.append(f'<div class="turn {cls}"><span class="role">{escape(label)}</span>{escape(str(m.get("content") or ""))}</div>')
+        out.append(
+            f'<div class="turn {cls}"><span '
+            f'class="role">{escape(label)}</span>{escape(str(m.get("content") or ""))}</div>'
+        )
     return "".join(out)
 
 
@@ -207,7 +264,11 @@ def scores_table(scores: Any, thresholds: Mapping[str, float]) -> str:
     rows = []
     for name, value in values.items():
         bound = thresholds.get(name)
-        verdict = "" if bound is None else (f"≥ {bound:g}: passed" if value is not None and value >= bound else f"≥ {bound:g}: below")
+        verdict = (
+            ""
+            if bound is None
+            else (f"≥ {bound:g}: passed" if value is not None and value >= bound else f"≥ {bound:g}: below")
+        )
         rows.append((name, fmt(value), verdict))
     return table(["score", "value", "threshold"], rows)
 
@@ -229,13 +290,15 @@ def verdict_html(output: Output, rejects: Sequence[Mapping[str, Any]], settings:
         where = link(row_href("rejects", r["_shard"], r["_row"]), "reject row")
         parts.append(
             f'<div class="verdict fail"><b>Rejected at {escape(fmt(r["stage"]))}: {escape(fmt(r["reason"]))}</b>'
-            f"{' (field ' + escape(r['field']) + ')' if r.get('field') else ''} — {escape(fmt(r['detail']))} ({where})</div>"
+            f"{' (field ' + escape(r['field']) + ')' if r.get('field') else ''} — {escape(fmt(r['detail']))} "
+            f"({where})</div>"
         )
     if output.name == "curated" and not rejects:
         filters = ", ".join(
-            f"{k}={fmt(settings[k]) if settings[k] is not None else 'unset'}" for k in ("min_turns", "max_turns", "min_chars_per_turn", "max_chars_per_turn", "languages", "safety")
+            f"{k}={fmt(settings[k]) if settings[k] is not None else 'unset'}"
+            for k in ("min_turns", "max_turns", "min_chars_per_turn", "max_chars_per_turn", "languages", "safety")
             if k in settings
-        )  # fmt: skip
+        )
         parts.append(
             '<div class="verdict pass"><b>Passed curation</b>: every filter, threshold and dedup pass of this run'
             + (f" ({escape(filters)})" if filters else "")
@@ -244,25 +307,65 @@ def verdict_html(output: Output, rejects: Sequence[Mapping[str, Any]], settings:
     return "".join(parts)
 
 
-def dialogue_body(record: Mapping[str, Any], output: Output, *, seed: tuple[str, Mapping[str, Any]] | None, rejects: Sequence[Mapping[str, Any]],
-                  settings: Mapping[str, Any], related: str = "") -> str:  # fmt: skip
+def dialogue_body(
+    record: Mapping[str, Any],
+    output: Output,
+    *,
+    seed: tuple[str, Mapping[str, Any]] | None,
+    rejects: Sequence[Mapping[str, Any]],
+    settings: Mapping[str, Any],
+    related: str = "",
+) -> str:
     left = "<h2>Dialogue</h2>" + messages_html(record.get("messages"))
     scores, note = record.get("scores"), ""
     if not scores:  # generated/ holds dialogues before scoring; one that curation rejected was scored in its reject row
-        scored = next((r for r in (parse_record_json(x.get("record")) for x in rejects) if isinstance(r, dict) and r.get("scores")), None)
+        scored = next(
+            (
+                r
+                for r in (parse_record_json(x.get("record")) for x in rejects)
+                if isinstance(r, dict) and r.get("scores")
+            ),
+            None,
+        )
         if scored is not None:
-            scores, note = scored["scores"], '<p class="meta">As scored by curation before it was rejected (from its reject row).</p>'
+            scores, note = (
+                scored["scores"],
+                '<p class="meta">As scored by curation before it was rejected (from its reject row).</p>',
+            )
     left += "<h2>Scores</h2>" + note + scores_table(scores, thresholds_of(settings))
     left += "<h2>Record</h2>" + fields_table(
-        record, ["id", "seed_id", "mode", "variant", "emotion", "strategies", "language", "prompt_version", "teacher", "sampling", "usage",
-                 "finish_reason", "source", "license", "created_at"])  # fmt: skip
+        record,
+        [
+            "id",
+            "seed_id",
+            "mode",
+            "variant",
+            "emotion",
+            "strategies",
+            "language",
+            "prompt_version",
+            "teacher",
+            "sampling",
+            "usage",
+            "finish_reason",
+            "source",
+            "license",
+            "created_at",
+        ],
+    )
     if seed is None:
         right = "<h2>Seed</h2><p>Its seed is in neither seeds/ nor holdout/.</p>"
     else:
         where, s = seed
-        right = f"<h2>Seed ({escape(where)}/)</h2>" + fields_table(s, ["id", "source", "emotion", "language", "license", "situation"])
+        right = f"<h2>Seed ({escape(where)}/)</h2>" + fields_table(
+            s, ["id", "source", "emotion", "language", "license", "situation"]
+        )
         right += messages_html(s.get("messages"))
-    return verdict_html(output, rejects, settings) + related + f'<div class="cols"><div>{left}</div><div>{right}</div></div>'
+    return (
+        verdict_html(output, rejects, settings)
+        + related
+        + f'<div class="cols"><div>{left}</div><div>{right}</div></div>'
+    )
 
 
 def record_page(run_name: str, output: Output, record: Mapping[str, Any], body: str) -> str:
@@ -272,7 +375,8 @@ def record_page(run_name: str, output: Output, record: Mapping[str, Any], body: 
 
 def reject_body(record: Mapping[str, Any], inner: Any) -> str:
     body = (
-        f'<div class="verdict fail"><b>Rejected at {escape(fmt(record.get("stage")))}: {escape(fmt(record.get("reason")))}</b>'
+        f'<div class="verdict fail"><b>Rejected at {escape(fmt(record.get("stage")))}: '
+        f"{escape(fmt(record.get('reason')))}</b>"
         f" — {escape(fmt(record.get('detail')))}</div>"
     )
     body += fields_table(record, ["id", "stage", "reason", "field", "source_file", "source_row"])
@@ -306,6 +410,8 @@ def pair_body(record: Mapping[str, Any], dialogue_href: str | None) -> str:
 
 
 def seed_body(record: Mapping[str, Any], rejects: Sequence[Mapping[str, Any]], dialogues_href: str) -> str:
-    body = verdict_html(OUTPUTS["seeds"], rejects, {}) + fields_table(record, ["id", "source", "language", "emotion", "license", "situation", "metadata"])
+    body = verdict_html(OUTPUTS["seeds"], rejects, {}) + fields_table(
+        record, ["id", "source", "language", "emotion", "license", "situation", "metadata"]
+    )
     body += f"<p>{link(dialogues_href, 'dialogues made from this seed')}</p>"
     return body + "<h2>Messages</h2>" + messages_html(record.get("messages"))

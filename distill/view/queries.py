@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 PAGE_ROWS = 50
 COUNT_CAP = 10_000  # a filtered count stops here ("10,000+"): past it the number changes nothing a reader does
-COUNT_BUDGET_S = 1.0  # a count still scanning after this (a rare search term over millions of rows) is dropped, not waited for
+COUNT_BUDGET_S = (
+    1.0  # a count still scanning after this (a rare search term over millions of rows) is dropped, not waited for
+)
 _SCORE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -75,8 +77,10 @@ def _any_message(column: str) -> str:
 # and the turn it answers, not the whole context: the context is its dialogue's text again, searchable there.
 TEXT: dict[str, str] = {
     "dialogue": _any_message("messages"),
-    "sample_window": "(regexp_matches(response, $q, 'i') OR coalesce(regexp_matches(context[-1].content, $q, 'i'), false))",
-    "preference_pair": f"(regexp_matches(chosen, $q, 'i') OR regexp_matches(rejected, $q, 'i') OR {_any_message('prompt')})",
+    "sample_window": "(regexp_matches(response, $q, 'i') OR coalesce(regexp_matches(context[-1].content, $q, 'i'), "
+    "false))",
+    "preference_pair": "(regexp_matches(chosen, $q, 'i') OR regexp_matches(rejected, $q, 'i') OR "
+    f"{_any_message('prompt')})",
     "reject": "(coalesce(regexp_matches(detail, $q, 'i'), false) OR coalesce(regexp_matches(record, $q, 'i'), false))",
     "seed": f"(coalesce(regexp_matches(situation, $q, 'i'), false) OR {_any_message('messages')})",
 }
@@ -84,11 +88,15 @@ TEXT: dict[str, str] = {
 _FIRST_USER = "left(list_filter({col}, lambda m: m.role = 'user')[1].content, 240)"
 # What a list page shows of each row: short, so a page of 50 reads a few kB of text per column.
 LIST_COLUMNS: dict[str, str] = {
-    "dialogue": f"id, emotion, mode, strategies, len(messages) AS turns, {_FIRST_USER.format(col='messages')} AS opening, scores",
-    "sample_window": "id, dialogue_id, emotion, turn, left(context[-1].content, 240) AS prompt, left(response, 240) AS response",
-    "preference_pair": "id, dialogue_id, emotion, rejected_emotion, method, left(chosen, 200) AS chosen, left(rejected, 200) AS rejected",
+    "dialogue": f"id, emotion, mode, strategies, len(messages) AS turns, {_FIRST_USER.format(col='messages')} AS "
+    "opening, scores",
+    "sample_window": "id, dialogue_id, emotion, turn, left(context[-1].content, 240) AS prompt, left(response, 240) AS "
+    "response",
+    "preference_pair": "id, dialogue_id, emotion, rejected_emotion, method, left(chosen, 200) AS chosen, "
+    "left(rejected, 200) AS rejected",
     "reject": "id, stage, reason, left(detail, 240) AS detail, source_file, source_row",
-    "seed": f"id, source, emotion, language, left(situation, 200) AS situation, {_FIRST_USER.format(col='messages')} AS opening",
+    "seed": f"id, source, emotion, language, left(situation, 200) AS situation, {_FIRST_USER.format(col='messages')} "
+    "AS opening",
 }
 
 
@@ -111,7 +119,8 @@ class Filters:
 
     @classmethod
     def parse(cls, kind: str, params: Mapping[str, str]) -> Filters:
-        """Filters from URL query parameters: `emotion=sad`, `strategy=comfort`, `q=text`, `min.empathy=2`, `max.empathy=4`."""
+        """Filters from URL query parameters: `emotion=sad`, `strategy=comfort`, `q=text`, `min.empathy=2`,
+        `max.empathy=4`."""
         equals = {c: params[c] for c in EQUALS[kind] if params.get(c)}
         score_min: dict[str, float] = {}
         score_max: dict[str, float] = {}
@@ -180,10 +189,13 @@ class RunView:
         import duckdb
 
         self.root = root
-        # An in-memory database with a memory ceiling and no spill folder: nothing is ever written, not even a temp file.
+        # An in-memory database with a memory ceiling and no spill folder: nothing is ever written, not even a temp
+        # file.
         self._db = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit, "temp_directory": ""})
-        # Footers are read once per file, not once per query: an output of 167 unit shards would re-read them on every page.
-        # A cached footer is used only while the file's modification time is unchanged, so a rewritten shard is read afresh.
+        # Footers are read once per file, not once per query: an output of 167 unit shards would re-read them on every
+        # page.
+        # A cached footer is used only while the file's modification time is unchanged, so a rewritten shard is read
+        # afresh.
         self._db.execute("SET GLOBAL parquet_metadata_cache = true")
         self._facets: dict[tuple[str, tuple[tuple[str, int], ...]], dict[str, list[tuple[str, int]]]] = {}
         self._lock = threading.Lock()
@@ -194,17 +206,22 @@ class RunView:
     # -- shards ------------------------------------------------------------------------------------
     def shards(self, output: Output) -> list[Shard]:
         base = self.root / output.folder
-        folders = sorted(p for p in base.iterdir() if p.is_dir()) if output.name == "rejects" and base.is_dir() else [base]
+        folders = (
+            sorted(p for p in base.iterdir() if p.is_dir()) if output.name == "rejects" and base.is_dir() else [base]
+        )
         return [
             Shard(info.path.relative_to(self.root).as_posix(), info.path, info.rows)
             for folder in folders
             for info in list_shards(folder)
-            if info.path.suffix == ".parquet"  # Arrow IPC shards (no stage writes them today) are not readable by DuckDB
+            if info.path.suffix
+            == ".parquet"  # Arrow IPC shards (no stage writes them today) are not readable by DuckDB
         ]
 
     def counts(self) -> dict[str, int | None]:
         """Rows per output from the completion markers (no data read); None where the output has no shards."""
-        return {name: (sum(s.rows for s in shards) if (shards := self.shards(o)) else None) for name, o in OUTPUTS.items()}
+        return {
+            name: (sum(s.rows for s in shards) if (shards := self.shards(o)) else None) for name, o in OUTPUTS.items()
+        }
 
     def reject_reasons(self) -> list[tuple[str, str, int]]:
         shards = self.shards(OUTPUTS["rejects"])
@@ -215,7 +232,8 @@ class RunView:
 
     # -- facets --------------------------------------------------------------------------------------
     def facets(self, output: Output) -> dict[str, list[tuple[str, int]]]:
-        """Distinct values (with counts) of each facet column, and the score names; cached until the shard set changes."""
+        """Distinct values (with counts) of each facet column, and the score names; cached until the shard set
+        changes."""
         shards = self.shards(output)
         key = (output.name, tuple((s.rel, s.rows) for s in shards))
         with self._lock:
@@ -226,7 +244,10 @@ class RunView:
             files = {"files": [str(s.path) for s in shards]}
             for facet in FACETS[output.kind]:
                 value = "unnest(strategies)" if facet == "strategy" else facet
-                sql = f"SELECT v, count(*) FROM (SELECT {value} AS v FROM {_scan()}) WHERE v IS NOT NULL GROUP BY v ORDER BY 2 DESC, 1 LIMIT 500"
+                sql = (
+                    f"SELECT v, count(*) FROM (SELECT {value} AS v FROM {_scan()}) WHERE v IS NOT NULL GROUP BY v "
+                    "ORDER BY 2 DESC, 1 LIMIT 500"
+                )
                 out[facet] = [tuple(r) for r in self._run(sql, files)]  # type: ignore[misc]
             if output.kind == "dialogue":
                 sql = f"SELECT DISTINCT unnest(list_transform(scores, lambda s: s.name)) FROM {_scan()} ORDER BY 1"
@@ -245,7 +266,9 @@ class RunView:
         if cursor:
             rel, _, row = cursor.rpartition(":")
             if rel not in by_rel or not row.isdigit():
-                raise FilterError(f"after={cursor!r}: not a position in {output.name} (the run changed?); start from the first page")
+                raise FilterError(
+                    f"after={cursor!r}: not a position in {output.name} (the run changed?); start from the first page"
+                )
             start = by_rel[rel]
             conds.append("NOT (filename = $after_file AND file_row_number <= $after_row)")
             params |= {"after_file": str(shards[start].path), "after_row": int(row)}
@@ -254,7 +277,10 @@ class RunView:
         params["files"] = [str(s.path) for s in shards[start:]]
         where = f"WHERE {' AND '.join(conds)}" if conds else ""
         # No ORDER BY: DuckDB keeps the scan's order (preserve_insertion_order), which is shard order then row order.
-        sql = f"SELECT {LIST_COLUMNS[output.kind]}, filename AS _file, file_row_number AS _row FROM {_scan()} {where} LIMIT {limit + 1}"
+        sql = (
+            f"SELECT {LIST_COLUMNS[output.kind]}, filename AS _file, file_row_number AS _row FROM {_scan()} {where} "
+            f"LIMIT {limit + 1}"
+        )
         rel_of = {str(s.path): s.rel for s in shards}
         rows = []
         for record in self._dicts(sql, params):
@@ -266,7 +292,9 @@ class RunView:
         matching, capped = self._count(output, shards, filters, first_page=not cursor, shown=len(rows), more=more)
         return Page(rows, next_cursor, matching, capped, time.perf_counter() - t0)
 
-    def _count(self, output: Output, shards: list[Shard], filters: Filters, *, first_page: bool, shown: int, more: bool) -> tuple[int | None, bool]:
+    def _count(
+        self, output: Output, shards: list[Shard], filters: Filters, *, first_page: bool, shown: int, more: bool
+    ) -> tuple[int | None, bool]:
         if not filters.active:
             return sum(s.rows for s in shards), False  # from the markers: free
         if first_page and not more:
@@ -282,11 +310,15 @@ class RunView:
 
     # -- single records ------------------------------------------------------------------------------
     def record(self, output: Output, shard: str, row: int) -> dict[str, Any] | None:
-        """The full record at (shard, row), or None. `shard` must be one of the output's complete shards (no other path is read)."""
+        """The full record at (shard, row), or None. `shard` must be one of the output's complete shards (no other path
+        is read)."""
         match = next((s for s in self.shards(output) if s.rel == shard), None)
         if match is None:
             return None
-        sql = "SELECT * EXCLUDE (file_row_number) FROM read_parquet($file, file_row_number=true) WHERE file_row_number = $row"
+        sql = (
+            "SELECT * EXCLUDE (file_row_number) FROM read_parquet($file, file_row_number=true) WHERE file_row_number "
+            "= $row"
+        )
         found = self._dicts(sql, {"file": str(match.path), "row": row})
         return found[0] if found else None
 
@@ -316,7 +348,10 @@ class RunView:
         shards = self.shards(OUTPUTS["rejects"])
         if not shards:
             return []
-        sql = f"SELECT stage, reason, detail, field, record, filename AS _file, file_row_number AS _row FROM {_scan()} WHERE id = $v LIMIT 20"
+        sql = (
+            f"SELECT stage, reason, detail, field, record, filename AS _file, file_row_number AS _row FROM {_scan()} "
+            "WHERE id = $v LIMIT 20"
+        )
         rel_of = {str(s.path): s.rel for s in shards}
         out = self._dicts(sql, {"files": list(rel_of), "v": record_id})
         for r in out:
@@ -360,7 +395,8 @@ class RunView:
         cur = self._db.cursor()
         try:
             # Through Arrow rather than fetchall: DuckDB's own conversion of timestamps with a time zone needs pytz on
-            # DuckDB 1.3 (the lowest we allow), pyarrow's does not. Every caller selects a bounded number of rows (a LIMIT, or one record).
+            # DuckDB 1.3 (the lowest we allow), pyarrow's does not. Every caller selects a bounded number of rows (a
+            # LIMIT, or one record).
             return cur.sql(sql, params=params).to_arrow_table().to_pylist()
         finally:
             cur.close()

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
 # No script, no remote anything: the pages are inert even if escaping ever missed a spot.
 HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -102,11 +103,19 @@ class ViewServer(ThreadingHTTPServer):
         match output.kind:
             case "dialogue":
                 seed = self.view.seed(record["seed_id"]) if record.get("seed_id") else None
-                related = pages.link(pages.list_href("samples", dialogue_id=record["id"]), "its sample windows") + " · " + pages.link(
-                    pages.list_href("prefs", dialogue_id=record["id"]), "its preference pairs"
+                related = (
+                    pages.link(pages.list_href("samples", dialogue_id=record["id"]), "its sample windows")
+                    + " · "
+                    + pages.link(pages.list_href("prefs", dialogue_id=record["id"]), "its preference pairs")
                 )
-                body = pages.dialogue_body(record, output, seed=seed, rejects=self.view.rejects_of(record["id"]),
-                                           settings=self.view.curate_settings(), related=f"<p>{related}</p>")  # fmt: skip
+                body = pages.dialogue_body(
+                    record,
+                    output,
+                    seed=seed,
+                    rejects=self.view.rejects_of(record["id"]),
+                    settings=self.view.curate_settings(),
+                    related=f"<p>{related}</p>",
+                )
             case "reject":
                 inner = parse_record_json(record.get("record"))
                 body = pages.reject_body(record, inner)
@@ -120,7 +129,9 @@ class ViewServer(ThreadingHTTPServer):
             case "preference_pair":
                 body = pages.pair_body(record, self._dialogue_href(record.get("dialogue_id")))
             case _:
-                body = pages.seed_body(record, self.view.rejects_of(record["id"]), pages.list_href("curated", seed_id=record["id"]))
+                body = pages.seed_body(
+                    record, self.view.rejects_of(record["id"]), pages.list_href("curated", seed_id=record["id"])
+                )
         return pages.record_page(name, output, record, body)
 
     def _dialogue_href(self, dialogue_id: str | None) -> str | None:
@@ -147,7 +158,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
         t0 = time.perf_counter()
         if self.headers.get("Host") not in (f"{HOST}:{self.server.port}", f"localhost:{self.server.port}"):
-            self._send(HTTPStatus.MISDIRECTED_REQUEST, "<h1>421</h1><p>This viewer answers only to its loopback address.</p>")
+            self._send(
+                HTTPStatus.MISDIRECTED_REQUEST, "<h1>421</h1><p>This viewer answers only to its loopback address.</p>"
+            )
             return
         url = urlsplit(self.path)
         params = dict(parse_qsl(url.query, keep_blank_values=True))
@@ -162,7 +175,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, html, location = 500, pages.error_page(str(exc), run_name=name, status=500), None
         except Exception as exc:  # a bug: the page says so, the log keeps the traceback, the server keeps serving
             log.exception("GET %s failed", self.path)
-            status, html, location = 500, pages.error_page(f"internal error: {type(exc).__name__}: {exc}", run_name=name, status=500), None
+            status, html, location = (
+                500,
+                pages.error_page(f"internal error: {type(exc).__name__}: {exc}", run_name=name, status=500),
+                None,
+            )
         self._send(HTTPStatus(status), html, location=location)
         log.info("GET %s %d %.0f ms", self.path, status, (time.perf_counter() - t0) * 1000)
 

@@ -28,14 +28,19 @@ def write(name: str, data: str | bytes) -> None:
 
 ED_HEADER = "conv_id,utterance_idx,context,prompt,speaker_idx,utterance,selfeval,tags\n"
 ED_GOOD = (
-    "hit:1_conv:2,1,lonely,I moved to a new city and_comma_ after a month_comma_ I still eat dinner alone every night.,11,"
+    "hit:1_conv:2,1,lonely,I moved to a new city and_comma_ after a month_comma_ I still eat dinner alone every "
+    "night.,11,"
     "It has been a month since I moved here and I still have not made a single friend.,5|5|5_2|2|5,\n"
-    "hit:1_conv:2,2,lonely,I moved to a new city and_comma_ after a month_comma_ I still eat dinner alone every night.,12,"
+    "hit:1_conv:2,2,lonely,I moved to a new city and_comma_ after a month_comma_ I still eat dinner alone every "
+    "night.,12,"
     "That sounds really isolating. What have evenings been like for you?,5|5|5_2|2|5,\n"
-    "hit:1_conv:2,3,lonely,I moved to a new city and_comma_ after a month_comma_ I still eat dinner alone every night.,11,"
+    "hit:1_conv:2,3,lonely,I moved to a new city and_comma_ after a month_comma_ I still eat dinner alone every "
+    "night.,11,"
     "Quiet. I cook_comma_ eat in front of the TV and go to bed early.,5|5|5_2|2|5,\n"
-    "hit:1_conv:2,4,lonely,I moved to a new city and_comma_ after a month_comma_ I still eat dinner alone every night.,12,"
-    "A month is not long to build a circle. Is there anything you used to enjoy that could bring people your way here?,5|5|5_2|2|5,\n"
+    "hit:1_conv:2,4,lonely,I moved to a new city and_comma_ after a month_comma_ I still eat dinner alone every "
+    "night.,12,"
+    "A month is not long to build a circle. Is there anything you used to enjoy that could bring people your way "
+    "here?,5|5|5_2|2|5,\n"
     "hit:3_conv:6,1,proud,My daughter read her first full book out loud to me yesterday.,21,"
     "My daughter read a whole chapter book to me last night_comma_ all by herself!,4|4|4_3|3|3,\n"
     "hit:3_conv:6,2,proud,My daughter read her first full book out loud to me yesterday.,22,"
@@ -73,12 +78,28 @@ ESCONV = [
         "situation": "My contract ends next month and I have no offers yet.",
         "survey_score": {},
         "dialog": [
-            {"speaker": "supporter", "annotation": {"strategy": "Question"}, "content": "Hi, how are you feeling today?"},
+            {
+                "speaker": "supporter",
+                "annotation": {"strategy": "Question"},
+                "content": "Hi, how are you feeling today?",
+            },
             {"speaker": "seeker", "annotation": {}, "content": "Honestly pretty worried. My contract ends next month."},
-            {"speaker": "supporter", "annotation": {"strategy": "Reflection of feelings"}, "content": "That sounds stressful."},
-            {"speaker": "supporter", "annotation": {"strategy": "Question"}, "content": "Have you been able to apply anywhere yet?"},
+            {
+                "speaker": "supporter",
+                "annotation": {"strategy": "Reflection of feelings"},
+                "content": "That sounds stressful.",
+            },
+            {
+                "speaker": "supporter",
+                "annotation": {"strategy": "Question"},
+                "content": "Have you been able to apply anywhere yet?",
+            },
             {"speaker": "seeker", "annotation": {}, "content": "A few places, but nobody has answered."},
-            {"speaker": "supporter", "annotation": {"strategy": "Affirmation and Reassurance"}, "content": "Applying while still employed is a good start, and silence early on is common."},
+            {
+                "speaker": "supporter",
+                "annotation": {"strategy": "Affirmation and Reassurance"},
+                "content": "Applying while still employed is a good start, and silence early on is common.",
+            },
         ],
     },
     {
@@ -89,10 +110,22 @@ ESCONV = [
         "survey_score": {},
         "dialog": [
             {"speaker": "seeker", "annotation": {}, "content": "We broke up last week after five years together."},
-            {"speaker": "supporter", "annotation": {"strategy": "Restatement or Paraphrasing"}, "content": "Five years is a big part of your life to lose all at once."},
+            {
+                "speaker": "supporter",
+                "annotation": {"strategy": "Restatement or Paraphrasing"},
+                "content": "Five years is a big part of your life to lose all at once.",
+            },
             {"speaker": "seeker", "annotation": {}, "content": "I keep reaching for my phone to text them."},
-            {"speaker": "supporter", "annotation": {"strategy": "Self-disclosure"}, "content": "I did the same after a breakup; habits take time to fade."},
-            {"speaker": "supporter", "annotation": {"strategy": "Providing Suggestions"}, "content": "Maybe text a friend instead when the urge comes?"},
+            {
+                "speaker": "supporter",
+                "annotation": {"strategy": "Self-disclosure"},
+                "content": "I did the same after a breakup; habits take time to fade.",
+            },
+            {
+                "speaker": "supporter",
+                "annotation": {"strategy": "Providing Suggestions"},
+                "content": "Maybe text a friend instead when the urge comes?",
+            },
         ],
     },
 ]
@@ -116,7 +149,9 @@ PSYQA = [
         "question": "和父母沟通总是吵架，我该怎么办？",
         "description": "",
         "keywords": "家庭,沟通",
-        "answers": ["听起来你很想和父母好好沟通，但每次都以争吵结束，这一定让你很无力。也许可以先从倾听他们的担心开始。"],
+        "answers": [
+            "听起来你很想和父母好好沟通，但每次都以争吵结束，这一定让你很无力。也许可以先从倾听他们的担心开始。"
+        ],
     },
 ]
 
@@ -124,13 +159,23 @@ SOULCHAT = [
     {
         "id": "sc-1",
         "topic": "学业压力",
-        "input": "用户：我马上要考研了，每天都很焦虑。\n心理咨询师：考研的压力确实很大，你最近的作息怎么样？\n用户：经常熬夜，白天没精神。\n心理咨询师：",
+        "input": (
+            "用户：我马上要考研了，每天都很焦虑。\n"
+            "心理咨询师：考研的压力确实很大，你最近的作息怎么样？\n"
+            "用户：经常熬夜，白天没精神。\n"
+            "心理咨询师："
+        ),
         "target": "熬夜会让焦虑更明显。我们可以一起看看怎样安排复习和休息，让你既能坚持又不被压垮。",
     },
     {
         "id": "sc-2",
         "topic": "人际关系",
-        "dialogue": "用户：室友总是很晚才回来，吵得我睡不好。\n心理咨询师：被打扰睡眠真的很难受。你和室友聊过这件事吗？\n用户：还没有，怕关系变僵。\n心理咨询师：担心关系是很自然的。也许可以先用轻松的方式说出你的感受。",
+        "dialogue": (
+            "用户：室友总是很晚才回来，吵得我睡不好。\n"
+            "心理咨询师：被打扰睡眠真的很难受。你和室友聊过这件事吗？\n"
+            "用户：还没有，怕关系变僵。\n"
+            "心理咨询师：担心关系是很自然的。也许可以先用轻松的方式说出你的感受。"
+        ),
     },
 ]
 
@@ -141,9 +186,16 @@ CHAT_MESSAGES = [
         "situation": "I was passed over for a promotion I had worked toward for two years.",
         "messages": [
             {"role": "user", "content": "They gave the promotion to someone who joined six months ago."},
-            {"role": "assistant", "content": "After two years of working toward it, that must really sting. How are you holding up?"},
+            {
+                "role": "assistant",
+                "content": "After two years of working toward it, that must really sting. How are you holding up?",
+            },
             {"role": "user", "content": "I feel like my effort did not count for anything."},
-            {"role": "assistant", "content": "It makes sense to feel that way. Would it help to ask your manager what they were looking for?"},
+            {
+                "role": "assistant",
+                "content": "It makes sense to feel that way. Would it help to ask your manager what they were looking "
+                "for?",
+            },
         ],
     },
     {
@@ -152,7 +204,10 @@ CHAT_MESSAGES = [
         "messages": [
             {"role": "system", "content": "You are a supportive listener."},
             {"role": "user", "content": "My test results come back next week and the doctor sounded optimistic."},
-            {"role": "assistant", "content": "That is encouraging to hear. What did the doctor say that gave you hope?"},
+            {
+                "role": "assistant",
+                "content": "That is encouraging to hear. What did the doctor say that gave you hope?",
+            },
         ],
     },
 ]
@@ -170,7 +225,10 @@ CHAT_SHAREGPT = [
         "id": "s-2",
         "conversations": [
             {"from": "human", "value": "I finally finished my first marathon."},
-            {"from": "gpt", "value": "Congratulations, that is a huge achievement! How do you feel now that it is done?"},
+            {
+                "from": "gpt",
+                "value": "Congratulations, that is a huge achievement! How do you feel now that it is done?",
+            },
             {"from": "human", "value": "Exhausted but really proud."},
             {"from": "gpt", "value": "You have every right to be proud. What kept you going in the last miles?"},
         ],
@@ -196,9 +254,13 @@ def mixed_good_bad() -> bytes:
         jl(_good(1)),
         jl({"id": "m-2", "emotion": "sad"}),  # missing_field: messages
         jl(_good(3, "joyful")),
-        jl({"id": "m-4", "messages": [{"role": "user", "content": "   "}, {"role": "assistant", "content": "Hi"}]}),  # empty_turn
+        jl(
+            {"id": "m-4", "messages": [{"role": "user", "content": "   "}, {"role": "assistant", "content": "Hi"}]}
+        ),  # empty_turn
         jl({"id": "m-5", "messages": [{"role": "therapist", "content": "Hello"}]}),  # unknown_role
-        jl({"id": "m-6", "messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}),  # roles_not_alternating
+        jl(
+            {"id": "m-6", "messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}
+        ),  # roles_not_alternating
         jl(_good(7, "Grateful")),  # label case is normalized
         jl({"id": "m-8", "messages": [{"role": "user", "content": long_text}]}),  # absurd_length
         jl({"id": "m-9", "messages": "user: hello"}),  # wrong_type
@@ -211,7 +273,9 @@ def mixed_good_bad() -> bytes:
         jl(_good(16)),
     ]
     data = "".join(lines).encode("utf-8")
-    data += b'{"id": "m-17", "messages": [{"role": "user", "content": "caf\xe9 au lait"}]}\n'  # invalid_utf8 (latin-1 byte)
+    data += (
+        b'{"id": "m-17", "messages": [{"role": "user", "content": "caf\xe9 au lait"}]}\n'  # invalid_utf8 (latin-1 byte)
+    )
     data += b'{"id": "m-18", "messages": [{"role": "user", "content": "I was about to sa'  # truncated_file
     return data
 
@@ -228,7 +292,10 @@ def main() -> None:
     write("chat_messages.jsonl", "".join(jl(x) for x in CHAT_MESSAGES))
     write("chat_sharegpt.jsonl", "".join(jl(x) for x in CHAT_SHAREGPT))
     table = pa.Table.from_pylist(
-        [{"id": r["id"], "emotion": r.get("emotion"), "situation": r.get("situation"), "messages": r["messages"]} for r in CHAT_MESSAGES]
+        [
+            {"id": r["id"], "emotion": r.get("emotion"), "situation": r.get("situation"), "messages": r["messages"]}
+            for r in CHAT_MESSAGES
+        ]
     )
     pq.write_table(table, SEEDS / "chat_messages.parquet")
     write("mixed_good_bad.jsonl", mixed_good_bad())

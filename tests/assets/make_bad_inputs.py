@@ -20,7 +20,10 @@ def ed_rows(*rows: tuple) -> str:
     return ED_HEADER + "".join(",".join(str(c) for c in row) + ",,\n" for row in rows)
 
 
-GOOD_ED = [("hit:1_conv:1", 1, "sad", "My cat is ill.", 1, "My cat is ill."), ("hit:1_conv:1", 2, "sad", "My cat is ill.", 2, "I am sorry. How is she?")]
+GOOD_ED = [
+    ("hit:1_conv:1", 1, "sad", "My cat is ill.", 1, "My cat is ill."),
+    ("hit:1_conv:1", 2, "sad", "My cat is ill.", 2, "I am sorry. How is she?"),
+]
 
 
 def esconv(**overrides: object) -> list[dict]:
@@ -30,7 +33,11 @@ def esconv(**overrides: object) -> list[dict]:
         "situation": "I feel low.",
         "dialog": [
             {"speaker": "seeker", "annotation": {}, "content": "I feel low every morning."},
-            {"speaker": "supporter", "annotation": {"strategy": "Question"}, "content": "How long has it been like this?"},
+            {
+                "speaker": "supporter",
+                "annotation": {"strategy": "Question"},
+                "content": "How long has it been like this?",
+            },
         ],
     }
     item.update(overrides)
@@ -41,7 +48,10 @@ def chat_line(**item: object) -> str:
     return json.dumps(item, ensure_ascii=False) + "\n"
 
 
-MSGS = [{"role": "user", "content": "I feel anxious."}, {"role": "assistant", "content": "I hear you. What is on your mind?"}]
+MSGS = [
+    {"role": "user", "content": "I feel anxious."},
+    {"role": "assistant", "content": "I hear you. What is on your mind?"},
+]
 
 
 def seed_cases() -> dict[str, str | bytes]:
@@ -49,7 +59,9 @@ def seed_cases() -> dict[str, str | bytes]:
     # EmpatheticDialogues CSV
     f["ed_missing_header_column.csv"] = "conv_id,utterance_idx,context,prompt,utterance\nhit:1_conv:1,1,sad,x,hello\n"
     f["ed_wrong_field_count.csv"] = ED_HEADER + "hit:1_conv:1,1,sad\n"
-    f["ed_non_integer_index.csv"] = ed_rows(("hit:1_conv:1", "one", "sad", "x", 1, "hi"), ("hit:1_conv:1", 2, "sad", "x", 2, "hello"))
+    f["ed_non_integer_index.csv"] = ed_rows(
+        ("hit:1_conv:1", "one", "sad", "x", 1, "hi"), ("hit:1_conv:1", 2, "sad", "x", 2, "hello")
+    )
     f["ed_gap_in_turns.csv"] = ed_rows(GOOD_ED[0], ("hit:1_conv:1", 3, "sad", "x", 2, "hello"))
     f["ed_same_speaker_twice.csv"] = ed_rows(GOOD_ED[0], ("hit:1_conv:1", 2, "sad", "x", 1, "again me"))
     f["ed_unknown_emotion.csv"] = ed_rows(*[(r[0], r[1], "meh", *r[3:]) for r in GOOD_ED])
@@ -99,7 +111,9 @@ def parquet_cases() -> None:
     pq.write_table(good, OUT / "chat_truncated.parquet")
     data = (OUT / "chat_truncated.parquet").read_bytes()
     (OUT / "chat_truncated.parquet").write_bytes(data[: len(data) // 2])
-    pq.write_table(pa.Table.from_pylist([{"id": "p2", "messages": "user: hi"}]), OUT / "chat_messages_as_string.parquet")
+    pq.write_table(
+        pa.Table.from_pylist([{"id": "p2", "messages": "user: hi"}]), OUT / "chat_messages_as_string.parquet"
+    )
 
 
 CONFIGS = {

@@ -1,4 +1,5 @@
-"""bench/gpu on CPU: the FLOP arithmetic, and the whole run.sh with tiny settings (same code path as on the GPU, no wheels)."""
+"""bench/gpu on CPU: the FLOP arithmetic, and the whole run.sh with tiny settings (same code path as on the GPU, no
+wheels)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:  # bench/ is no installed package; `python -m pytest` from the root finds it, a bare `pytest` would not
+if (
+    str(REPO) not in sys.path
+):  # bench/ is no installed package; `python -m pytest` from the root finds it, a bare `pytest` would not
     sys.path.insert(0, str(REPO))
 
 from bench.gpu.report import render  # noqa: E402
@@ -23,7 +26,14 @@ RUN_SH = REPO / "bench" / "gpu" / "run.sh"
 
 
 def _env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "", **extra}
+    return {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "OMP_NUM_THREADS": "1",
+        "CUDA_VISIBLE_DEVICES": "",
+        **extra,
+    }
 
 
 @pytest.mark.parametrize("script", ["run.sh", "prepare.sh"])
@@ -64,9 +74,18 @@ def test_peak_lookup_and_mfu_arithmetic() -> None:
     curve = [{"step": 1, "loss": 9.0, "step_s": 5.0, "tokens": 1000, "tokens_trained": 400}] + [
         {"step": s, "loss": 8.0, "step_s": 0.5, "tokens": 1000, "tokens_trained": 400} for s in range(2, 6)
     ]
-    result = {"zero_stage": 2, "curve": curve, "setup_s": 1.0, "optimizer": "FusedAdam", "attention": "sdpa", "train_peak_bytes": 3 * 2**30}
+    result = {
+        "zero_stage": 2,
+        "curve": curve,
+        "setup_s": 1.0,
+        "optimizer": "FusedAdam",
+        "attention": "sdpa",
+        "train_peak_bytes": 3 * 2**30,
+    }
     st = stage_figures(result, warmup=1, flops_per_token=1e9, peak=1000.0, matmul=800.0)
-    assert st["steps_measured"] == 4 and st["tokens_per_s"] == 2000.0 and st["trained_tokens_per_s"] == 800.0  # warm-up step left out
+    assert (
+        st["steps_measured"] == 4 and st["tokens_per_s"] == 2000.0 and st["trained_tokens_per_s"] == 800.0
+    )  # warm-up step left out
     assert st["model_tflops_per_s"] == 2.0 and st["mfu"] == 0.002 and st["mfu_vs_measured_matmul"] == 0.0025
     assert st["peak_memory_gib"] == 3.0 and st["static_memory_gib"] is None
 
@@ -75,10 +94,22 @@ def test_peak_lookup_and_mfu_arithmetic() -> None:
 def test_run_sh_tiny_on_cpu_writes_every_figure(tmp_path: Path) -> None:
     out, carry = tmp_path / "out", tmp_path / "carry"  # an empty carry: no wheels to install, no EPITOME data
     carry.mkdir()
-    proc = subprocess.run(["bash", str(RUN_SH)], cwd=REPO, capture_output=True, text=True, timeout=600,
-                          env=_env(OUT=str(out), CARRY=str(carry), PY=sys.executable, TRAIN_ARGS="--tiny"))
+    proc = subprocess.run(
+        ["bash", str(RUN_SH)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=_env(OUT=str(out), CARRY=str(carry), PY=sys.executable, TRAIN_ARGS="--tiny"),
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert sorted(p.name for p in out.iterdir()) == ["epitome_speed.json", "gpu.json", "gpu.md", "run.log", "train_speed.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "epitome_speed.json",
+        "gpu.json",
+        "gpu.md",
+        "run.log",
+        "train_speed.json",
+    ]
 
     train = json.loads((out / "train_speed.json").read_text())
     assert [s["zero_stage"] for s in train["stages"]] == [2, 3]
@@ -86,12 +117,22 @@ def test_run_sh_tiny_on_cpu_writes_every_figure(tmp_path: Path) -> None:
         assert st["ok"], st
         assert st["tokens_per_s"] > 0 and st["trained_tokens_per_s"] > 0 and st["steps_measured"] == 2
         assert st["mfu"] is None and st["peak_memory_gib"] is None  # no GPU: no peak to divide by, no CUDA allocator
-        assert {"step_s_median", "model_tflops_per_s", "setup_s", "checkpoint_save_s", "optimizer", "loss_first", "loss_last"} <= st.keys()
+        assert {
+            "step_s_median",
+            "model_tflops_per_s",
+            "setup_s",
+            "checkpoint_save_s",
+            "optimizer",
+            "loss_first",
+            "loss_last",
+        } <= st.keys()
     d = train["data"]
     assert d["records_in"] == 24 and d["records_used"] > 0 and d["packed_rows"] > 0
     assert d["prepared_once"]  # both stages reused the rows the bench prepared through train.data
     assert train["model"]["flops_per_token"] > 0 and train["machine"]["deepspeed"]
-    assert train["stages"][0]["loss_first"] == pytest.approx(train["stages"][1]["loss_first"], rel=1e-3)  # same weights, same data
+    assert train["stages"][0]["loss_first"] == pytest.approx(
+        train["stages"][1]["loss_first"], rel=1e-3
+    )  # same weights, same data
 
     epitome = json.loads((out / "epitome_speed.json").read_text())
     assert "no EPITOME CSVs" in epitome["skipped"]
@@ -107,24 +148,59 @@ def _tiny_epitome(folder: Path, rows: int = 24) -> Path:
             w = csv.writer(f)
             w.writerow(["sp_id", "rp_id", "seeker_post", "response_post", "level", "rationales"])
             for i in range(rows):
-                w.writerow([f"s{i}", f"r{i}", f"I feel lost after week {i}.", f"That sounds hard. What happened in week {i}?", i % 3, ""])
+                w.writerow(
+                    [
+                        f"s{i}",
+                        f"r{i}",
+                        f"I feel lost after week {i}.",
+                        f"That sounds hard. What happened in week {i}?",
+                        i % 3,
+                        "",
+                    ]
+                )
     return folder
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("distill.epitome.fit") is None, reason="the EPITOME fit is not in this checkout")
+@pytest.mark.skipif(
+    importlib.util.find_spec("distill.epitome.fit") is None, reason="the EPITOME fit is not in this checkout"
+)
 def test_epitome_bench_tiny_on_cpu(tmp_path: Path) -> None:
     data = _tiny_epitome(tmp_path / "epitome")
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "bench.gpu.epitome_speed", "--tiny", "--out", str(out), "--data", str(data),
-                           "--pairs", "64", "--batch-sizes", "16", "--workdir", str(tmp_path / "work")],
-                          cwd=REPO, capture_output=True, text=True, timeout=600, env=_env())
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.gpu.epitome_speed",
+            "--tiny",
+            "--out",
+            str(out),
+            "--data",
+            str(data),
+            "--pairs",
+            "64",
+            "--batch-sizes",
+            "16",
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=_env(),
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     e = json.loads((out / "epitome_speed.json").read_text())
     assert e["skipped"] is None and "error" not in e, e
     assert "random init" in e["encoder"]
     assert e["fit"]["fit_s"] is not None and e["fit"]["epochs"] == 1 and e["fit"]["device"] == "cpu"
-    assert [r["batch_size"] for r in e["scoring"]] == [16] and e["scoring"][0]["pairs"] == 64 and e["scoring"][0]["turns_per_s"] > 0
+    assert (
+        [r["batch_size"] for r in e["scoring"]] == [16]
+        and e["scoring"][0]["pairs"] == 64
+        and e["scoring"][0]["turns_per_s"] > 0
+    )
     (out / "train_speed.json").unlink(missing_ok=True)
     md = render(out).read_text()
     assert "turns/s" in md and "| 16 | 64 |" in md

@@ -47,7 +47,11 @@ def run_script(tmp_path: Path, mode: str) -> tuple[list[str], Path]:
 
 def test_engine_output_goes_to_the_stage_log_and_our_lines_to_the_terminal(tmp_path: Path) -> None:
     console, log = run_script(tmp_path, "quiet")
-    assert console == ["warning: fell back to the lexical scorer", "generate: 2 units -> 2 dialogues", "after: the terminal again"]
+    assert console == [
+        "warning: fell back to the lexical scorer",
+        "generate: 2 units -> 2 dialogues",
+        "after: the terminal again",
+    ]
     text = log.read_text()
     for line in ("python print", "raw descriptor write", "raw stderr write", "child process", "a library warning"):
         assert f"engine: {line}" in text

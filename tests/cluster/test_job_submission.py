@@ -39,11 +39,26 @@ def test_distill_submit_runs_a_stage_and_forwards_secrets_unprinted(ray_head: st
     secret = "sk-test-PLANTED-0123456789"
     out = subprocess.run(
         [
-            f"{BIN}/distill", "submit", "distill/configs/demo.yaml", f"run.output_dir={tmp_path}", "run.name=via-distill",
-            "--address", ray_head, "--stage", "seeds", "--working-dir", str(REPO), "--secret-env", "DISTILL_TEST_KEY",
+            f"{BIN}/distill",
+            "submit",
+            "distill/configs/demo.yaml",
+            f"run.output_dir={tmp_path}",
+            "run.name=via-distill",
+            "--address",
+            ray_head,
+            "--stage",
+            "seeds",
+            "--working-dir",
+            str(REPO),
+            "--secret-env",
+            "DISTILL_TEST_KEY",
         ],
-        capture_output=True, text=True, env={**env(), "DISTILL_TEST_KEY": secret}, cwd=REPO, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env={**env(), "DISTILL_TEST_KEY": secret},
+        cwd=REPO,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "SUCCEEDED" in out.stderr
     assert "seeds: " in out.stdout  # the job's own log lines were followed
@@ -60,9 +75,24 @@ def test_failing_job_exits_nonzero_with_both_clients(ray_head: str, tmp_path: Pa
     )  # fmt: skip
     assert ray_cli.returncode != 0
     ours = subprocess.run(
-        [f"{BIN}/distill", "submit", "demo", *bad, "--address", ray_head, "--stage", "seeds", "--working-dir", str(REPO)],
-        capture_output=True, text=True, env=env(), cwd=REPO, timeout=300,
-    )  # fmt: skip
+        [
+            f"{BIN}/distill",
+            "submit",
+            "demo",
+            *bad,
+            "--address",
+            ray_head,
+            "--stage",
+            "seeds",
+            "--working-dir",
+            str(REPO),
+        ],
+        capture_output=True,
+        text=True,
+        env=env(),
+        cwd=REPO,
+        timeout=300,
+    )
     assert ours.returncode == 1
     assert "FAILED" in ours.stderr
     assert "generate.variants_per_seed" in ours.stdout  # the job's one-line config error reached the user

@@ -16,7 +16,10 @@ REPO = Path(__file__).resolve().parents[2]
 # Run configs are every YAML except the cluster manifests (Kubernetes/Ray objects, tests/cluster) and the
 # deliberately broken configs of the bad-input corpus (tests/test_bad_inputs.py).
 RUN_CONFIGS = sorted(
-    p for p in REPO.rglob("*.y*ml") if p.suffix in (".yaml", ".yml") and not any(part in {".venv", "runs", "cluster", ".git", "bad_inputs"} for part in p.parts)
+    p
+    for p in REPO.rglob("*.y*ml")
+    if p.suffix in (".yaml", ".yml")
+    and not any(part in {".venv", "runs", "cluster", ".git", "bad_inputs"} for part in p.parts)
 )
 
 
@@ -43,8 +46,12 @@ def test_packaged_name_resolves() -> None:
 
 
 def test_overrides_apply_with_yaml_typing() -> None:
-    cfg = load_config("demo", ["generate.variants_per_seed=4", "teacher.enforce_eager=false", "generate.modes=[rewrite]"])
-    assert cfg.generate.variants_per_seed == 4 and cfg.teacher.enforce_eager is False and cfg.generate.modes == ["rewrite"]
+    cfg = load_config(
+        "demo", ["generate.variants_per_seed=4", "teacher.enforce_eager=false", "generate.modes=[rewrite]"]
+    )
+    assert (
+        cfg.generate.variants_per_seed == 4 and cfg.teacher.enforce_eager is False and cfg.generate.modes == ["rewrite"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -83,7 +90,9 @@ def test_stage_hash_tracks_only_named_sections() -> None:
 
 def test_cli_config_error_is_one_line_exit_2() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "distill.cli", "config", "show", "-c", "demo", "generate.variants_per_sed=2"], capture_output=True, text=True
+        [sys.executable, "-m", "distill.cli", "config", "show", "-c", "demo", "generate.variants_per_sed=2"],
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 2
     assert "generate.variants_per_sed: unknown key" in out.stderr and "Traceback" not in out.stderr

@@ -1,4 +1,5 @@
-"""The run folder's lease: one driver at a time, a refused driver names the holder, a killed holder's lease is taken over."""
+"""The run folder's lease: one driver at a time, a refused driver names the holder, a killed holder's lease is taken
+over."""
 
 from __future__ import annotations
 

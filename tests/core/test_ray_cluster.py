@@ -31,8 +31,14 @@ def test_joins_the_cluster_in_ray_address(calls: list[dict[str, Any]], monkeypat
 def test_starts_a_local_cluster_without_dashboard_or_metrics(calls: list[dict[str, Any]], monkeypatch) -> None:
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     connect_ray()
-    assert calls == [{"address": "local", "include_dashboard": False, "log_to_driver": True,
-                      "_system_config": {"enable_metrics_collection": False}}]
+    assert calls == [
+        {
+            "address": "local",
+            "include_dashboard": False,
+            "log_to_driver": True,
+            "_system_config": {"enable_metrics_collection": False},
+        }
+    ]
 
 
 def test_an_open_session_is_reused(calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,9 @@ from distill.shards import CorruptShardError, ShardWriter, count_rows, iter_batc
 
 
 def rows(n: int, start: int = 0) -> list[dict]:
-    return [make_reject("test", "reason_a", f"row {i}", record_id=f"r{i}", source_row=i) for i in range(start, start + n)]
+    return [
+        make_reject("test", "reason_a", f"row {i}", record_id=f"r{i}", source_row=i) for i in range(start, start + n)
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "arrow"])

@@ -1,4 +1,5 @@
-"""`distill curate` in-process, and `python -m ray_jobs.curate` as a real Ray job (local cluster) giving the same dataset."""
+"""`distill curate` in-process, and `python -m ray_jobs.curate` as a real Ray job (local cluster) giving the same
+dataset."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ def write_config(tmp_path: Path, name: str) -> Path:
     curate = {"semantic_threshold": None, "preference_method": "cross_dialogue"}  # no teacher engine for pairs
     path.write_text(yaml.safe_dump({"run": {"name": name, "output_dir": str(tmp_path / "runs")}, "curate": curate}))
     good = good_dialogues()
-    write_generated(load_config(path), [good[:3] + [b for _, b in bad_dialogues()[:2]], good[3:] + [near_copy(good[0], "nc")]])
+    write_generated(
+        load_config(path), [good[:3] + [b for _, b in bad_dialogues()[:2]], good[3:] + [near_copy(good[0], "nc")]]
+    )
     return path
 
 
@@ -55,7 +58,11 @@ def test_ray_job_gives_the_same_dataset_as_the_local_path(tmp_path):
     env.update(PYTHONPATH=str(REPO), RAY_USAGE_STATS_ENABLED="0")
     proc = subprocess.run(
         [sys.executable, "-m", "ray_jobs.curate", "--config", str(config), "curate.executor=ray"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "curate: 11 dialogues -> 8 curated, 16 samples" in proc.stdout and "3 rejected" in proc.stdout
@@ -79,11 +86,21 @@ def test_the_judge_on_ray_asks_long_lived_teacher_actors_and_builds_no_engine_pe
     request is lowered so the shard tasks still get one, where it would otherwise wait forever."""
     from distill.curate.stage import run_curate
 
-    cfg = load_config(None, [
-        f"run.output_dir={tmp_path}", "run.name=judged", "curate.executor=ray", "curate.semantic_threshold=null",
-        "curate.preference_method=cross_dialogue", "curate.scorers=[epitome_lexical, llm_judge]",
-        "teacher.backend=dryrun", "teacher.placement=ray", "teacher.num_actors=2", f"teacher.num_cpus_per_actor={os.cpu_count()}",
-    ])  # fmt: skip
+    cfg = load_config(
+        None,
+        [
+            f"run.output_dir={tmp_path}",
+            "run.name=judged",
+            "curate.executor=ray",
+            "curate.semantic_threshold=null",
+            "curate.preference_method=cross_dialogue",
+            "curate.scorers=[epitome_lexical, llm_judge]",
+            "teacher.backend=dryrun",
+            "teacher.placement=ray",
+            "teacher.num_actors=2",
+            f"teacher.num_cpus_per_actor={os.cpu_count()}",
+        ],
+    )
     good = good_dialogues()
     write_generated(cfg, [good[:3], good[3:6], good[6:]])
     c = run_curate(cfg).counters

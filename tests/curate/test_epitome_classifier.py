@@ -65,7 +65,11 @@ def test_ray_actors_load_the_model_once_each_and_score_every_dialogue_once(tmp_p
         assert s["empathy"] == pytest.approx(s["epitome_er"] + s["epitome_ip"] + s["epitome_ex"])
 
     card = RunDir(local).path("dataset_card.md").read_text()
-    assert "Scorer: `epitome_classifier`" in card and "the fit's held-out split (metrics.json)" in card and "| explorations |" in card
+    assert (
+        "Scorer: `epitome_classifier`" in card
+        and "the fit's held-out split (metrics.json)" in card
+        and "| explorations |" in card
+    )
 
 
 def test_lexical_and_classifier_together_are_refused(tmp_path):

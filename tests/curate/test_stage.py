@@ -18,14 +18,24 @@ from distill.run_dir import RunDir
 from distill.seeds.soulchat import parse_transcript
 from distill.shards import count_rows, iter_rows, read_table
 from distill.stats import read_stats
-from tests.support.curated import PARAPHRASE_OF_JOYFUL, bad_dialogues, dialogue, good_dialogues, near_copy, write_generated
+from tests.support.curated import (
+    PARAPHRASE_OF_JOYFUL,
+    bad_dialogues,
+    dialogue,
+    good_dialogues,
+    near_copy,
+    write_generated,
+)
 
 
 @pytest.fixture(scope="module")
 def curated_run(tmp_path_factory):
     """One real curate run shared by the assertions below (MiniLM semantic pass on)."""
     root = tmp_path_factory.mktemp("runs")
-    cfg = load_config(None, [f"run.output_dir={root}", "run.name=c", "curate.rows_per_shard=4", "curate.preference_method=cross_dialogue"])
+    cfg = load_config(
+        None,
+        [f"run.output_dir={root}", "run.name=c", "curate.rows_per_shard=4", "curate.preference_method=cross_dialogue"],
+    )
     good = good_dialogues()
     # Planted duplicates, each in a different shard from its original.
     exact_copy = dict(good[0], id="zz-exact-copy-of-lonely")
@@ -33,7 +43,9 @@ def curated_run(tmp_path_factory):
     near = near_copy(good[2], "near-copy-of-anxious")
     para = dialogue("joyful", PARAPHRASE_OF_JOYFUL, key="paraphrase-of-joyful")
     bad = bad_dialogues()
-    write_generated(cfg, [good[:3] + [b for _, b in bad[:3]], good[3:] + [exact_copy], [near, para] + [b for _, b in bad[3:]]])
+    write_generated(
+        cfg, [good[:3] + [b for _, b in bad[:3]], good[3:] + [exact_copy], [near, para] + [b for _, b in bad[3:]]]
+    )
     stats = run_curate(cfg)
     return cfg, stats, good, bad, {"exact": exact_copy, "near": near, "para": para}
 
@@ -65,7 +77,11 @@ def test_planted_duplicates_across_shards_are_dropped_for_their_keeper(curated_r
     run = RunDir(cfg)
     rejects = {r["id"]: r for r in iter_rows(run.rejects("curate"))}
     curated = {r["id"]: scores_dict(r["scores"]) for r in iter_rows(run.curated, columns=["id", "scores"])}
-    for original, copy, reason in ((good[0], planted["exact"], "exact_duplicate"), (good[2], planted["near"], "near_duplicate"), (good[1], planted["para"], "semantic_duplicate")):
+    for original, copy, reason in (
+        (good[0], planted["exact"], "exact_duplicate"),
+        (good[2], planted["near"], "near_duplicate"),
+        (good[1], planted["para"], "semantic_duplicate"),
+    ):
         pair = {original["id"], copy["id"]}
         (loser,) = pair & set(rejects)  # exactly one of the two is dropped...
         (keeper,) = pair & set(curated)  # ...and the other is kept
@@ -92,7 +108,11 @@ def test_sample_windows_one_per_supporter_turn_and_soulchat_export(curated_run, 
     run = RunDir(cfg)
     dialogues = {r["id"]: r for r in iter_rows(run.curated)}
     windows = list(iter_rows(run.samples))
-    assert len(windows) == stats.counters["samples"] == sum(sum(m["role"] == "assistant" for m in d["messages"]) for d in dialogues.values())
+    assert (
+        len(windows)
+        == stats.counters["samples"]
+        == sum(sum(m["role"] == "assistant" for m in d["messages"]) for d in dialogues.values())
+    )
     for w in windows:
         d = dialogues[w["dialogue_id"]]
         assert w["context"] == d["messages"][: w["turn"]] and w["response"] == d["messages"][w["turn"]]["content"]
@@ -113,7 +133,9 @@ def test_preference_pairs_reject_a_reply_grounded_in_the_opposite_emotion(curate
     assert pairs and len(pairs) == stats.counters["preference_pairs"]
     replies = {}
     for d in iter_rows(run.curated):
-        replies.setdefault(d["emotion"], set()).add(next(m["content"] for m in d["messages"] if m["role"] == "assistant"))
+        replies.setdefault(d["emotion"], set()).add(
+            next(m["content"] for m in d["messages"] if m["role"] == "assistant")
+        )
     for p in pairs:
         assert p["method"] == "cross_dialogue" and p["rejected_emotion"] == OPPOSITE[p["emotion"]]
         assert p["chosen"] in replies[p["emotion"]] and p["rejected"] in replies[p["rejected_emotion"]]
@@ -164,8 +186,14 @@ def test_dataset_card_is_read_by_datasets(curated_run, tmp_path):
     folder = _card_folder(run, tmp_path / "ds")
     # Its own cache: the shared one is keyed by folder name and file names, so another run's rows would come back.
     cache = str(tmp_path / "hf-cache")
-    assert datasets.load_dataset(str(folder), "samples", split="train", cache_dir=cache).num_rows == stats.counters["samples"]
-    assert datasets.load_dataset(str(folder), "preferences", split="train", cache_dir=cache).num_rows == stats.counters["preference_pairs"]
+    assert (
+        datasets.load_dataset(str(folder), "samples", split="train", cache_dir=cache).num_rows
+        == stats.counters["samples"]
+    )
+    assert (
+        datasets.load_dataset(str(folder), "preferences", split="train", cache_dir=cache).num_rows
+        == stats.counters["preference_pairs"]
+    )
 
 
 def test_dialogues_config_loads_with_datasets(curated_run, tmp_path):
@@ -186,7 +214,12 @@ def test_rerun_is_a_no_op_and_a_changed_config_is_refused(curated_run):
     before = read_table(run.curated).num_rows
     again = run_curate(cfg)
     assert again.counters["curated"] == stats.counters["curated"] and read_table(run.curated).num_rows == before
-    same = [f"run.output_dir={cfg.run.output_dir}", "run.name=c", "curate.rows_per_shard=4", "curate.preference_method=cross_dialogue"]
+    same = [
+        f"run.output_dir={cfg.run.output_dir}",
+        "run.name=c",
+        "curate.rows_per_shard=4",
+        "curate.preference_method=cross_dialogue",
+    ]
     changed = load_config(None, [*same, "curate.min_turns=6"])
     with pytest.raises(RunStateError, match="different config"):
         run_curate(changed)
@@ -198,15 +231,26 @@ def test_no_generated_shards_is_an_input_error(run_cfg):
 
 
 def test_teacher_preference_pairs_and_unparseable_judge_replies_through_a_real_backend(tmp_path):
-    """The dryrun backend (deterministic filler text) as teacher: pairs get a teacher-written rejected reply; as judge, its
+    """The dryrun backend (deterministic filler text) as teacher: pairs get a teacher-written rejected reply; as judge,
+    its
     non-JSON replies reject every dialogue with `judge_unparseable` and the counts still add up."""
-    overrides = [f"run.output_dir={tmp_path}", "teacher.backend=dryrun", "teacher.placement=local", "curate.semantic_threshold=null"]
+    overrides = [
+        f"run.output_dir={tmp_path}",
+        "teacher.backend=dryrun",
+        "teacher.placement=local",
+        "curate.semantic_threshold=null",
+    ]
     cfg = load_config(None, [*overrides, "run.name=pairs", "curate.preference_method=teacher"])
     write_generated(cfg, [good_dialogues()])
     stats = run_curate(cfg)
     pairs = list(iter_rows(RunDir(cfg).prefs))
     assert len(pairs) == stats.counters["curated"] == len(good_dialogues())
-    assert all(p["method"] == "teacher" and p["rejected"].startswith("DRYRUN") and p["rejected_emotion"] == OPPOSITE[p["emotion"]] for p in pairs)
+    assert all(
+        p["method"] == "teacher"
+        and p["rejected"].startswith("DRYRUN")
+        and p["rejected_emotion"] == OPPOSITE[p["emotion"]]
+        for p in pairs
+    )
 
     judged = load_config(None, [*overrides, "run.name=judged", "curate.scorers=[epitome_lexical, llm_judge]"])
     write_generated(judged, [good_dialogues()[:3], good_dialogues()[3:]])
@@ -219,12 +263,22 @@ def test_teacher_preference_pairs_and_unparseable_judge_replies_through_a_real_b
 
 def test_auto_pairs_take_another_dialogues_reply_where_one_exists_and_the_teachers_otherwise(tmp_path):
     """The default method on the dryrun teacher: afraid/confident and anxious/nostalgic pair with each other, exactly as
-    `cross_dialogue` pairs them; lonely and joyful, whose opposites (hopeful, sad) are missing, get the teacher's reply."""
+    `cross_dialogue` pairs them; lonely and joyful, whose opposites (hopeful, sad) are missing, get the teacher's
+    reply."""
     from distill.curate.prefs import cross_dialogue_pairs
     from distill.stats import StageStats
 
-    cfg = load_config(None, [f"run.output_dir={tmp_path}", "run.name=auto", "teacher.backend=dryrun", "teacher.placement=local",
-                             "curate.semantic_threshold=null", "generate.sampling.max_tokens=24"])  # fmt: skip
+    cfg = load_config(
+        None,
+        [
+            f"run.output_dir={tmp_path}",
+            "run.name=auto",
+            "teacher.backend=dryrun",
+            "teacher.placement=local",
+            "curate.semantic_threshold=null",
+            "generate.sampling.max_tokens=24",
+        ],
+    )
     assert cfg.curate.preference_method == "auto"
     six = good_dialogues()[:6]  # without hopeful and sad
     write_generated(cfg, [six[:3], six[3:]])
@@ -237,11 +291,19 @@ def test_auto_pairs_take_another_dialogues_reply_where_one_exists_and_the_teache
     }  # fmt: skip
     assert all(p["rejected_emotion"] == OPPOSITE[e] for e, p in pairs.items())
     assert pairs["lonely"]["rejected"].startswith("DRYRUN") and pairs["lonely"]["license"] == "Apache-2.0"
-    assert (c["prefs/method/cross_dialogue"], c["prefs/method/teacher"], c["preference_pairs"]) == (4, 2, 6) == (4, 2, c["curated"])
+    assert (
+        (c["prefs/method/cross_dialogue"], c["prefs/method/teacher"], c["preference_pairs"])
+        == (4, 2, 6)
+        == (4, 2, c["curated"])
+    )
     cross_only = {p["dialogue_id"]: p for p in cross_dialogue_pairs(run.curated, StageStats("curate"))}
     assert all(cross_only[p["dialogue_id"]] == p for p in pairs.values() if p["method"] == "cross_dialogue")
     card = run.path("dataset_card.md").read_text()
-    assert "method `auto`" in card and "4 cross_dialogue, 2 teacher" in card and "| preference pairs: teacher | 2 |" in card
+    assert (
+        "method `auto`" in card
+        and "4 cross_dialogue, 2 teacher" in card
+        and "| preference pairs: teacher | 2 |" in card
+    )
 
 
 def test_a_rejected_reply_is_cleaned_like_a_generated_turn():
@@ -252,7 +314,10 @@ def test_a_rejected_reply_is_cleaned_like_a_generated_turn():
     cut = TeacherResult("r", "Supporter: That sounds like a lot to carry. I wonder whether you", "length")
     assert _rejected_text(cut) == "That sounds like a lot to carry."
     assert _rejected_text(TeacherResult("r", "I hear you.\nSeeker: thanks", "stop")) == "I hear you."
-    for bad, code in ((TeacherResult("r", None, None, error="timeout"), "failed"), (TeacherResult("r", "so I", "length"), "truncated")):
+    for bad, code in (
+        (TeacherResult("r", None, None, error="timeout"), "failed"),
+        (TeacherResult("r", "so I", "length"), "truncated"),
+    ):
         with pytest.raises(ParseError) as info:
             _rejected_text(bad)
         assert info.value.code == code
@@ -261,7 +326,15 @@ def test_a_rejected_reply_is_cleaned_like_a_generated_turn():
 def test_an_interrupted_stage_restarts_clean_without_duplicates(tmp_path):
     from distill.atomic import atomic_write_json
 
-    cfg = load_config(None, [f"run.output_dir={tmp_path}", "run.name=again", "curate.semantic_threshold=null", "curate.preference_method=cross_dialogue"])
+    cfg = load_config(
+        None,
+        [
+            f"run.output_dir={tmp_path}",
+            "run.name=again",
+            "curate.semantic_threshold=null",
+            "curate.preference_method=cross_dialogue",
+        ],
+    )
     good = good_dialogues()
     write_generated(cfg, [good[:3], good[3:] + [near_copy(good[0], "dup")]])
     first = run_curate(cfg).counters

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from distill.dedup.minhash import lsh_params
 from distill.dedup.near import find_duplicates
 from distill.dedup.semantic import embed, embedding_schema, semantic_duplicates, similar_pairs
 from distill.dedup.signatures import signature_schema, signature_table
-from distill.dedup.minhash import lsh_params
 from distill.errors import InputError
 from distill.shards import ShardWriter
 from tests.support.random_dialogues import perturb, random_dialogue
@@ -22,7 +22,11 @@ def write_signatures(folder, shards, threshold=0.8, num_perm=128):
 
 def test_planted_duplicates_across_shards(tmp_path, rng):
     base = [random_dialogue(rng, f"base{i:02d}") for i in range(30)]
-    exact = {"id": "exact03", "scores": {}, "messages": [dict(m, content=m["content"].upper() + "!") for m in base[3]["messages"]]}
+    exact = {
+        "id": "exact03",
+        "scores": {},
+        "messages": [dict(m, content=m["content"].upper() + "!") for m in base[3]["messages"]],
+    }
     near = perturb(base[7], "near07", rng, changes=2)  # 2 of 40 words in one of 4 turns: Jaccard ~0.94
     far = perturb(base[9], "far09", rng, changes=25)  # most of a turn rewritten: Jaccard well below 0.8, must be kept
     for d, e in ((base[3], 1.0), (exact, 2.0), (base[7], 3.0), (near, 1.0), (base[9], 1.0), (far, 1.0)):
@@ -46,7 +50,9 @@ def test_clusters_are_transitive_and_keep_the_smallest_id_on_ties(tmp_path, rng)
 
 
 def test_distinct_dialogues_are_all_kept(tmp_path, rng):
-    write_signatures(tmp_path, [[random_dialogue(rng, f"x{i}") for i in range(20)] for _ in range(1)] + [[random_dialogue(rng, "y")]])
+    write_signatures(
+        tmp_path, [[random_dialogue(rng, f"x{i}") for i in range(20)] for _ in range(1)] + [[random_dialogue(rng, "y")]]
+    )
     assert find_duplicates(tmp_path, 0.8) == []
 
 

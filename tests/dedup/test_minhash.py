@@ -37,7 +37,9 @@ def test_signature_agreement_estimates_jaccard():
 
 
 def test_identical_documents_share_every_band_and_distinct_ones_none():
-    hashes = shingle_hashes(["the cat sat on the mat today", "the cat sat on the mat today", "completely different words in here now"], 2)
+    hashes = shingle_hashes(
+        ["the cat sat on the mat today", "the cat sat on the mat today", "completely different words in here now"], 2
+    )
     keys = band_keys(signatures(hashes, 64), 16, 4)
     assert (keys[0] == keys[1]).all() and not (keys[0] == keys[2]).any()
     assert candidate_pairs(keys).tolist() == [[0, 1]]
@@ -83,6 +85,8 @@ def test_shingle_hashes_agree_across_ascii_and_unicode_texts_and_batches():
     unicode_text = ascii_text + " — café"
     a, u = shingle_hashes([ascii_text, unicode_text], 3)
     # Every shingle of the ASCII text is also a shingle of the longer Unicode text: both paths hash words the same way.
-    assert set(a.tolist()) <= set(u.tolist()) and len(u) == len(a) + 1  # "—" is punctuation: one new word, one new 3-gram
+    assert (
+        set(a.tolist()) <= set(u.tolist()) and len(u) == len(a) + 1
+    )  # "—" is punctuation: one new word, one new 3-gram
     (alone,) = shingle_hashes([unicode_text], 3)
     assert alone.tolist() == u.tolist()  # a text's hashes do not depend on the other texts in its batch

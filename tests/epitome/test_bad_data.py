@@ -39,7 +39,21 @@ def test_bad_rows_give_one_line_naming_file_row_and_field(tmp_path, capsys, text
 
 def test_a_folder_without_epitome_files_is_named(tmp_path, capsys):
     folder = _folder(tmp_path, name="notes.csv")
-    assert main(["scorers", "validate", "--data", str(folder), "--scorer", "epitome_lexical", "--json", str(tmp_path / "v.json")]) == 2
+    assert (
+        main(
+            [
+                "scorers",
+                "validate",
+                "--data",
+                str(folder),
+                "--scorer",
+                "epitome_lexical",
+                "--json",
+                str(tmp_path / "v.json"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip()
     assert "none of emotional-reactions-reddit.csv" in err and "notes.csv" in err and len(err.splitlines()) == 1
 
@@ -50,9 +64,17 @@ def test_unknown_setting_and_bad_choices_are_one_line(tmp_path, capsys):
     assert "epoch: unknown key" in capsys.readouterr().err
     assert main(["scorers", "validate", "--data", str(folder), "--json", str(tmp_path / "v.json")]) == 2
     assert "exactly one of --model DIR or --scorer NAME" in capsys.readouterr().err
-    assert main(["scorers", "validate", "--data", str(folder), "--scorer", "nope", "--json", str(tmp_path / "v.json")]) == 2
+    assert (
+        main(["scorers", "validate", "--data", str(folder), "--scorer", "nope", "--json", str(tmp_path / "v.json")])
+        == 2
+    )
     assert "--scorer 'nope': unknown" in capsys.readouterr().err
-    assert main(["scorers", "validate", "--data", str(folder), "--model", str(tmp_path), "--json", str(tmp_path / "v.json")]) == 2
+    assert (
+        main(
+            ["scorers", "validate", "--data", str(folder), "--model", str(tmp_path), "--json", str(tmp_path / "v.json")]
+        )
+        == 2
+    )
     assert "not an EPITOME classifier folder" in capsys.readouterr().err
 
 
@@ -72,5 +94,8 @@ def test_pairs_join_across_files_and_repeats_by_occurrence(tmp_path):
     folder = _folder(tmp_path, name="explorations-reddit.csv", text=rows_ex)
     data = read_epitome(folder)
     assert data.mechanisms == ("emotional_reactions", "explorations") and len(data) == 3
-    levels = [(p.sp_id, p.level("emotional_reactions"), p.level("explorations"), p.level("interpretations")) for p in data.pairs]
+    levels = [
+        (p.sp_id, p.level("emotional_reactions"), p.level("explorations"), p.level("interpretations"))
+        for p in data.pairs
+    ]
     assert levels == [("s1", 1, 0, -1), ("s1", 2, 1, -1), ("s2", 0, 2, -1)]

@@ -1,4 +1,5 @@
-"""`distill scorers fit` then `validate` on a planted fixture: the model folder, the exact JSON shape, a learnt signal."""
+"""`distill scorers fit` then `validate` on a planted fixture: the model folder, the exact JSON shape, a learnt
+signal."""
 
 from __future__ import annotations
 
@@ -15,24 +16,50 @@ def test_fit_writes_a_plain_hf_folder_with_metrics_and_card(planted_epitome_mode
         assert (folder / name).is_file(), name
     assert not list(folder.glob("*.bin")) and not list(folder.glob("*.pkl"))  # safetensors only, nothing to unpickle
     config = json.loads((folder / "config.json").read_text())
-    assert len(config["id2label"]) == 9 and config["id2label"]["0"] == "emotional_reactions=0" and config["id2label"]["8"] == "explorations=2"
+    assert (
+        len(config["id2label"]) == 9
+        and config["id2label"]["0"] == "emotional_reactions=0"
+        and config["id2label"]["8"] == "explorations=2"
+    )
     meta = json.loads((folder / "epitome.json").read_text())
     assert meta["mechanisms"] == list(MECHANISMS) and len(meta["data"]["blake2b"]) == 32 and meta["data"]["rows"] == 160
     metrics = json.loads((folder / "metrics.json").read_text())
-    assert metrics["held_out_rows"] == 16 and metrics["train_rows"] == 144 and set(metrics["held_out"]) >= set(MECHANISMS)
+    assert (
+        metrics["held_out_rows"] == 16 and metrics["train_rows"] == 144 and set(metrics["held_out"]) >= set(MECHANISMS)
+    )
     card = (folder / "README.md").read_text()
     assert meta["data"]["blake2b"] in card and "non-commercial" in card and "Held-out agreement" in card
 
 
-def test_validate_json_has_the_fixed_shape_and_the_planted_signal_is_learnt(planted_epitome, planted_epitome_model, tmp_path, capsys):
+def test_validate_json_has_the_fixed_shape_and_the_planted_signal_is_learnt(
+    planted_epitome, planted_epitome_model, tmp_path, capsys
+):
     out = tmp_path / "validation.json"
-    assert main(["scorers", "validate", "--data", str(planted_epitome["test"]), "--model", str(planted_epitome_model), "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "scorers",
+                "validate",
+                "--data",
+                str(planted_epitome["test"]),
+                "--model",
+                str(planted_epitome_model),
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads(out.read_text())
     assert set(result) == {*MECHANISMS, "scorer", "rows"} and result["rows"] == 60
     for m in MECHANISMS:
         r = result[m]
         assert set(r) == {"accuracy", "macro_f1", "spearman", "confusion"}
-        assert len(r["confusion"]) == 3 and all(len(row) == 3 for row in r["confusion"]) and sum(map(sum, r["confusion"])) == 60
+        assert (
+            len(r["confusion"]) == 3
+            and all(len(row) == 3 for row in r["confusion"])
+            and sum(map(sum, r["confusion"])) == 60
+        )
         # Chance on the planted levels is a Spearman of ~0 and macro-F1 of ~0.33.
         assert r["spearman"] > 0.6 and r["macro_f1"] > 0.5, (m, r)
     assert "emotional reactions" in capsys.readouterr().out
@@ -42,7 +69,21 @@ def test_validate_json_has_the_fixed_shape_and_the_planted_signal_is_learnt(plan
 
 def test_lexical_scorer_is_validated_the_same_way(planted_epitome, tmp_path):
     out = tmp_path / "lexical.json"
-    assert main(["scorers", "validate", "--data", str(planted_epitome["test"]), "--scorer", "epitome_lexical", "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "scorers",
+                "validate",
+                "--data",
+                str(planted_epitome["test"]),
+                "--scorer",
+                "epitome_lexical",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads(out.read_text())
     assert result["scorer"] == "epitome_lexical" and set(result) == {*MECHANISMS, "scorer", "rows"}
 
@@ -75,11 +116,31 @@ def test_fit_is_deterministic_with_a_seed_and_leaves_the_thread_count_alone(plan
 def test_a_model_fitted_on_one_mechanism_is_validated_on_that_one_only(planted_epitome, tmp_path):
     from distill.epitome.fit import fit, fit_config
 
-    fit(planted_epitome["train"], tmp_path / "ex", config=fit_config(["mechanisms=[explorations]", "epochs=1", "max_length=48", "threads=1"]))
+    fit(
+        planted_epitome["train"],
+        tmp_path / "ex",
+        config=fit_config(["mechanisms=[explorations]", "epochs=1", "max_length=48", "threads=1"]),
+    )
     out = tmp_path / "ex.json"
-    assert main(["scorers", "validate", "--data", str(planted_epitome["test"]), "--model", str(tmp_path / "ex"), "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "scorers",
+                "validate",
+                "--data",
+                str(planted_epitome["test"]),
+                "--model",
+                str(tmp_path / "ex"),
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads(out.read_text())
-    assert set(result) == {"explorations", "scorer", "rows"} and sum(map(sum, result["explorations"]["confusion"])) == 60
+    assert (
+        set(result) == {"explorations", "scorer", "rows"} and sum(map(sum, result["explorations"]["confusion"])) == 60
+    )
 
 
 def test_rationale_spans_become_token_tags_on_the_response_only():
@@ -92,7 +153,14 @@ def test_rationale_spans_become_token_tags_on_the_response_only():
     response = "Oh no. I am so sorry you lost him. Take care."
     assert rationale_mask(response, "i am SO sorry|") is not None  # EPITOME's spans differ in case now and then
     assert rationale_mask(response, "The judge says this is warm.") is None  # a free-text rationale names no span
-    pair = EpitomePair("s", "r", "My dog died.", response, {"emotional_reactions": 2, "explorations": 0}, {"emotional_reactions": "I am so sorry|"})
+    pair = EpitomePair(
+        "s",
+        "r",
+        "My dog died.",
+        response,
+        {"emotional_reactions": 2, "explorations": 0},
+        {"emotional_reactions": "I am so sorry|"},
+    )
     tokenizer = AutoTokenizer.from_pretrained(minilm_dir(), local_files_only=True)
     enc = tokenizer([pair.seeker], [pair.response], return_offsets_mapping=True)
     mechanisms = ("emotional_reactions", "interpretations", "explorations")
@@ -102,4 +170,6 @@ def test_rationale_spans_become_token_tags_on_the_response_only():
     assert tagged == ["i", "am", "so", "sorry"]
     seq = enc.sequence_ids(0)
     assert all(t == [-100] * 3 for t, s in zip(tags, seq) if s != 1)  # seeker and special tokens teach nothing
-    assert all(t[1] == -100 and t[2] == 0 for t, s in zip(tags, seq) if s == 1)  # unlabelled IP ignored; EX 0: all outside
+    assert all(
+        t[1] == -100 and t[2] == 0 for t, s in zip(tags, seq) if s == 1
+    )  # unlabelled IP ignored; EX 0: all outside

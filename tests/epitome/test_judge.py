@@ -23,9 +23,15 @@ from distill.judging.verdict import VerdictError
 from distill.teachers.base import TeacherResult
 
 PAIRS = [
-    ("My dog died this morning and the house is so quiet.", "I'm so sorry. Losing him must leave a huge hole. What was he like?"),
+    (
+        "My dog died this morning and the house is so quiet.",
+        "I'm so sorry. Losing him must leave a huge hole. What was he like?",
+    ),
     ("I failed my driving test again.", "You should practice more."),
-    ("Nobody came to my birthday party.", "That sounds really lonely and hurtful. Do you want to talk about how the evening went?"),
+    (
+        "Nobody came to my birthday party.",
+        "That sounds really lonely and hurtful. Do you want to talk about how the evening went?",
+    ),
     ("I got the job!!", "Congratulations, I'm so happy for you! You worked hard for this."),
     ("I can't sleep before my exams.", "I know how you feel, I used to lie awake before every exam too."),
 ]
@@ -48,7 +54,11 @@ def test_a_missing_rubric_version_is_a_config_error():
 
 def test_requests_are_greedy_seeded_by_the_pair_and_carry_the_schema():
     rubric = load_epitome_rubric("v1")
-    a, again, b = pair_request(PAIRS[0], rubric, 64), pair_request(PAIRS[0], rubric, 64), pair_request(PAIRS[1], rubric, 64)
+    a, again, b = (
+        pair_request(PAIRS[0], rubric, 64),
+        pair_request(PAIRS[0], rubric, 64),
+        pair_request(PAIRS[1], rubric, 64),
+    )
     assert a == again and a.id != b.id and a.sampling.seed != b.sampling.seed
     assert a.sampling.temperature == 0.0 and a.sampling.max_tokens == 64 and 0 <= a.sampling.seed < 2**32
     assert a.response_schema is EPITOME_SCHEMA and EPITOME_SCHEMA["required"] == [*MECHANISMS, "rationale"]
@@ -56,7 +66,12 @@ def test_requests_are_greedy_seeded_by_the_pair_and_carry_the_schema():
 
 @pytest.mark.parametrize(
     "text",
-    [GOOD, f"Here you go:\n```json\n{GOOD}\n```", f"<think>Maybe {{\"emotional_reactions\": 0}}? No.</think>\n{GOOD}", GOOD.replace("2,", "2.0,", 1)],
+    [
+        GOOD,
+        f"Here you go:\n```json\n{GOOD}\n```",
+        f'<think>Maybe {{"emotional_reactions": 0}}? No.</think>\n{GOOD}',
+        GOOD.replace("2,", "2.0,", 1),
+    ],
 )
 def test_valid_replies_parse_in_prose_fences_and_after_thinking(text):
     verdict = rating_of(TeacherResult("r", text, "stop"))
@@ -80,7 +95,7 @@ def test_malformed_replies_fail_with_a_reason(text, reason):
 
 
 def test_an_unclosed_think_block_hides_its_drafts():
-    verdict = rating_of(TeacherResult("r", "<think>still weighing {\"emotional_reactions\": 2", "stop"))
+    verdict = rating_of(TeacherResult("r", '<think>still weighing {"emotional_reactions": 2', "stop"))
     assert verdict.failure == "judge_unparseable" and verdict.value is None
 
 
@@ -109,7 +124,9 @@ def test_the_judge_is_a_level_predictor_and_counts_failures_through_a_real_backe
 def test_eval_judge_teacher_takes_precedence_over_the_run_teacher():
     from distill.config import RunConfig
 
-    cfg = RunConfig.model_validate({"teacher": {"backend": "dryrun"}, "eval": {"judge_teacher": {"backend": "openai", "model": "gpt-4o-mini"}}})
+    cfg = RunConfig.model_validate(
+        {"teacher": {"backend": "dryrun"}, "eval": {"judge_teacher": {"backend": "openai", "model": "gpt-4o-mini"}}}
+    )
     assert EpitomeJudge.identity_for(cfg, "v1") == "openai/gpt-4o-mini@default|epitome_v1"
     assert EpitomeJudge.judge_section(cfg).placement == "local"
 
@@ -134,7 +151,12 @@ def test_the_curation_judge_verdict_schema_is_enforced_on_vllm_cpu_too(vllm_epit
 
     scorer = LLMJudgeScorer(vllm_epitome_judge.teacher, load_empathy_rubric("v1"), max_tokens=200)
     records = [
-        {"id": f"d{i}", "emotion": "sad", "messages": [{"role": "user", "content": s}, {"role": "assistant", "content": r}], "scores": {}}
+        {
+            "id": f"d{i}",
+            "emotion": "sad",
+            "messages": [{"role": "user", "content": s}, {"role": "assistant", "content": r}],
+            "scores": {},
+        }
         for i, (s, r) in enumerate(PAIRS[3:4])
     ]
     results = scorer.score(records)

@@ -22,14 +22,30 @@ from distill.shards import ShardWriter
 
 # Four dialogues of two (seeker, supporter) pairs each, and one whose only reply is blank (not labellable).
 TEXTS = [
-    ["My sister stopped talking to me after the wedding.", "That sounds painful. Do you know what upset her?",
-     "She says I didn't help enough.", "It must hurt to hear that after all you did."],
-    ["I finally finished my thesis today!", "Congratulations! How does it feel?",
-     "Strange, like I don't know what to do with my evenings.", "That makes sense after years of work. What would you enjoy now?"],
-    ["My cat is sick and the vet bills are huge.", "I'm so sorry, that is stressful. How is your cat doing?",
-     "She's eating a bit again.", "That's a relief to hear. You clearly care for her a lot."],
-    ["I moved to a new city and know nobody.", "Moving alone is hard. What made you move?",
-     "A job. I like the work but the evenings are lonely.", "Lonely evenings can feel long. Have you found any place you like to go?"],
+    [
+        "My sister stopped talking to me after the wedding.",
+        "That sounds painful. Do you know what upset her?",
+        "She says I didn't help enough.",
+        "It must hurt to hear that after all you did.",
+    ],
+    [
+        "I finally finished my thesis today!",
+        "Congratulations! How does it feel?",
+        "Strange, like I don't know what to do with my evenings.",
+        "That makes sense after years of work. What would you enjoy now?",
+    ],
+    [
+        "My cat is sick and the vet bills are huge.",
+        "I'm so sorry, that is stressful. How is your cat doing?",
+        "She's eating a bit again.",
+        "That's a relief to hear. You clearly care for her a lot.",
+    ],
+    [
+        "I moved to a new city and know nobody.",
+        "Moving alone is hard. What made you move?",
+        "A job. I like the work but the evenings are lonely.",
+        "Lonely evenings can feel long. Have you found any place you like to go?",
+    ],
 ]
 
 
@@ -70,7 +86,9 @@ def test_the_sample_is_deterministic_nested_and_spread_over_dialogues(run_cfg):
     assert counts == {"dialogues_seen": 5, "pairs_seen": 9, "pairs_skipped_empty": 1}
     assert choose(folder, 4, seed=0)[0] == four and len({rp.rsplit("_", 1)[0] for rp in four}) == 4  # one per dialogue
     six = choose(folder, 6, seed=0)[0]
-    assert four < six and choose(folder, 100, seed=0)[0] == {f"{make_id('label-test', f'd{i}')}_{k}" for i in range(4) for k in (0, 1)}
+    assert four < six and choose(folder, 100, seed=0)[0] == {
+        f"{make_id('label-test', f'd{i}')}_{k}" for i in range(4) for k in (0, 1)
+    }
     assert choose(folder, 4, seed=1)[0] != four or choose(folder, 6, seed=1)[0] != six  # the seed picks another sample
 
 
@@ -108,7 +126,9 @@ def test_requests_the_teacher_failed_are_counted_and_asked_again(run_cfg, tmp_pa
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cfg = _with_teacher(run_cfg, backend="openai", model="judge", base_url=f"http://127.0.0.1:{port}/v1", max_retries=0, timeout_s=5)
+    cfg = _with_teacher(
+        run_cfg, backend="openai", model="judge", base_url=f"http://127.0.0.1:{port}/v1", max_retries=0, timeout_s=5
+    )
     stats = run_label(cfg, tmp_path / "out", sample=2)
     assert stats["failed"] == {"judge_failed": 2} and stats["labelled"] + stats["failed_total"] == stats["sampled"] == 2
     assert run_label(cfg, tmp_path / "out", sample=2)["judged_this_run"] == 2
@@ -135,7 +155,10 @@ def test_label_writes_epitome_csvs_and_a_rerun_pays_for_nothing(run_cfg, tmp_pat
     for mechanism in MECHANISMS:
         rows = _rows(out / FILES[mechanism])
         assert len(rows) == 3 and len({r["sp_id"] for r in rows}) == 3  # spread: one pair from each of 3 dialogues
-        assert all(r["rp_id"].startswith(r["sp_id"] + "_") and r["level"] in {"0", "1", "2"} and r["response_post"] for r in rows)
+        assert all(
+            r["rp_id"].startswith(r["sp_id"] + "_") and r["level"] in {"0", "1", "2"} and r["response_post"]
+            for r in rows
+        )
     data = read_epitome(out)  # what `distill scorers fit --data OUT` reads
     assert len(data) == 3 and data.mechanisms == MECHANISMS
 
@@ -150,4 +173,6 @@ def test_label_writes_epitome_csvs_and_a_rerun_pays_for_nothing(run_cfg, tmp_pat
     assert grown["labelled"] + grown["failed_total"] == 4 and grown["labelled"] == len(read_epitome(out))
 
     with pytest.raises(InputError, match="labelled by"):  # another judge model would mix two labellers in one set
-        run_label(run_cfg.model_copy(update={"teacher": run_cfg.teacher.model_copy(update={"model": "other"})}), out, sample=4)
+        run_label(
+            run_cfg.model_copy(update={"teacher": run_cfg.teacher.model_copy(update={"model": "other"})}), out, sample=4
+        )

@@ -7,7 +7,9 @@ import pytest
 from distill.evaluate.aggregate import rating_counts, summarize_system
 
 
-def row(rating: str | None, emotion: str | None, polarity: str | None, failure: str | None = None, words: float = 2.0) -> dict:
+def row(
+    rating: str | None, emotion: str | None, polarity: str | None, failure: str | None = None, words: float = 2.0
+) -> dict:
     return {
         "response": "hello there", "rating": rating, "emotion": emotion, "polarity": polarity,
         "scores": {"words": words}, "judge_failures": {"empathy_rating": failure} if failure else {},
@@ -15,7 +17,11 @@ def row(rating: str | None, emotion: str | None, polarity: str | None, failure: 
 
 
 def test_rating_counts_and_shares_exclude_failures() -> None:
-    rows = [row("good", "sad", "negative"), row("bad", "sad", "negative"), row(None, "sad", "negative", failure="judge_unparseable")]
+    rows = [
+        row("good", "sad", "negative"),
+        row("bad", "sad", "negative"),
+        row(None, "sad", "negative", failure="judge_unparseable"),
+    ]
     c = rating_counts(rows)
     assert (c["n"], c["good"], c["okay"], c["bad"], c["failed"]) == (3, 1, 0, 1, 1)
     assert c["good_share"] == 0.5 and c["okay_share"] == 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from distill.evaluate.diversity import diversity_metrics, distinct_n, length_stats, tokens, unique_openings
+from distill.evaluate.diversity import distinct_n, diversity_metrics, length_stats, tokens, unique_openings
 
 
 def test_tokens_lowercase_words_and_contractions() -> None:

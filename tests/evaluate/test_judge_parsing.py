@@ -38,7 +38,12 @@ def test_rating_readable(text: str, expected: str) -> None:
         ("", "stop", None, "judge_empty"),
         ("   \n", "stop", None, "judge_empty"),
         (None, None, "timeout after 120 s", "judge_failed"),
-        ("The supporter seems nice and I would say it is good but also bad in some ways", "stop", None, "judge_unparseable"),
+        (
+            "The supporter seems nice and I would say it is good but also bad in some ways",
+            "stop",
+            None,
+            "judge_unparseable",
+        ),
         ('{"rating": "Excellent"}', "stop", None, "judge_invalid_field"),
         ('{"rating": "Good"} ... on second thought {"rating": "Bad"}', "stop", None, "judge_ambiguous"),
         ('{"reason": "the reply ackno', "length", None, "judge_truncated"),
@@ -46,7 +51,9 @@ def test_rating_readable(text: str, expected: str) -> None:
         ("<think>The rating should be good, but let me weigh", "length", None, "judge_truncated"),
     ],
 )
-def test_rating_malformed_is_a_reasoned_failure(text: str | None, finish: str | None, error: str | None, reason: str) -> None:
+def test_rating_malformed_is_a_reasoned_failure(
+    text: str | None, finish: str | None, error: str | None, reason: str
+) -> None:
     verdict = parse_rating(reply(text, finish, error))
     assert not verdict.ok
     assert verdict.value is None
@@ -81,7 +88,11 @@ def test_cehs_malformed_is_a_reasoned_failure(text: str, finish: str, reason: st
 
 
 def test_rubrics_render_the_dialogue_and_response() -> None:
-    context = [{"role": "user", "content": "My dog died."}, {"role": "assistant", "content": "Oh no."}, {"role": "user", "content": "I miss him."}]
+    context = [
+        {"role": "user", "content": "My dog died."},
+        {"role": "assistant", "content": "Oh no."},
+        {"role": "user", "content": "I miss him."},
+    ]
     for name in RUBRICS:
         rubric = load_eval_rubric(name, "v1")
         messages = judge_messages(rubric, context, "  That must hurt so much.  ")
@@ -89,7 +100,9 @@ def test_rubrics_render_the_dialogue_and_response() -> None:
         assert "Seeker: My dog died.\nSupporter: Oh no.\nSeeker: I miss him." in messages[1]["content"]
         assert '"""That must hurt so much."""' in messages[1]["content"]
         assert "$" not in messages[1]["content"]
-    assert render_transcript([{"role": "system", "content": "hidden"}, {"role": "user", "content": "hi"}]) == "Seeker: hi"
+    assert (
+        render_transcript([{"role": "system", "content": "hidden"}, {"role": "user", "content": "hi"}]) == "Seeker: hi"
+    )
 
 
 def test_unknown_rubric_version_names_the_file() -> None:

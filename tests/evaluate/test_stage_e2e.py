@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from distill.config import load_config
-from distill.emotions import EMOTIONS
 from distill.embedded import embedded_model_dir
+from distill.emotions import EMOTIONS
 from distill.evaluate import run_evaluate
 from distill.evaluate.judge import RUBRICS
 from distill.evaluate.records import EVAL_RESPONSE
@@ -28,7 +28,8 @@ PROMPTS = 4
 
 
 def place_student_checkpoint(run: RunDir) -> Path:
-    """A 'distilled' checkpoint as train/ exports it: an HF folder under checkpoints/ (the embedded weights, symlinked)."""
+    """A 'distilled' checkpoint as train/ exports it: an HF folder under checkpoints/ (the embedded weights,
+    symlinked)."""
     export = run.checkpoints / "SmolLM2-135M-Instruct" / "export"
     export.mkdir(parents=True)
     for item in embedded_model_dir().iterdir():
@@ -80,7 +81,16 @@ def test_eval_json_has_every_metric_and_counts_add_up(evaluated) -> None:  # typ
         assert sum(g["n"] for g in s["per_emotion"].values()) == s["responses"]
         assert sum(g["n"] for g in s["per_polarity"].values()) == s["responses"]
         scores = s["scores"]
-        for key in ("words", "vader_compound", "vader_shift", "epitome_er", "epitome_ip", "epitome_ex", "bertscore_f1", "diff_epitome_er"):
+        for key in (
+            "words",
+            "vader_compound",
+            "vader_shift",
+            "epitome_er",
+            "epitome_ip",
+            "epitome_ex",
+            "bertscore_f1",
+            "diff_epitome_er",
+        ):
             assert scores[key] is not None, key
         assert -1.0 <= scores["vader_compound"] <= 1.0
         assert -1.0 <= scores["bertscore_f1"] <= 1.0
@@ -90,7 +100,9 @@ def test_eval_json_has_every_metric_and_counts_add_up(evaluated) -> None:  # typ
     for rubric in RUBRICS:
         judged = c.get(f"judge/{rubric}/ok", 0) + sum(stats.by_prefix(f"judge/{rubric}/failed").values())
         assert judged == responses
-    assert len(ev["examples"]) == 3 and all(set(e["responses"]) == {"base", "student", "teacher"} for e in ev["examples"])
+    assert len(ev["examples"]) == 3 and all(
+        set(e["responses"]) == {"base", "student", "teacher"} for e in ev["examples"]
+    )
 
 
 def test_scored_rows_and_rejects_on_disk(evaluated) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
-"""The eval stage's bookkeeping: missing systems, generation failures as rejects, resume per system, CLI and Ray entrypoints.
+"""The eval stage's bookkeeping: missing systems, generation failures as rejects, resume per system, CLI and Ray
+entrypoints.
 
 The dryrun backend (deterministic filler text, no model) drives the orchestration; the reject path uses the real
 transformers backend with a context too short for the prompts.
@@ -54,7 +55,11 @@ def test_student_export_is_found_newest_first(tmp_path: Path) -> None:
     cfg = dryrun_config(tmp_path)
     run = RunDir(cfg)
     assert find_student_export(run) is None
-    old, new, empty = run.checkpoints / "s" / "step-10", run.checkpoints / "s" / "export", run.checkpoints / "s" / "no-weights"
+    old, new, empty = (
+        run.checkpoints / "s" / "step-10",
+        run.checkpoints / "s" / "export",
+        run.checkpoints / "s" / "no-weights",
+    )
     for folder in (old, new, empty):
         folder.mkdir(parents=True)
         (folder / "config.json").write_text("{}")
@@ -76,14 +81,22 @@ def test_student_export_is_found_newest_first(tmp_path: Path) -> None:
 
 def test_generation_failures_become_rejects(tmp_path: Path) -> None:
     # A 64-token context cannot hold the instruction + dialogue: the real backend fails each request, nothing crashes.
-    cfg = dryrun_config(tmp_path, "eval.systems=[base]", "eval.student_backend=transformers", "teacher.max_model_len=64", "eval.judge=false")
+    cfg = dryrun_config(
+        tmp_path,
+        "eval.systems=[base]",
+        "eval.student_backend=transformers",
+        "teacher.max_model_len=64",
+        "eval.judge=false",
+    )
     stats = run_evaluate(cfg)
     run = RunDir(cfg)
     ev = json.loads(run.path("eval.json").read_text())
     base = ev["systems"]["base"]
     assert base["responses"] == 0 and base["rejected"] == {"generation_failed": 6}
     rejects = list(iter_rows(run.rejects("eval")))
-    assert len(rejects) == 6 and all(r["reason"] == "generation_failed" and "prompt_too_long" in r["detail"] for r in rejects)
+    assert len(rejects) == 6 and all(
+        r["reason"] == "generation_failed" and "prompt_too_long" in r["detail"] for r in rejects
+    )
     assert stats.counters["base/rejected/generation_failed"] == 6
     assert ev["judge"] is None
 
@@ -129,8 +142,22 @@ def test_cli_eval_and_report(tmp_path: Path, capsys) -> None:  # type: ignore[no
 def test_ray_job_entrypoint(tmp_path: Path) -> None:
     overrides = [*dryrun_overrides(tmp_path, "rayjob"), "eval.systems=[teacher]", "eval.judge=false"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, "-m", "ray_jobs.eval", *overrides], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "ray_jobs.eval", *overrides],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads((tmp_path / "runs" / "rayjob" / "eval.json").read_text())["systems"]["teacher"]["responses"] == 6
-    bad = subprocess.run([sys.executable, "-m", "ray_jobs.eval", "eval.max_prompts=0"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ray_jobs.eval", "eval.max_prompts=0"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert bad.returncode == 2 and "eval.max_prompts" in bad.stderr

@@ -9,7 +9,13 @@ import pytest
 
 def make_dialogue(*texts: str, roles: list[str] | None = None, **extra: Any) -> dict[str, Any]:
     roles = roles or ["user", "assistant"] * (len(texts) // 2 + 1)
-    return {"id": "d1", "messages": [{"role": r, "content": t} for r, t in zip(roles, texts)], "finish_reason": "stop", "scores": {}, **extra}
+    return {
+        "id": "d1",
+        "messages": [{"role": r, "content": t} for r, t in zip(roles, texts)],
+        "finish_reason": "stop",
+        "scores": {},
+        **extra,
+    }
 
 
 @pytest.fixture

@@ -33,8 +33,18 @@ def test_loop_counts_and_rejects_every_drop():
     stats, rejects = StageStats("curate"), []
     kept = list(apply_filters(records, [MinLength(), NoDigits(), Bare()], stats, rejects.append, stage="curate"))
     assert [r["id"] for r in kept] == ["0", "4"]
-    assert stats.counters == {"kept": 2, "dropped/min_length/too_short": 2, "dropped/no_digits/has_digit": 1, "dropped/bare/rejected": 1}
+    assert stats.counters == {
+        "kept": 2,
+        "dropped/min_length/too_short": 2,
+        "dropped/no_digits/has_digit": 1,
+        "dropped/bare/rejected": 1,
+    }
     # The first filter that drops decides ("x9" is too short before it has a digit); every drop is a valid REJECT row.
-    assert {r["id"]: r["reason"] for r in rejects} == {"1": "too_short", "5": "too_short", "2": "has_digit", "3": "rejected"}
+    assert {r["id"]: r["reason"] for r in rejects} == {
+        "1": "too_short",
+        "5": "too_short",
+        "2": "has_digit",
+        "3": "rejected",
+    }
     assert rejects[0]["detail"] == "[min_length] 2 characters" and json.loads(rejects[0]["record"])["text"] == "hi"
     assert to_table(rejects, REJECT).num_rows == len(records) - len(kept)

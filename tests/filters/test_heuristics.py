@@ -19,7 +19,9 @@ from distill.filters.heuristics import (
 SEEKER = "My sister stopped talking to me after an argument and I keep replaying it."
 SUPPORTER = "That sounds painful, and it makes sense that you keep replaying it. What do you wish you could tell her?"
 SEEKER2 = "I wish I could say I did not mean what I said about her husband."
-SUPPORTER2 = "It sounds like you regret those words and miss her. Would you like to think about how you might reach out?"
+SUPPORTER2 = (
+    "It sounds like you regret those words and miss her. Would you like to think about how you might reach out?"
+)
 
 
 def reason(flt, record) -> str | None:
@@ -41,7 +43,10 @@ def test_role_order(dlg):
 def test_turn_count_excludes_system(dlg):
     f = TurnCount(4, 6)
     assert reason(f, dlg(SEEKER, SUPPORTER, SEEKER2, SUPPORTER2)) is None
-    assert reason(f, dlg("sys", SEEKER, SUPPORTER, SEEKER2, roles=["system", "user", "assistant", "user"])) == "too_few_turns"
+    assert (
+        reason(f, dlg("sys", SEEKER, SUPPORTER, SEEKER2, roles=["system", "user", "assistant", "user"]))
+        == "too_few_turns"
+    )
     assert reason(f, dlg(*[SEEKER, SUPPORTER] * 4)) == "too_many_turns"
 
 
@@ -62,12 +67,32 @@ def test_truncated(dlg):
     ("texts", "allowed", "expected"),
     [
         ((SEEKER, SUPPORTER), ["en"], None),
-        (("我和妹妹吵架以后她就不理我了，我一直在想这件事。", "听起来你很难过，也很想念她。你最想对她说什么？"), ["zh"], None),
-        (("我和妹妹吵架以后她就不理我了，我一直在想这件事。", "听起来你很难过，也很想念她。你最想对她说什么？"), ["en"], "language_not_allowed"),
-        (("Mi hermana dejó de hablarme después de una discusión y no dejo de pensar en ello.",
-          "Eso suena muy doloroso. ¿Qué te gustaría decirle ahora?"), ["en", "zh"], "language_not_allowed"),
-        (("Mi hermana dejó de hablarme después de una discusión y no dejo de pensar en ello.",
-          "Eso suena muy doloroso. ¿Qué te gustaría decirle ahora?"), ["es"], None),
+        (
+            ("我和妹妹吵架以后她就不理我了，我一直在想这件事。", "听起来你很难过，也很想念她。你最想对她说什么？"),
+            ["zh"],
+            None,
+        ),
+        (
+            ("我和妹妹吵架以后她就不理我了，我一直在想这件事。", "听起来你很难过，也很想念她。你最想对她说什么？"),
+            ["en"],
+            "language_not_allowed",
+        ),
+        (
+            (
+                "Mi hermana dejó de hablarme después de una discusión y no dejo de pensar en ello.",
+                "Eso suena muy doloroso. ¿Qué te gustaría decirle ahora?",
+            ),
+            ["en", "zh"],
+            "language_not_allowed",
+        ),
+        (
+            (
+                "Mi hermana dejó de hablarme después de una discusión y no dejo de pensar en ello.",
+                "Eso suena muy doloroso. ¿Qué te gustaría decirle ahora?",
+            ),
+            ["es"],
+            None,
+        ),
         ((SEEKER, SUPPORTER), [], None),
     ],
 )
@@ -113,7 +138,10 @@ def test_boilerplate(dlg, reply, expected):
 
 
 def test_advice_dump_needs_acknowledgement(dlg):
-    dump = "You should call her today. Try to apologize first. Make sure you listen. Don't bring up the past. Write her a letter."
+    dump = (
+        "You should call her today. Try to apologize first. Make sure you listen. Don't bring up the past. Write "
+        "her a letter."
+    )
     acknowledged = "That sounds so painful. " + dump
     assert reason(AdviceDump(3), dlg(SEEKER, dump)) == "advice_without_acknowledgement"
     assert reason(AdviceDump(3), dlg(SEEKER, acknowledged)) is None
@@ -125,7 +153,9 @@ def test_advice_dump_needs_acknowledgement(dlg):
 def test_repetition(dlg):
     assert reason(RepeatedTurns(), dlg(SEEKER, SUPPORTER, SEEKER2, SUPPORTER2)) is None
     # The same reply again, differing only in case and punctuation.
-    assert reason(RepeatedTurns(), dlg(SEEKER, SUPPORTER, SEEKER2, SUPPORTER.upper().replace(",", ""))) == "repeated_turn"
+    assert (
+        reason(RepeatedTurns(), dlg(SEEKER, SUPPORTER, SEEKER2, SUPPORTER.upper().replace(",", ""))) == "repeated_turn"
+    )
     looping = "I am here for you always. " * 4
     assert reason(RepeatedTurns(), dlg(SEEKER, looping)) == "repetitive_text"
 

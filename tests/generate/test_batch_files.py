@@ -17,7 +17,6 @@ from distill.config import load_config
 from distill.run_dir import RunDir
 from distill.shards import iter_rows
 from distill.stats import read_stats
-
 from tests.support.batch_api_server import answer_line, error_line, request_of_line
 from tests.support.seeds import write_seeds
 
@@ -26,7 +25,9 @@ def run_batch(engine, exported: Path, out: Path, planted_500: set[str]) -> None:
     lines = [json.loads(raw) for raw in exported.read_text().splitlines()]
     asked = [line for line in lines if line["custom_id"] not in planted_500]
     results = engine.generate([request_of_line(line) for line in asked]) if asked else []
-    rows = [answer_line(line, r) if r.ok else error_line(line, 400, r.error or "failed") for line, r in zip(asked, results)]
+    rows = [
+        answer_line(line, r) if r.ok else error_line(line, 400, r.error or "failed") for line, r in zip(asked, results)
+    ]
     rows += [error_line(line, 500, "planted") for line in lines if line["custom_id"] in planted_500]
     out.write_text("".join(json.dumps(row) + "\n" for row in rows))
 
@@ -37,8 +38,13 @@ def config_file(tmp_path: Path) -> Path:
     data = {
         "run": {"name": "files", "output_dir": str(tmp_path / "runs")},
         "teacher": {"backend": "openai_batch", "model": "smollm2", "batch_max_requests": 2},
-        "generate": {"modes": ["selfchat"], "selfchat_turns": 2, "units_per_shard": 2, "truncated_turns": "trim",
-                     "sampling": {"temperature": 0.8, "top_p": 0.95, "max_tokens": 16}},
+        "generate": {
+            "modes": ["selfchat"],
+            "selfchat_turns": 2,
+            "units_per_shard": 2,
+            "truncated_turns": "trim",
+            "sampling": {"temperature": 0.8, "top_p": 0.95, "max_tokens": 16},
+        },
     }
     path = tmp_path / "files.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -76,10 +82,15 @@ def test_export_and_import_advance_every_episode_round_by_round_to_the_planned_u
     plan = sorted(r["id"] for r in iter_rows(run.plan))
     ids = [r["id"] for r in iter_rows(run.generated)] + [r["id"] for r in iter_rows(run.rejects("generate"))]
     assert sorted(ids) == plan, "every planned unit exactly once"
-    assert main(["generate", "--config", str(config), "--import-results", str(imported[-1])]) == 0  # again: nothing changes
+    assert (
+        main(["generate", "--config", str(config), "--import-results", str(imported[-1])]) == 0
+    )  # again: nothing changes
     c = Counter(read_stats(run.root, "generate")["counters"])
     assert c["units"] == c["dialogues"] + c["rejected"] == 3 and c["batch_api/import_retry"] == 1
-    assert c["batch_api/import_lines"] == c["batch_api/import_answered"] + c["batch_api/import_failed"] + c["batch_api/import_retry"]
+    assert (
+        c["batch_api/import_lines"]
+        == c["batch_api/import_answered"] + c["batch_api/import_failed"] + c["batch_api/import_retry"]
+    )
     assert c["batch_api/import_answered"] + c["batch_api/import_failed"] == c["requests"]
 
 
@@ -87,7 +98,19 @@ def test_exporting_with_another_backend_is_one_line_and_exit_2(tmp_path, capsys)
     config = config_file(tmp_path)
     cfg = load_config(config, ["teacher.backend=dryrun"])
     write_seeds(cfg, 1)
-    assert main(["generate", "--config", str(config), "teacher.backend=dryrun", "--export-requests", str(tmp_path / "x.jsonl")]) == 2
+    assert (
+        main(
+            [
+                "generate",
+                "--config",
+                str(config),
+                "teacher.backend=dryrun",
+                "--export-requests",
+                str(tmp_path / "x.jsonl"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "teacher.backend=openai_batch" in err[0]
 
@@ -102,9 +125,19 @@ def test_a_round_the_api_backend_already_submitted_is_never_exported(tmp_path, c
     write_seeds(cfg, 3)  # unit batches of 2 + 1 units
     assert main(["generate", "--config", str(config), "--export-requests", str(tmp_path / "r.jsonl")]) == 0
     lines = [line for p in sorted(tmp_path.glob("r-*.jsonl")) for line in p.read_bytes().splitlines(keepends=True)]
-    first_batch = {json.loads(line)["custom_id"]: line_digest(line) for line in lines[:2]}  # unit batch 0's round 0, in plan order
+    first_batch = {
+        json.loads(line)["custom_id"]: line_digest(line) for line in lines[:2]
+    }  # unit batch 0's round 0, in plan order
     call = BatchJournal(Path(cfg.teacher.batch_dir)).open_call(first_batch)
-    call.submissions.append({"token": "t", "state": "submitted", "input_file_id": "file-x", "batch_id": "batch_x", "request_ids": list(first_batch)})
+    call.submissions.append(
+        {
+            "token": "t",
+            "state": "submitted",
+            "input_file_id": "file-x",
+            "batch_id": "batch_x",
+            "request_ids": list(first_batch),
+        }
+    )
     call.save()
     capsys.readouterr()
     assert main(["generate", "--config", str(config), "--export-requests", str(tmp_path / "s.jsonl")]) == 0

@@ -1,8 +1,10 @@
-"""The generate stage on `teacher.backend: openai_batch` against the loopback Files + Batch server (127.0.0.1), every line
+"""The generate stage on `teacher.backend: openai_batch` against the loopback Files + Batch server (127.0.0.1), every
+line
 answered by the session's embedded vLLM engine: one batch per round of each unit batch, a driver SIGKILLed while its
 batches are in flight, and a resumed run that submits nothing it already paid for and loses no unit.
 
-The killed driver is a subprocess (a SIGKILL must hit a whole process), but it is only an HTTP client: the engine stays in
+The killed driver is a subprocess (a SIGKILL must hit a whole process), but it is only an HTTP client: the engine stays
+in
 this test process behind the server, so the subprocess costs an interpreter start, not an engine start, and its lines
 are answered by the real engine too.
 """
@@ -24,27 +26,40 @@ from distill.config import load_config
 from distill.generate import run_generate
 from distill.run_dir import RunDir
 from distill.shards import iter_rows
-
 from tests.support.batch_api_server import BatchAPIServer
 from tests.support.seeds import write_seeds
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 KEY = "sk-batch-stage-planted-0c4d2e"
-DRIVER = "import sys; from distill.config import load_config; from distill.generate import run_generate; run_generate(load_config(sys.argv[1]))"
+DRIVER = (
+    "import sys; from distill.config import load_config; from distill.generate import run_generate; "
+    "run_generate(load_config(sys.argv[1]))"
+)
 
 
 def batch_config(tmp_path: Path, server: BatchAPIServer, **generate: object) -> Path:
     data = {
         "run": {"name": "batch", "output_dir": str(tmp_path / "runs")},
         "teacher": {
-            "backend": "openai_batch", "model": "smollm2", "base_url": server.base_url, "api_key_env": "DISTILL_TEST_BATCH_KEY",
-            "batch_poll_initial_s": 0.05, "batch_poll_max_s": 0.3, "timeout_s": 30,
-            "price_per_million_prompt_tokens": 0.075, "price_per_million_completion_tokens": 0.30,
+            "backend": "openai_batch",
+            "model": "smollm2",
+            "base_url": server.base_url,
+            "api_key_env": "DISTILL_TEST_BATCH_KEY",
+            "batch_poll_initial_s": 0.05,
+            "batch_poll_max_s": 0.3,
+            "timeout_s": 30,
+            "price_per_million_prompt_tokens": 0.075,
+            "price_per_million_completion_tokens": 0.30,
         },
         "generate": {
-            "modes": ["selfchat"], "selfchat_turns": 2, "units_per_shard": 2, "max_in_flight_per_actor": 2, "truncated_turns": "trim",
-            "sampling": {"temperature": 0.8, "top_p": 0.95, "max_tokens": 16}, **generate,
+            "modes": ["selfchat"],
+            "selfchat_turns": 2,
+            "units_per_shard": 2,
+            "max_in_flight_per_actor": 2,
+            "truncated_turns": "trim",
+            "sampling": {"temperature": 0.8, "top_p": 0.95, "max_tokens": 16},
+            **generate,
         },
     }
     path = tmp_path / "gen_batch.yaml"
@@ -52,15 +67,22 @@ def batch_config(tmp_path: Path, server: BatchAPIServer, **generate: object) -> 
     return path
 
 
-def test_a_driver_killed_with_batches_in_flight_resumes_them_and_pays_for_nothing_twice(embedded_vllm_teacher, monkeypatch, tmp_path):
+def test_a_driver_killed_with_batches_in_flight_resumes_them_and_pays_for_nothing_twice(
+    embedded_vllm_teacher, monkeypatch, tmp_path
+):
     monkeypatch.setenv("DISTILL_TEST_BATCH_KEY", KEY)
     with BatchAPIServer(embedded_vllm_teacher, hold=True) as server:
         config = batch_config(tmp_path, server)
         cfg = load_config(config)
         write_seeds(cfg, 4)  # 4 selfchat units in 2 unit batches, both in flight at once; 2 rounds each
         proc = subprocess.Popen(
-            [sys.executable, "-c", DRIVER, str(config)], cwd=REPO, start_new_session=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [sys.executable, "-c", DRIVER, str(config)],
+            cwd=REPO,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         try:
             deadline = time.monotonic() + 60
@@ -88,11 +110,18 @@ def test_a_driver_killed_with_batches_in_flight_resumes_them_and_pays_for_nothin
     assert round0 <= set(server.submissions), "every unit's first turn went out once"
     c = stats.counters
     # One batch per round of each unit batch: 2 unit batches x (1 or 2 rounds, as their episodes survive round 0).
-    assert 2 <= c["batch_api/batches_submitted"] == len(server.order) <= 4 and c["batch_api/batches_completed"] == len(server.order)
+    assert 2 <= c["batch_api/batches_submitted"] == len(server.order) <= 4 and c["batch_api/batches_completed"] == len(
+        server.order
+    )
     assert c["batch_api/lines_submitted"] == sum(server.submissions.values()) == c["requests"]
-    assert c["batch_api/lines_submitted"] == c["batch_api/lines_answered"] + c["batch_api/lines_failed"] + c["batch_api/lines_retry"]
+    assert (
+        c["batch_api/lines_submitted"]
+        == c["batch_api/lines_answered"] + c["batch_api/lines_failed"] + c["batch_api/lines_retry"]
+    )
     assert c["units"] == c["dialogues"] + c["rejected"] == 4
-    assert stats.info["estimated_cost_usd"] == pytest.approx((c["tokens/prompt"] * 0.075 + c["tokens/completion"] * 0.30) / 1e6, abs=1e-6)
+    assert stats.info["estimated_cost_usd"] == pytest.approx(
+        (c["tokens/prompt"] * 0.075 + c["tokens/completion"] * 0.30) / 1e6, abs=1e-6
+    )
     assert auth == {f"Bearer {KEY}"}
     for path in run.root.rglob("*"):
         if path.is_file():

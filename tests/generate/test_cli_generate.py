@@ -1,4 +1,5 @@
-"""`distill generate` through the real CLI on the dryrun teacher: exit codes, resume, one-line refusal of a changed config."""
+"""`distill generate` through the real CLI on the dryrun teacher: exit codes, resume, one-line refusal of a changed
+config."""
 
 from __future__ import annotations
 

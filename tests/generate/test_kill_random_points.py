@@ -1,7 +1,9 @@
-"""SIGKILL `python -m ray_jobs.generate` (dryrun teacher on Ray actors) at three seeded random points, resuming in between.
+"""SIGKILL `python -m ray_jobs.generate` (dryrun teacher on Ray actors) at three seeded random points, resuming in
+between.
 
 A kill lands after k more finished batches, or a random delay after this attempt's first finished batch (so it may
-fall anywhere in a shard or marker write); the final rerun must leave every planned unit exactly once and stats that add up over all attempts.
+fall anywhere in a shard or marker write); the final rerun must leave every planned unit exactly once and stats that
+add up over all attempts.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ def units_done(run: RunDir) -> int:
 
 
 def rows_in_done_batches(run: RunDir) -> int:
-    """Rows (dialogues + rejects) in the shards of batches marked done, each read back and checked against its digest."""
+    """Rows (dialogues + rejects) in the shards of batches marked done, each read back and checked against its
+    digest."""
     done = done_batches(run.generated)
     rows = 0
     for folder in (run.generated, run.rejects("generate")):
@@ -74,8 +77,11 @@ def test_three_random_sigkills_then_a_rerun_yield_every_planned_unit_once(tmp_pa
     for kind, amount in kills:
         run_until_killed(config, run, kind, amount)
         print(f"killed after {kind}={amount:.2f}: {units_done(run)}/{UNITS} units done")
-        assert not run.stage_done("generate"), f"seed {SEED}: kill {kind}={amount} came after the end; make the run longer"
-        # A batch marked done is whole: its shards hold exactly its units (a kill between shard and marker is redone later).
+        assert not run.stage_done("generate"), (
+            f"seed {SEED}: kill {kind}={amount} came after the end; make the run longer"
+        )
+        # A batch marked done is whole: its shards hold exactly its units (a kill between shard and marker is redone
+        # later).
         assert rows_in_done_batches(run) == units_done(run), f"seed {SEED}: kills {kills}"
     done_before_final = units_done(run)
     assert 0 < done_before_final < UNITS, f"seed {SEED}: kills {kills}"

@@ -1,4 +1,5 @@
-"""SIGKILL `python -m ray_jobs.generate` mid-run (teacher actors on a real local Ray), rerun: every planned unit exactly once."""
+"""SIGKILL `python -m ray_jobs.generate` mid-run (teacher actors on a real local Ray), rerun: every planned unit
+exactly once."""
 
 from __future__ import annotations
 

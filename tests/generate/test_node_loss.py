@@ -26,12 +26,13 @@ def free_port() -> int:
 def test_killing_a_worker_node_mid_run_loses_and_duplicates_nothing(make_cfg, monkeypatch):
     import ray
     from ray.cluster_utils import Cluster
-
     from ray.util.state import list_actors
 
     # One CPU per worker node, so the two teacher actors land on different nodes, one of them on the doomed node.
     # The dashboard serves the state API used below to see where the actors live.
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": True, "dashboard_port": free_port()})
+    cluster = Cluster(
+        initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": True, "dashboard_port": free_port()}
+    )
     doomed = cluster.add_node(num_cpus=1)
     cluster.add_node(num_cpus=1)
     cluster.wait_for_nodes()
@@ -59,7 +60,11 @@ def test_killing_a_worker_node_mid_run_loses_and_duplicates_nothing(make_cfg, mo
         while len(done_batches(run.generated)) < 3:
             assert worker.is_alive() and time.monotonic() < deadline, errors
             time.sleep(0.05)
-        teachers = [a for a in list_actors(address=cluster.address, filters=[("state", "=", "ALIVE")]) if a.class_name == "TeacherWorker"]
+        teachers = [
+            a
+            for a in list_actors(address=cluster.address, filters=[("state", "=", "ALIVE")])
+            if a.class_name == "TeacherWorker"
+        ]
         assert doomed.node_id in {a.node_id for a in teachers}, "no teacher ran on the node about to die"
         cluster.add_node(num_cpus=1)  # where the lost actor is restarted
         cluster.remove_node(doomed)  # the node and the actor on it die mid-run, with batches queued

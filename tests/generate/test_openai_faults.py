@@ -14,7 +14,6 @@ from distill.generate import run_generate
 from distill.run_dir import RunDir
 from distill.shards import iter_rows
 from distill.teachers.openai_backend import TeacherUnavailableError
-
 from tests.support.fault_server import FaultServer
 from tests.support.seeds import write_seeds
 
@@ -63,7 +62,9 @@ def test_every_unit_ends_generated_or_rejected_and_retries_follow_the_rules(make
 
     c = stats.counters
     assert c["dialogues"] == len(generated) > 0 and c["rejected"] == len(rejects)
-    assert stats.info["estimated_cost_usd"] == pytest.approx((c["tokens/prompt"] * 1.0 + c["tokens/completion"] * 2.0) / 1e6)
+    assert stats.info["estimated_cost_usd"] == pytest.approx(
+        (c["tokens/prompt"] * 1.0 + c["tokens/completion"] * 2.0) / 1e6
+    )
 
     by_kind: dict[str, list[list[float]]] = {}
     for digest, times in server.attempts.items():
@@ -71,9 +72,13 @@ def test_every_unit_ends_generated_or_rejected_and_retries_follow_the_rules(make
     for kind in ("ok", "429_then_ok", "500_then_ok", "timeout_then_ok", "garbage", "500_always", "400", "broken_json"):
         assert kind in by_kind, f"no request of kind {kind}; adjust the seed count"
     assert all(len(t) == 2 and t[1] - t[0] >= 0.95 for t in by_kind["429_then_ok"]), "Retry-After: 1 not honoured"
-    assert [len(t) for t in by_kind["500_then_ok"] + by_kind["timeout_then_ok"]] == [2] * len(by_kind["500_then_ok"] + by_kind["timeout_then_ok"])
+    assert [len(t) for t in by_kind["500_then_ok"] + by_kind["timeout_then_ok"]] == [2] * len(
+        by_kind["500_then_ok"] + by_kind["timeout_then_ok"]
+    )
     assert [len(t) for t in by_kind["500_always"]] == [3] * len(by_kind["500_always"]), "max_retries=2 means 3 attempts"
-    assert all(len(t) == 1 for t in by_kind["400"] + by_kind["garbage"] + by_kind["broken_json"] + by_kind["ok"]), "retried a non-retryable"
+    assert all(len(t) == 1 for t in by_kind["400"] + by_kind["garbage"] + by_kind["broken_json"] + by_kind["ok"]), (
+        "retried a non-retryable"
+    )
 
     assert server.auth_headers == {f"Bearer {KEY}"}
     assert KEY not in caplog.text
@@ -105,7 +110,14 @@ def test_missing_key_for_the_real_openai_is_a_config_error(make_cfg, monkeypatch
 
 
 # Issue #8's mix: 30% of requests fail (429 + Retry-After, 500, a timeout, a malformed body), the rest answer.
-THIRTY_PERCENT = ("ok",) * 14 + ("429_then_ok", "429_then_ok", "500_then_ok", "500_then_ok", "timeout_then_ok", "broken_json")
+THIRTY_PERCENT = ("ok",) * 14 + (
+    "429_then_ok",
+    "429_then_ok",
+    "500_then_ok",
+    "500_then_ok",
+    "timeout_then_ok",
+    "broken_json",
+)
 
 
 def test_a_server_failing_30_percent_of_requests_loses_nothing(make_cfg, monkeypatch):

@@ -26,7 +26,13 @@ def test_rewrite_only_for_single_turn_seeds():
     units = _units(cfg)
     # seed 0 is a single-turn Q&A (3 modes), seed 1 is multi-turn (2), seed 2 has one seeker line (2)
     assert sorted((u.seed_id, u.mode) for u in units if u.variant == 0) == sorted(
-        [(s["id"], m) for s, modes in zip(seed_rows(3), (("rewrite", "continue", "selfchat"), ("continue", "selfchat"), ("continue", "selfchat"))) for m in modes]
+        [
+            (s["id"], m)
+            for s, modes in zip(
+                seed_rows(3), (("rewrite", "continue", "selfchat"), ("continue", "selfchat"), ("continue", "selfchat"))
+            )
+            for m in modes
+        ]
     )
     assert len(units) == 2 * 7
 

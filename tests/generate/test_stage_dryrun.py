@@ -9,14 +9,19 @@ import pytest
 
 from distill.errors import RunStateError
 from distill.generate import run_generate
-from distill.stages import GENERATE
 from distill.progress import reporting
 from distill.records import DIALOGUE, MODES
 from distill.run_dir import RunDir
 from distill.shards import iter_rows, read_table
+from distill.stages import GENERATE
 from tests.support.seeds import write_seeds
 
-DRYRUN = ["teacher.backend=dryrun", "teacher.placement=local", "generate.modes=[rewrite,continue,selfchat]", "generate.variants_per_seed=2"]
+DRYRUN = [
+    "teacher.backend=dryrun",
+    "teacher.placement=local",
+    "generate.modes=[rewrite,continue,selfchat]",
+    "generate.variants_per_seed=2",
+]
 
 
 def planned_ids(run: RunDir) -> list[str]:
@@ -24,7 +29,13 @@ def planned_ids(run: RunDir) -> list[str]:
 
 
 def test_every_planned_unit_is_written_once_and_counts_add_up(make_cfg):
-    cfg = make_cfg(*DRYRUN, "generate.units_per_shard=3", "generate.selfchat_turns=4", "generate.continue_turns=2", "generate.rewrite_turns=4")
+    cfg = make_cfg(
+        *DRYRUN,
+        "generate.units_per_shard=3",
+        "generate.selfchat_turns=4",
+        "generate.continue_turns=2",
+        "generate.rewrite_turns=4",
+    )
     write_seeds(cfg, 6)
     seen = []
     with reporting(lambda update: seen.append((update.done, update.total))):
@@ -65,7 +76,9 @@ def test_dialogue_rows_fill_every_field(make_cfg):
             assert row["messages"][0] == seed_turns[0] and len(row["messages"]) == 4
         else:
             assert len(row["messages"]) == 4
-        assert row["usage"]["completion_tokens"] > 0 and row["sampling"]["seed"] >= 0 and row["emotion"] == seed["emotion"]
+        assert (
+            row["usage"]["completion_tokens"] > 0 and row["sampling"]["seed"] >= 0 and row["emotion"] == seed["emotion"]
+        )
 
 
 def test_rerun_skips_everything_and_a_changed_config_is_refused(make_cfg):
@@ -101,12 +114,13 @@ def test_a_batch_without_its_marker_is_redone_without_duplicates(make_cfg):
     assert Counter(p.name.split("-")[1] for p in run.generated.glob("units-*.parquet"))["000001"] == 1
 
 
-
 def test_seeds_that_suit_no_mode_are_rejected_and_an_empty_plan_is_an_input_error(make_cfg):
     from distill.errors import InputError
 
     cfg = make_cfg(*DRYRUN[:2], "generate.modes=[rewrite]")
-    rows = write_seeds(cfg, 3)  # a single-turn Q&A seed (rewrite suits it), a multi-turn one and a one-line one (it does not)
+    rows = write_seeds(
+        cfg, 3
+    )  # a single-turn Q&A seed (rewrite suits it), a multi-turn one and a one-line one (it does not)
     stats = run_generate(cfg)
     assert stats.counters["units_planned"] == 1 and stats.counters["rejected/no_applicable_mode"] == 2
     assert {r["id"] for r in iter_rows(RunDir(cfg).rejects(GENERATE.name))} == {r["id"] for r in rows[1:]}

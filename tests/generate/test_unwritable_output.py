@@ -29,23 +29,31 @@ FSIZE_LIMIT = 48_000  # bytes per file: every normal shard fits, the shard holdi
 
 
 def limit_file_size() -> None:
-    """preexec_fn: in the child only, a write past FSIZE_LIMIT fails with EFBIG (as on a full disk) instead of killing it."""
+    """preexec_fn: in the child only, a write past FSIZE_LIMIT fails with EFBIG (as on a full disk) instead of killing
+    it."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (FSIZE_LIMIT, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 
 
 def run_python(args: list[str], *, full_disk: bool = False) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=120,
-        preexec_fn=limit_file_size if full_disk else None, env={**os.environ, "RAY_ADDRESS": "", "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+        [sys.executable, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit_file_size if full_disk else None,
+        env={**os.environ, "RAY_ADDRESS": "", "PYTHONUNBUFFERED": "1"},
+    )
 
 
 def error_lines(proc: subprocess.CompletedProcess) -> list[str]:
     return [line for line in proc.stderr.splitlines() if line.startswith("error:")]
 
 
-@pytest.mark.parametrize("command", [["ray_jobs.generate"], ["distill.cli", "generate"], ["ray_jobs.pipeline"], ["distill.cli", "run"]])
+@pytest.mark.parametrize(
+    "command", [["ray_jobs.generate"], ["distill.cli", "generate"], ["ray_jobs.pipeline"], ["distill.cli", "run"]]
+)
 def test_output_dir_under_a_regular_file_is_one_line_naming_the_path(tmp_path, command):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the output folder should go")
@@ -79,15 +87,23 @@ except OutputError as exc:
     proc = run_python(["-c", script], full_disk=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
-    assert lines[0] == f"atomic: cannot write {tmp_path / 'big.bin'}: file too large (file-system or `ulimit -f` size limit); fix it, then rerun the same command to resume"
+    assert (
+        lines[0]
+        == f"atomic: cannot write {tmp_path / 'big.bin'}: file too large (file-system or `ulimit -f` size limit); fix "
+        "it, then rerun the same command to resume"
+    )
     assert lines[1].startswith(f"shard: cannot write {tmp_path / 'shards' / 'part-00000.parquet'}: file too large")
     assert [p.name for p in tmp_path.rglob("*")] == ["shards"], "a temp file or a partial shard was left behind"
 
 
 def write_seeds_with_a_big_one(cfg, n: int, big_at: int) -> None:
-    """n ordinary seeds; seed `big_at` carries an incompressible 80 kB turn, so only its unit's shard outgrows the limit."""
+    """n ordinary seeds; seed `big_at` carries an incompressible 80 kB turn, so only its unit's shard outgrows the
+    limit."""
     rows = seed_rows(n)
-    rows[big_at] = {**rows[big_at], "messages": [{"role": "user", "content": os.urandom(40_000).hex()}, *rows[big_at]["messages"][1:]]}
+    rows[big_at] = {
+        **rows[big_at],
+        "messages": [{"role": "user", "content": os.urandom(40_000).hex()}, *rows[big_at]["messages"][1:]],
+    }
     run = RunDir(cfg)
     run.claim_stage(SEEDS)
     with ShardWriter(run.seeds, SEED, rows_per_shard=n) as out:
@@ -98,7 +114,10 @@ def write_seeds_with_a_big_one(cfg, n: int, big_at: int) -> None:
 def test_disk_full_mid_run_fails_cleanly_then_a_rerun_finishes_exactly_once(tmp_path):
     data = {
         "run": {"name": "full", "output_dir": str(tmp_path / "runs")},
-        "teacher": {"backend": "dryrun", "placement": "local"},  # no Ray: its object store would itself hit the file-size limit
+        "teacher": {
+            "backend": "dryrun",
+            "placement": "local",
+        },  # no Ray: its object store would itself hit the file-size limit
         "generate": {"modes": ["continue"], "continue_turns": 1, "units_per_shard": 1},
     }
     config = tmp_path / "gen.yaml"
@@ -110,7 +129,9 @@ def test_disk_full_mid_run_fails_cleanly_then_a_rerun_finishes_exactly_once(tmp_
     failed = run_python(["-m", "ray_jobs.generate", "--config", str(config)], full_disk=True)
     assert failed.returncode == 2, failed.stderr[-3000:]
     assert "Traceback" not in failed.stderr
-    (line,) = error_lines(failed)  # e.g. error: cannot write .../generated/units-000005-00000.parquet: file too large (...)
+    (line,) = error_lines(
+        failed
+    )  # e.g. error: cannot write .../generated/units-000005-00000.parquet: file too large (...)
     assert line.startswith(f"error: cannot write {run.generated / 'units-000005-00000.parquet'}: file too large"), line
     done = done_batches(run.generated)
     assert "units-000005" not in done and len(done) >= 5, "the failure must land mid-run, after the earlier batches"
@@ -133,8 +154,14 @@ def test_only_storage_conditions_become_user_errors():
 
     from distill.errors import storage_error
 
-    assert str(storage_error(OSError(errno.ENOSPC, "No space left on device"))).startswith("cannot write (unknown file): no space left")
-    assert "cannot access /data/x: permission denied" in str(storage_error(PermissionError(errno.EACCES, "denied", "/data/x")))
-    assert storage_error(PermissionError(errno.EACCES, "denied")) is None, "no path: may be anything, keep the traceback"
+    assert str(storage_error(OSError(errno.ENOSPC, "No space left on device"))).startswith(
+        "cannot write (unknown file): no space left"
+    )
+    assert "cannot access /data/x: permission denied" in str(
+        storage_error(PermissionError(errno.EACCES, "denied", "/data/x"))
+    )
+    assert storage_error(PermissionError(errno.EACCES, "denied")) is None, (
+        "no path: may be anything, keep the traceback"
+    )
     assert storage_error(FileNotFoundError(errno.ENOENT, "gone", "/data/x")) is None, "a missing file of ours is a bug"
     assert storage_error(ValueError("not an OSError")) is None

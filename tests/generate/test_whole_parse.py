@@ -8,7 +8,14 @@ import json
 import pytest
 
 from distill.prompts.parse import ParseError, parse_whole_dialogue
-from distill.prompts.whole import WholeShape, dialogue_schema, format_example, planned_strategies, render_whole_dialogue, shape_for
+from distill.prompts.whole import (
+    WholeShape,
+    dialogue_schema,
+    format_example,
+    planned_strategies,
+    render_whole_dialogue,
+    shape_for,
+)
 from distill.records import STRATEGIES
 
 
@@ -41,7 +48,11 @@ def test_the_schema_bounds_every_turn_and_fixes_the_length():
     exchanges = schema["properties"]["exchanges"]
     assert exchanges["minItems"] == exchanges["maxItems"] == 3
     item = exchanges["items"]
-    assert list(item["properties"]) == ["seeker", "strategy", "supporter"]  # the strategy is named before the reply it shapes
+    assert list(item["properties"]) == [
+        "seeker",
+        "strategy",
+        "supporter",
+    ]  # the strategy is named before the reply it shapes
     assert item["properties"]["strategy"]["enum"] == list(STRATEGIES)
     assert item["properties"]["supporter"]["maxLength"] == 240 and item["additionalProperties"] is False
     assert "reply" not in dialogue_schema(WholeShape(False, 2, 240))["properties"]
@@ -52,17 +63,41 @@ def test_the_prompt_names_the_plan_and_describes_the_reply():
     strategies = planned_strategies(("comfort", "trust"), shape)
     assert strategies == ["comfort", "trust", "comfort"]  # the plan cycles over supporter turns, as turn by turn
     form = format_example(shape, strategies)
-    assert '"reply"' in form and '"strategy": "comfort"' in form and "exactly 2 objects" in form and form.endswith("strategies trust, comfort.")
+    assert (
+        '"reply"' in form
+        and '"strategy": "comfort"' in form
+        and "exactly 2 objects" in form
+        and form.endswith("strategies trust, comfort.")
+    )
     assert '"reply"' not in format_example(WholeShape(False, 4, 240), ["trust"] * 4)
     history = [{"role": "user", "content": "I start a new job on Monday and cannot sleep."}]
     system, user = render_whole_dialogue(
-        "v1", "rewrite", shape, strategies=strategies, situation=None, emotion="anxious", language="en", history=history, reference="They hired you."
+        "v1",
+        "rewrite",
+        shape,
+        strategies=strategies,
+        situation=None,
+        emotion="anxious",
+        language="en",
+        history=history,
+        reference="They hired you.",
     )
     assert system["role"] == "system" and "JSON" in system["content"] and "English" in system["content"]
     assert "Seeker: I start a new job" in user["content"] and "They hired you." in user["content"]
-    assert "1. comfort:" in user["content"] and "3. comfort:" in user["content"] and format_example(shape, strategies) in user["content"]
+    assert (
+        "1. comfort:" in user["content"]
+        and "3. comfort:" in user["content"]
+        and format_example(shape, strategies) in user["content"]
+    )
     _, selfchat = render_whole_dialogue(
-        "v1", "selfchat", WholeShape(False, 4, 240), strategies=["trust"] * 4, situation="My dog died.", emotion="sad", language="en", history=[]
+        "v1",
+        "selfchat",
+        WholeShape(False, 4, 240),
+        strategies=["trust"] * 4,
+        situation="My dog died.",
+        emotion="sad",
+        language="en",
+        history=[],
     )
     assert "My dog died." in selfchat["content"] and "The Seeker feels sad." in selfchat["content"]
 
@@ -72,7 +107,11 @@ GOOD = {
     "reply": {"strategy": "comfort", "supporter": "I'm so sorry, that sounds heavy."},
     "exchanges": [
         {"seeker": "It is. I can't sleep.", "strategy": "questioning", "supporter": "What keeps you up at night?"},
-        {"seeker": "Worrying about Monday.", "strategy": "emotional support", "supporter": "Supporter: I'm here with you."},
+        {
+            "seeker": "Worrying about Monday.",
+            "strategy": "emotional support",
+            "supporter": "Supporter: I'm here with you.",
+        },
     ],
 }
 

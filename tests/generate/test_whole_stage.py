@@ -22,7 +22,14 @@ def answer_to(schema: dict[str, Any], seed: int) -> dict[str, Any]:
     reply: dict[str, Any] = {}
     if "reply" in schema["properties"]:
         reply["reply"] = {"strategy": strategy, "supporter": f"That sounds hard ({seed})."}
-    reply["exchanges"] = [{"seeker": f"It is, part {i} ({seed}).", "strategy": strategy, "supporter": f"Tell me more about part {i} ({seed})."} for i in range(n)]
+    reply["exchanges"] = [
+        {
+            "seeker": f"It is, part {i} ({seed}).",
+            "strategy": strategy,
+            "supporter": f"Tell me more about part {i} ({seed}).",
+        }
+        for i in range(n)
+    ]
     return reply
 
 
@@ -73,7 +80,8 @@ def test_one_request_per_dialogue_under_its_schema_and_every_unit_written_once(m
         roles = [m["role"] for m in d["messages"]]
         assert roles[0] == "user" and roles[-1] == "assistant" and all(a != b for a, b in zip(roles, roles[1:])), roles
         seed_turns = len(seeds[d["seed_id"]]["messages"])
-        # as turn by turn: rewrite and selfchat 8 messages; continue 4 more than the seed (1, 2 or 4), ending on the supporter
+        # as turn by turn: rewrite and selfchat 8 messages; continue 4 more than the seed (1, 2 or 4), ending on the
+        # supporter
         expected = 8 if d["mode"] != "continue" else seed_turns + 4 + (seed_turns + 4) % 2
         assert len(roles) == expected, (d["mode"], seed_turns, roles)
         if d["mode"] != "selfchat":
@@ -85,7 +93,11 @@ def test_a_teacher_without_structured_output_ends_every_whole_unit_as_a_reasoned
     """dryrun never writes JSON: the whole-style mode's units are all rejects with the rule they broke; the turn-by-turn
     mode beside it is unaffected, and every unit is accounted for."""
     cfg = make_cfg(
-        "teacher.backend=dryrun", "teacher.placement=local", "generate.modes=[continue,selfchat]", "generate.style={selfchat: whole}", "generate.units_per_shard=3"
+        "teacher.backend=dryrun",
+        "teacher.placement=local",
+        "generate.modes=[continue,selfchat]",
+        "generate.style={selfchat: whole}",
+        "generate.units_per_shard=3",
     )
     write_seeds(cfg, 4)
     stats = run_generate(cfg)

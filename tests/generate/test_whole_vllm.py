@@ -32,7 +32,8 @@ def test_whole_dialogues_on_the_embedded_engine_keep_to_their_schema(embedded_vl
         whole_max_chars_per_turn=160,
         sampling={"temperature": 0.8, "top_p": 0.95, "max_tokens": 40},
     )
-    # a single-turn Q&A seed (rewrite, continue, selfchat) and a 4-turn one (continue, selfchat): both reply shapes, every mode
+    # a single-turn Q&A seed (rewrite, continue, selfchat) and a 4-turn one (continue, selfchat): both reply shapes,
+    # every mode
     seeds = [{**seed, "id": make_id("whole-vllm", i)} for i, seed in enumerate(SEEDS[:2])]
     units = [u for u in iter_plan(seeds, cfg, "embedded") if not isinstance(u, dict)]
     info = TeacherInfo(embedded_vllm_teacher.model, None, embedded_vllm_teacher.backend)
@@ -42,10 +43,16 @@ def test_whole_dialogues_on_the_embedded_engine_keep_to_their_schema(embedded_vl
     assert c["dialogues"] + c["rejected"] == len(units) == len(out.dialogues) + len(out.rejects)
     reasons = Counter(r["reason"] for r in out.rejects)
     assert set(reasons) <= {"truncated", "unparseable_output"}, reasons
-    broken = [r["detail"] for r in out.rejects if r["reason"] == "unparseable_output" and any(rule in r["detail"] for rule in SCHEMA_RULES)]
+    broken = [
+        r["detail"]
+        for r in out.rejects
+        if r["reason"] == "unparseable_output" and any(rule in r["detail"] for rule in SCHEMA_RULES)
+    ]
     assert not broken, broken
     for d in out.dialogues:
         roles = [m["role"] for m in d["messages"]]
         assert roles[0] == "user" and roles[-1] == "assistant" and all(a != b for a, b in zip(roles, roles[1:]))
         assert len(roles) >= 4 and all(0 < len(m["content"]) <= 160 for m in d["messages"][-2:])
-    print("whole on the 135M model:", json.dumps({k: v for k, v in c.items() if k.startswith(("dialogues", "rejected"))}))
+    print(
+        "whole on the 135M model:", json.dumps({k: v for k, v in c.items() if k.startswith(("dialogues", "rejected"))})
+    )

@@ -1,4 +1,5 @@
-"""`distill run --config demo` end to end (reduced size, same command path as `make demo`), then a rerun that skips everything.
+"""`distill run --config demo` end to end (reduced size, same command path as `make demo`), then a rerun that skips
+everything.
 
 What a person sees is part of the contract: a short console of our own lines (a summary per stage, the funnel, where the
 outputs are), with every engine's output in the run's logs/ instead."""
@@ -65,7 +66,11 @@ def test_demo_runs_every_stage_and_resumes_as_a_no_op(tmp_path: Path) -> None:
     # Nothing lost: every seed, unit and dialogue is in an output or a reject.
     seeds = json.loads((run / "stats" / "seeds.json").read_text())["counters"]
     assert seeds["records_in"] == seeds["records_kept"] == 8
-    plan, generated, gen_rejects = count_rows(run / "plan"), count_rows(run / "generated"), count_rows(run / "rejects" / "generate")
+    plan, generated, gen_rejects = (
+        count_rows(run / "plan"),
+        count_rows(run / "generated"),
+        count_rows(run / "rejects" / "generate"),
+    )
     assert plan == seeds["for_generation"] and generated + gen_rejects == plan
     assert count_rows(run / "curated") + count_rows(run / "rejects" / "curate") == generated
     export = run / "checkpoints" / "smollm2-135m-sft" / "hf"

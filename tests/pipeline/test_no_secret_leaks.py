@@ -1,4 +1,5 @@
-"""A planted API key through the whole `distill run` (OpenAI-backend teacher and judge on a loopback server, tiny student).
+"""A planted API key through the whole `distill run` (OpenAI-backend teacher and judge on a loopback server, tiny
+student).
 
 The key must reach the server (so it was really used) and appear nowhere else: not in any file of the run folder
 (shards decoded, since compression hides bytes; zip/gzip members opened) and not in the command's stdout/stderr.
@@ -38,7 +39,8 @@ VERDICT = '{"rating": "Good", "content": 2, "empathy": 2, "helpfulness": 1, "saf
 
 
 class ChatServer(LoopbackServer):
-    """A real chat-completions endpoint on 127.0.0.1: seeker, supporter or judge replies, chosen by the request's prompt."""
+    """A real chat-completions endpoint on 127.0.0.1: seeker, supporter or judge replies, chosen by the request's
+    prompt."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -56,7 +58,9 @@ class ChatServer(LoopbackServer):
             text = SEEKER[pick % len(SEEKER)]
         else:
             text = SUPPORTER[pick % len(SUPPORTER)]
-        return chat_completion(request.get("model", "m"), text, usage=usage(40, len(text.split())), completion_id="chatcmpl-leak")
+        return chat_completion(
+            request.get("model", "m"), text, usage=usage(40, len(text.split())), completion_id="chatcmpl-leak"
+        )
 
 
 def tiny_student(folder: Path) -> Path:
@@ -79,7 +83,8 @@ def tiny_student(folder: Path) -> Path:
 
 
 def texts_of(path: Path) -> list[tuple[str, bytes]]:
-    """(where, bytes) for the file itself and for what compression hides inside it: decoded shard rows, zip/gzip members."""
+    """(where, bytes) for the file itself and for what compression hides inside it: decoded shard rows, zip/gzip
+    members."""
     raw = path.read_bytes()
     found = [(str(path), raw)]
     if path.suffix == ".parquet":
@@ -100,15 +105,29 @@ def test_a_planted_api_key_is_used_but_never_written_or_printed(tmp_path: Path) 
     student = tiny_student(tmp_path / "student")
     with ChatServer() as server:
         proc = run_distill(
-            f"run.output_dir={tmp_path / 'runs'}", "run.name=leak",
-            "seeds.sources=[{path: bundled, limit: 8}]", "seeds.holdout_fraction=0.3",
-            "teacher.backend=openai", "teacher.model=leak-model", f"teacher.base_url={server.base_url}", "teacher.max_retries=1",
-            "generate.modes=[continue]", "generate.continue_turns=2", "generate.sampling.max_tokens=32",
-            f"train.student={student}", "train.student_name=tiny", "train.precision=fp32", "train.num_workers=1",
-            "train.max_steps=2", "train.save_every_steps=1", "train.max_seq_len=256",
-            "eval.max_prompts=2", "eval.sampling.max_tokens=16", "eval.judge_max_tokens=64",
+            f"run.output_dir={tmp_path / 'runs'}",
+            "run.name=leak",
+            "seeds.sources=[{path: bundled, limit: 8}]",
+            "seeds.holdout_fraction=0.3",
+            "teacher.backend=openai",
+            "teacher.model=leak-model",
+            f"teacher.base_url={server.base_url}",
+            "teacher.max_retries=1",
+            "generate.modes=[continue]",
+            "generate.continue_turns=2",
+            "generate.sampling.max_tokens=32",
+            f"train.student={student}",
+            "train.student_name=tiny",
+            "train.precision=fp32",
+            "train.num_workers=1",
+            "train.max_steps=2",
+            "train.save_every_steps=1",
+            "train.max_seq_len=256",
+            "eval.max_prompts=2",
+            "eval.sampling.max_tokens=16",
+            "eval.judge_max_tokens=64",
             env={"OPENAI_API_KEY": key, "OMP_NUM_THREADS": "1"},
-        )  # fmt: skip
+        )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
     for stage in ("seeds", "generate", "curate", "train", "eval"):
@@ -124,7 +143,15 @@ def test_a_planted_api_key_is_used_but_never_written_or_printed(tmp_path: Path) 
             assert key.encode() not in data, f"the API key was written to {where}"
     # The walk covered every kind of output, so a pipeline that stopped early cannot pass it.
     names = {str(p.relative_to(run)) for p in files}
-    expected_files = ("config.yaml", "dataset_card.md", "report.html", "eval.json", "stats/generate.json", "stats/train.json", "logs/generate.log")
+    expected_files = (
+        "config.yaml",
+        "dataset_card.md",
+        "report.html",
+        "eval.json",
+        "stats/generate.json",
+        "stats/train.json",
+        "logs/generate.log",
+    )
     for expected in expected_files:
         assert expected in names, f"{expected} missing from the run folder"
     suffixes = {p.suffix for p in files}

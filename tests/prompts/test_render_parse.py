@@ -19,11 +19,14 @@ HISTORY = [
 
 
 def test_seeker_turn_flips_roles_and_carries_persona():
-    msgs = render_seeker_turn("v1", situation="My friend moved\n abroad.", emotion="lonely", language="en", history=HISTORY[:3])
+    msgs = render_seeker_turn(
+        "v1", situation="My friend moved\n abroad.", emotion="lonely", language="en", history=HISTORY[:3]
+    )
     assert msgs[0]["role"] == "system"
     assert "My friend moved abroad." in msgs[0]["content"] and "You feel lonely." in msgs[0]["content"]
     assert "English" in msgs[0]["content"]
-    # opening prompt, then the seeker's own turn as assistant and the supporter's as user: the teacher answers as the seeker
+    # opening prompt, then the seeker's own turn as assistant and the supporter's as user: the teacher answers as the
+    # seeker
     assert [m["role"] for m in msgs[1:]] == ["user", "assistant", "user"]
     assert msgs[2]["content"] == "My best friend moved away." and msgs[3]["content"].startswith("That is a big change")
 
@@ -38,7 +41,12 @@ def test_selfchat_opening_has_no_history():
 def test_supporter_turn_has_a_hint_for_every_strategy(strategy):
     msgs = render_supporter_turn("v1", strategy=strategy, language="en", history=HISTORY)
     assert strategy.replace("_", " ") in msgs[0]["content"]
-    assert [m["role"] for m in msgs] == ["system", "user", "assistant", "user"]  # system of the seed dropped, ours first
+    assert [m["role"] for m in msgs] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+    ]  # system of the seed dropped, ours first
     assert "$" not in msgs[0]["content"]
 
 
@@ -68,7 +76,11 @@ def test_rendering_is_deterministic():
         ("Seeker: I feel so alone.\nSupporter: I hear you.", "user", "I feel so alone."),
         ("**Supporter:** That sounds hard.\nSeeker: yes", "assistant", "That sounds hard."),
         ('"That must hurt."', "assistant", "That must hurt."),
-        ("That must hurt.\nIt is okay to miss her.<|im_end|>garbage", "assistant", "That must hurt.\nIt is okay to miss her."),
+        (
+            "That must hurt.\nIt is okay to miss her.<|im_end|>garbage",
+            "assistant",
+            "That must hurt.\nIt is okay to miss her.",
+        ),
         ("支持者：我理解你的感受。\n求助者：谢谢", "assistant", "我理解你的感受。"),
         ("The Supporter: I am here.", "assistant", "I am here."),
     ],
@@ -107,7 +119,10 @@ def test_template_files_parse_and_unknown_version_is_a_config_error():
 def test_trim_to_sentence_keeps_complete_sentences_only():
     from distill.prompts.parse import trim_to_sentence
 
-    assert trim_to_sentence("That sounds hard. I am here for you! What happened when you") == "That sounds hard. I am here for you!"
+    assert (
+        trim_to_sentence("That sounds hard. I am here for you! What happened when you")
+        == "That sounds hard. I am here for you!"
+    )
     assert trim_to_sentence('She told me "please stay." Then I left and') == 'She told me "please stay."'
     assert trim_to_sentence("我理解你的感受。你愿意多说一点吗？我们可以一起") == "我理解你的感受。你愿意多说一点吗？"
     with pytest.raises(ParseError) as err:

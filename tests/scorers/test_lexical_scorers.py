@@ -40,7 +40,9 @@ def test_lexical_epitome_scores_are_means_over_supporter_turns(dlg):
 def test_merged_scores_accept_arrow_map_pairs_and_keep_other_scores(dlg):
     record = dlg("My dog died.", "That must be so hard. What was his name?", scores=[("judge_er", 2.0)])
     merge_scores(record, LexicalEpitomeScorer().score([record])[0])
-    assert record["scores"]["judge_er"] == 2.0 and record["scores"]["empathy"] == 3.0  # IP 2 (that must be), EX 1 (a generic question)
+    assert (
+        record["scores"]["judge_er"] == 2.0 and record["scores"]["empathy"] == 3.0
+    )  # IP 2 (that must be), EX 1 (a generic question)
 
 
 def test_strategy_coverage(dlg):
@@ -59,8 +61,15 @@ def test_strategy_coverage(dlg):
 
 
 def test_valence_shift(dlg):
-    better = dlg("I feel awful, sad and hopeless.", "That sounds so hard.", "Thank you, I feel a lot better and calmer now.", "I'm glad.")
-    worse = dlg("Today was great, I love my new job!", "Wonderful!", "Actually my boss yelled at me, I hate this.", "Oh no.")
+    better = dlg(
+        "I feel awful, sad and hopeless.",
+        "That sounds so hard.",
+        "Thank you, I feel a lot better and calmer now.",
+        "I'm glad.",
+    )
+    worse = dlg(
+        "Today was great, I love my new job!", "Wonderful!", "Actually my boss yelled at me, I hate this.", "Oh no."
+    )
     up, down = ValenceShiftScorer().score([better, worse])
     assert up["valence_shift"] > 0.5
     assert down["valence_shift"] < -0.5

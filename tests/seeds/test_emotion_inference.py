@@ -16,7 +16,6 @@ from distill.emotions import EMOTIONS
 from distill.errors import ConfigError, InputError
 from distill.judging.verdict import VerdictError
 from distill.run_dir import RunDir
-from distill.stages import SEEDS
 from distill.seeds.emotion_inference import (
     EMOTION_SCHEMA,
     ClassifierLabeller,
@@ -30,6 +29,7 @@ from distill.seeds.emotion_inference import (
     seed_text,
 )
 from distill.seeds.stage import load_seeds
+from distill.stages import SEEDS
 from distill.stats import StageStats
 from distill.teachers.base import TeacherResult
 from tests.support.chat_seeds import all_seeds, chat_seeds_config, write_chats
@@ -57,7 +57,11 @@ def classifier(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     labels = dict(enumerate(EMOTIONS))
     model = AutoModelForSequenceClassification.from_pretrained(
-        minilm_dir(), num_labels=len(labels), id2label=labels, label2id={v: k for k, v in labels.items()}, local_files_only=True
+        minilm_dir(),
+        num_labels=len(labels),
+        id2label=labels,
+        label2id={v: k for k, v in labels.items()},
+        local_files_only=True,
     )
     model.save_pretrained(out)
     AutoTokenizer.from_pretrained(minilm_dir(), local_files_only=True).save_pretrained(out)
@@ -77,7 +81,8 @@ def relabelled(classifier: Path, folder: Path, id2label: dict[int, str]) -> Path
     return folder
 
 
-# -- pure ----------------------------------------------------------------------------------------------------------------
+# -- pure
+# ----------------------------------------------------------------------------------------------------------------
 
 
 def test_request_constrains_the_reply_to_the_32_labels_and_is_the_same_on_every_rerun() -> None:
@@ -87,7 +92,10 @@ def test_request_constrains_the_reply_to_the_32_labels_and_is_the_same_on_every_
     assert EMOTION_SCHEMA["properties"]["emotion"]["enum"] == list(EMOTIONS)
     system, user = request.messages
     assert all(e in system["content"] for e in EMOTIONS) and "$" not in system["content"] + user["content"]
-    assert "Situation: My flight was cancelled twice." in user["content"] and "Seeker: I have been stuck" in user["content"]
+    assert (
+        "Situation: My flight was cancelled twice." in user["content"]
+        and "Seeker: I have been stuck" in user["content"]
+    )
     assert "be kind" not in user["content"]  # the seed's system prompt is not the seeker's words
     assert request.sampling.temperature == 0.0 and request == emotion_request(SEED, prompt, "v1", 32)
     assert emotion_request({**SEED, "id": "other"}, prompt, "v1", 32).id != request.id
@@ -108,7 +116,7 @@ def test_missing_prompt_version_names_the_setting() -> None:
     [
         ('{"emotion": "sad"}', "sad"),
         ('{"emotion": "Anxiety"}', "anxious"),  # through the alias table
-        ("<think>maybe {angry}</think>\n```json\n{\"emotion\": \"lonely\"}\n```", "lonely"),
+        ('<think>maybe {angry}</think>\n```json\n{"emotion": "lonely"}\n```', "lonely"),
         ("Grateful.", "grateful"),  # a bare label from a backend without structured output
         ("The Seeker feels lonely, I think.", "lonely"),  # free text naming exactly one label
     ],
@@ -141,7 +149,10 @@ def test_teacher_errors_and_truncation_are_told_apart() -> None:
 def test_the_source_is_added_to_the_seed_metadata() -> None:
     source = {"by": "teacher:vllm/embedded@default", "prompt": "v1"}
     assert json.loads(mark_inferred('{"source_id": 7}', source)) == {"source_id": 7, "emotion_inferred": source}
-    assert json.loads(mark_inferred(None, source, "judge_unparseable"))["emotion_inferred"]["failure"] == "judge_unparseable"
+    assert (
+        json.loads(mark_inferred(None, source, "judge_unparseable"))["emotion_inferred"]["failure"]
+        == "judge_unparseable"
+    )
 
 
 def test_the_seeds_stage_depends_on_the_teacher_only_when_the_teacher_labels(tmp_path: Path) -> None:
@@ -162,7 +173,8 @@ def test_state_of_another_labeller_is_refused(tmp_path: Path) -> None:
         BatchState(tmp_path / "s", "by=teacher:a")
 
 
-# -- the step in the seeds stage -----------------------------------------------------------------------------------------
+# -- the step in the seeds stage
+# -----------------------------------------------------------------------------------------
 
 
 def test_off_by_default_leaves_seeds_as_loaded(tmp_path: Path) -> None:
@@ -174,24 +186,36 @@ def test_off_by_default_leaves_seeds_as_loaded(tmp_path: Path) -> None:
     assert seeds and all("emotion_inferred" not in json.loads(s["metadata"]) for s in seeds)
 
 
-def test_the_classifier_labels_every_unlabelled_seed_and_leaves_known_labels_alone(tmp_path: Path, classifier: Path) -> None:
+def test_the_classifier_labels_every_unlabelled_seed_and_leaves_known_labels_alone(
+    tmp_path: Path, classifier: Path
+) -> None:
     chats = write_chats(tmp_path / "c.jsonl", 7, ("joyful", "sad"))
     cfg = chat_seeds_config(tmp_path, chats, f"seeds.infer_emotion={classifier}", "seeds.infer_emotion_batch_size=3")
     c = load_seeds(cfg).counters
     seeds = all_seeds(cfg)
-    assert (c["emotion_inference/unlabelled"], c["emotion_inference/labelled"], c["emotion_inference/failed"]) == (7, 7, 0)
+    assert (c["emotion_inference/unlabelled"], c["emotion_inference/labelled"], c["emotion_inference/failed"]) == (
+        7,
+        7,
+        0,
+    )
     assert c["emotion_inference/asked_this_run"] == 7 and c["emotion_inference/reused"] == 0
     assert all(s["emotion"] in EMOTIONS for s in seeds) and len(seeds) == 9
     inferred = [s for s in seeds if "emotion_inferred" in json.loads(s["metadata"])]
-    assert len(inferred) == 7 and {json.loads(s["metadata"])["emotion_inferred"]["by"] for s in inferred} == {f"classifier:{classifier}"}
+    assert len(inferred) == 7 and {json.loads(s["metadata"])["emotion_inferred"]["by"] for s in inferred} == {
+        f"classifier:{classifier}"
+    }
     # emotion/* describes the shards as written: the known labels plus the inferred ones, nothing left as none.
     assert "emotion/none" not in c and sum(c[f"emotion/{e}"] for e in EMOTIONS) == 9
     assert len(list(RunDir(cfg).emotion_inference.glob("batch-*.json"))) == 3
 
 
 def test_classifier_labels_outside_the_32_are_counted_failures(tmp_path: Path, classifier: Path) -> None:
-    only_sad = relabelled(classifier, tmp_path / "sad-or-neutral", {i: ("sad" if i == 0 else "neutral") for i in range(32)})
-    c = load_seeds(chat_seeds_config(tmp_path, write_chats(tmp_path / "c.jsonl", 5), f"seeds.infer_emotion={only_sad}")).counters
+    only_sad = relabelled(
+        classifier, tmp_path / "sad-or-neutral", {i: ("sad" if i == 0 else "neutral") for i in range(32)}
+    )
+    c = load_seeds(
+        chat_seeds_config(tmp_path, write_chats(tmp_path / "c.jsonl", 5), f"seeds.infer_emotion={only_sad}")
+    ).counters
     assert c["emotion_inference/labelled"] + c["emotion_inference/failed/classifier_unmapped_label"] == 5
     assert c.get("emotion/sad", 0) == c["emotion_inference/labelled"]
     none_map = relabelled(classifier, tmp_path / "neutral", dict.fromkeys(range(32), "neutral"))
@@ -226,18 +250,32 @@ def test_a_rerun_after_a_crash_asks_only_for_the_seeds_not_answered(tmp_path: Pa
     load_seeds(chat_seeds_config(tmp_path, chats))  # the seeds on disk, as the stage writes them before it labels
     run.path("stages", "seeds.json").unlink()  # ...and the stage not done, as after a crash in the step
     with pytest.raises(RuntimeError, match="engine died"):
-        infer_seed_emotions(cfg, run, StageStats("seeds"), labeller=DiesAfter(ClassifierLabeller(str(classifier)), batches=1))
+        infer_seed_emotions(
+            cfg, run, StageStats("seeds"), labeller=DiesAfter(ClassifierLabeller(str(classifier)), batches=1)
+        )
     first = BatchState(run.emotion_inference, f"by=classifier:{classifier}").labelled
     assert len(first) == 3
     c = load_seeds(cfg).counters
-    assert (c["emotion_inference/asked_this_run"], c["emotion_inference/reused"], c["emotion_inference/labelled"]) == (5, 3, 8)
-    assert {s["id"]: s["emotion"] for s in all_seeds(cfg) if s["id"] in first} == {k: v["emotion"] for k, v in first.items()}
+    assert (c["emotion_inference/asked_this_run"], c["emotion_inference/reused"], c["emotion_inference/labelled"]) == (
+        5,
+        3,
+        8,
+    )
+    assert {s["id"]: s["emotion"] for s in all_seeds(cfg) if s["id"] in first} == {
+        k: v["emotion"] for k, v in first.items()
+    }
     run.discard_stage(SEEDS)  # --new-run: the answers go with the seeds
     assert not run.emotion_inference.exists()
 
 
 def test_teacher_replies_that_name_no_label_leave_the_seed_unlabelled_with_the_reason(tmp_path: Path) -> None:
-    cfg = chat_seeds_config(tmp_path, write_chats(tmp_path / "c.jsonl", 4), "seeds.infer_emotion=teacher", "teacher.backend=dryrun", "teacher.placement=local")
+    cfg = chat_seeds_config(
+        tmp_path,
+        write_chats(tmp_path / "c.jsonl", 4),
+        "seeds.infer_emotion=teacher",
+        "teacher.backend=dryrun",
+        "teacher.placement=local",
+    )
     c = load_seeds(cfg).counters
     assert c["emotion_inference/failed/judge_unparseable"] == c["emotion_inference/unlabelled"] == 4
     assert c["emotion/none"] == 4 and c["emotion/joyful"] == 1
@@ -263,6 +301,10 @@ def test_requests_the_teacher_could_not_serve_are_counted_but_asked_again_next_t
     cfg = chat_seeds_config(tmp_path, chats, "seeds.infer_emotion=teacher", "seeds.infer_emotion_batch_size=2")
     stats = StageStats("seeds")
     infer_seed_emotions(cfg, RunDir(cfg), stats, labeller=Unserved())
-    assert stats.counters["emotion_inference/failed/judge_failed"] == stats.counters["emotion_inference/asked_this_run"] == 5
+    assert (
+        stats.counters["emotion_inference/failed/judge_failed"]
+        == stats.counters["emotion_inference/asked_this_run"]
+        == 5
+    )
     state = BatchState(RunDir(cfg).emotion_inference, "by=teacher:vllm/embedded@default|prompt=v1")
     assert state.batches == 3 and not state.labelled and not state.failed

@@ -29,12 +29,20 @@ pytestmark = pytest.mark.slow
 
 def test_the_embedded_teacher_labels_every_unlabelled_seed_and_pairs_follow(tmp_path) -> None:
     chats = write_chats(tmp_path / "chats.jsonl", 6, labelled=())
-    cfg = chat_seeds_config(tmp_path, chats, "seeds.infer_emotion=teacher", *EMBEDDED_VLLM_OVERRIDES, *IN_A_RAY_ACTOR, name="v")
+    cfg = chat_seeds_config(
+        tmp_path, chats, "seeds.infer_emotion=teacher", *EMBEDDED_VLLM_OVERRIDES, *IN_A_RAY_ACTOR, name="v"
+    )
     c = load_seeds(cfg).counters
     run = RunDir(cfg)
     seeds = all_seeds(cfg)
     # Every kept seed labelled, counted: structured output leaves the 135M model no reply but one of the 32 labels.
-    assert c["records_kept"] == c["emotion_inference/unlabelled"] == c["emotion_inference/labelled"] == c["emotion_inference/asked_this_run"] == 6
+    assert (
+        c["records_kept"]
+        == c["emotion_inference/unlabelled"]
+        == c["emotion_inference/labelled"]
+        == c["emotion_inference/asked_this_run"]
+        == 6
+    )
     assert "emotion/none" not in c and all(s["emotion"] in EMOTIONS for s in seeds)
     assert {json.dumps(json.loads(s["metadata"])["emotion_inferred"], sort_keys=True) for s in seeds} == {
         json.dumps({"by": "teacher:vllm/embedded@default", "prompt": "v1"}, sort_keys=True)
@@ -58,8 +66,19 @@ def dialogue_of(seed: dict) -> dict:
     from datetime import datetime, timezone
 
     return {
-        "id": seed["id"], "seed_id": seed["id"], "mode": "continue", "variant": 0, "prompt_version": "v1", "language": "en",
-        "emotion": seed["emotion"], "strategies": [], "messages": seed["messages"],
-        "teacher": {"model": "seed", "revision": None, "backend": "none"}, "sampling": None, "usage": None,
-        "finish_reason": "stop", "scores": {}, "created_at": datetime(2026, 1, 1, tzinfo=timezone.utc),
-    }  # fmt: skip
+        "id": seed["id"],
+        "seed_id": seed["id"],
+        "mode": "continue",
+        "variant": 0,
+        "prompt_version": "v1",
+        "language": "en",
+        "emotion": seed["emotion"],
+        "strategies": [],
+        "messages": seed["messages"],
+        "teacher": {"model": "seed", "revision": None, "backend": "none"},
+        "sampling": None,
+        "usage": None,
+        "finish_reason": "stop",
+        "scores": {},
+        "created_at": datetime(2026, 1, 1, tzinfo=timezone.utc),
+    }

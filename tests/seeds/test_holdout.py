@@ -72,7 +72,8 @@ def test_small_runs_round_the_total_and_always_hold_one_out(per_emotion, fractio
 
 
 def test_memory_is_bounded_and_a_large_emotion_is_close_to_its_share() -> None:
-    # Tags chosen so the ids' own cut misses both quotas by more than MARGIN: 420 of 3000 sad (450 wanted), 92 of 500 joyful (75).
+    # Tags chosen so the ids' own cut misses both quotas by more than MARGIN: 420 of 3000 sad (450 wanted), 92 of 500
+    # joyful (75).
     records = seeds({"sad": 3000}, tag="large3") + seeds({"joyful": 500}, tag="large7")
     written: list[str] = []
     holdout = HoldoutSplit(0.15, lambda record, _held: written.extend(s["id"] for s in record), StageStats("seeds"))

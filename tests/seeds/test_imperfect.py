@@ -33,7 +33,11 @@ def failed_esconv(path: Path, n: int = 3) -> Path:
             "dialog": [
                 {"speaker": "speaker", "annotation": {}, "content": f"I think I will lose my job, number {i}."},
                 {"speaker": "listener", "annotation": {"strategy": "Question"}, "content": "What makes you think so?"},
-                {"speaker": "listener", "annotation": {"strategy": "Affirmation and Reassurance"}, "content": "That is a lot."},
+                {
+                    "speaker": "listener",
+                    "annotation": {"strategy": "Affirmation and Reassurance"},
+                    "content": "That is a lot.",
+                },
                 {"speaker": "speaker", "annotation": {}, "content": "My boss stopped talking to me."},
             ],
         }
@@ -58,13 +62,18 @@ def run_seeds(tmp_path: Path, sources: str, *extra: str):
     seeds = list(iter_rows(run.seeds)) + list(iter_rows(run.holdout))
     rejects = list(iter_rows(run.rejects("seeds")))
     c = stats.counters
-    assert c["records_in"] == c.get("records_kept", 0) + c.get("records_rejected", 0) == len(rejects) + c.get("records_kept", 0)
+    assert (
+        c["records_in"]
+        == c.get("records_kept", 0) + c.get("records_rejected", 0)
+        == len(rejects) + c.get("records_kept", 0)
+    )
     assert c.get("seeds_out", 0) == c.get("for_generation", 0) + c.get("holdout", 0) == len(seeds)
     return stats, seeds, rejects
 
 
 def outcomes_of(tmp_path: Path, sources: str, *extra: str):
-    """(seeds, rejects) straight from the sources, for cases where nothing is kept (the stage refuses to finish then)."""
+    """(seeds, rejects) straight from the sources, for cases where nothing is kept (the stage refuses to finish
+    then)."""
     cfg = load_config(None, [f"run.output_dir={tmp_path}", "run.name=t", f"seeds.sources={sources}", *extra])
     outcomes = [o for _, o in iter_outcomes(cfg.seeds)]
     return [s for o in outcomes for s in o.seeds], [o.reject for o in outcomes if o.reject is not None]
@@ -80,10 +89,16 @@ def test_failed_esconv_speaker_listener_is_rejected_without_a_role_map(tmp_path:
 
 def test_failed_esconv_loads_fully_with_a_role_map(tmp_path: Path) -> None:
     path = failed_esconv(tmp_path / "FailedESConv.json")
-    stats, seeds, rejects = run_seeds(tmp_path / "b", f"[{{path: {path}, format: esconv, roles: {{speaker: user, listener: assistant}}}}]")
+    stats, seeds, rejects = run_seeds(
+        tmp_path / "b", f"[{{path: {path}, format: esconv, roles: {{speaker: user, listener: assistant}}}}]"
+    )
     assert rejects == [] and len(seeds) == 3
     for seed in seeds:
-        assert [m["role"] for m in seed["messages"]] == ["user", "assistant", "user"]  # the two listener replies are one turn
+        assert [m["role"] for m in seed["messages"]] == [
+            "user",
+            "assistant",
+            "user",
+        ]  # the two listener replies are one turn
         assert json.loads(seed["metadata"])["strategies"] == [["Question", "Affirmation and Reassurance"]]
         assert seed["emotion"] == "anxious" and seed["license"] == "CC-BY-NC-4.0"
 
@@ -100,7 +115,9 @@ def test_sharegpt_speakers_map_too(tmp_path: Path) -> None:
 
 def test_a_150_turn_conversation_becomes_windows_covering_every_turn(tmp_path: Path) -> None:
     path = long_chat(tmp_path / "long.jsonl")
-    stats, seeds, rejects = run_seeds(tmp_path / "w", f"[{{path: {path}, window_overlap: 4}}]", "seeds.holdout_fraction=0.5")
+    stats, seeds, rejects = run_seeds(
+        tmp_path / "w", f"[{{path: {path}, window_overlap: 4}}]", "seeds.holdout_fraction=0.5"
+    )
     assert rejects == [] and stats.counters["records_kept"] == 1 and stats.counters["records_windowed"] == 1
     windows = sorted(seeds, key=lambda s: json.loads(s["metadata"])["window"]["index"])
     assert len(windows) == len(window_starts(150, 64, 4)) == 3
@@ -157,15 +174,24 @@ def test_empty_turn_is_dropped_and_its_neighbours_joined(tmp_path: Path) -> None
 
 def test_licences_per_row_and_the_allowlist(tmp_path: Path) -> None:
     path = failed_esconv(tmp_path / "ESConv.json", n=2)
-    sources = f"[{{path: bundled, limit: 5}}, {{path: {path}, format: esconv, roles: {{speaker: user, listener: assistant}}}}]"
+    sources = (
+        f"[{{path: bundled, limit: 5}}, {{path: {path}, format: esconv, roles: {{speaker: user, listener: "
+        "assistant}}]"
+    )
     stats, seeds, rejects = run_seeds(tmp_path / "a", sources)
-    assert sorted({(s["source"], s["license"]) for s in seeds}) == [("chat", "Apache-2.0"), ("esconv", "CC-BY-NC-4.0")]  # the bundled set is in chat format
+    assert sorted({(s["source"], s["license"]) for s in seeds}) == [
+        ("chat", "Apache-2.0"),
+        ("esconv", "CC-BY-NC-4.0"),
+    ]  # the bundled set is in chat format
     assert stats.counters["license/Apache-2.0"] == 5 and stats.counters["license/CC-BY-NC-4.0"] == 2
     stats, seeds, rejects = run_seeds(tmp_path / "b", sources, "seeds.allowed_licenses=[Apache-2.0]")
     assert {s["license"] for s in seeds} == {"Apache-2.0"} and len(seeds) == 5
     assert [r["reason"] for r in rejects] == ["license_not_allowed"] * 2 and "CC-BY-NC-4.0" in rejects[0]["detail"]
     # A declared licence wins over what the loader knows.
-    _, seeds, _ = run_seeds(tmp_path / "c", f"[{{path: {path}, format: esconv, license: CC-BY-4.0, roles: {{speaker: user, listener: assistant}}}}]")
+    _, seeds, _ = run_seeds(
+        tmp_path / "c",
+        f"[{{path: {path}, format: esconv, license: CC-BY-4.0, roles: {{speaker: user, listener: assistant}}}}]",
+    )
     assert {s["license"] for s in seeds} == {"CC-BY-4.0"}
 
 

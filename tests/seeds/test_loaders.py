@@ -134,7 +134,14 @@ def test_ed_faults_are_rejected_per_conversation(seed_assets: Path) -> None:
     results = outcomes(seed_assets / "ed_bad.csv")
     reasons = Counter(r.reject["reason"] for r in results if r.reject)
     assert reasons == Counter(
-        {"wrong_field_count": 1, "missing_turns": 1, "roles_not_alternating": 1, "unknown_emotion": 1, "invalid_utf8": 1, "truncated_file": 1}
+        {
+            "wrong_field_count": 1,
+            "missing_turns": 1,
+            "roles_not_alternating": 1,
+            "unknown_emotion": 1,
+            "invalid_utf8": 1,
+            "truncated_file": 1,
+        }
     )
     assert sorted(s.seed["emotion"] for s in results if s.seed) == ["content", "sad"]
     # Rows are accounted for: the header is the only line of the file not in some outcome.

@@ -26,7 +26,8 @@ def mixed_config(tmp_path: Path, seed_assets: Path, *extra: str):
         [
             f"run.output_dir={tmp_path}",
             "run.name=t",
-            f"seeds.sources=[{{path: {seed_assets / 'mixed_good_bad.jsonl'}}}, {{path: {seed_assets / 'ed_bad.csv'}}}, {{path: {seed_assets / 'esconv_sample.json'}}}]",
+            f"seeds.sources=[{{path: {seed_assets / 'mixed_good_bad.jsonl'}}}, {{path: {seed_assets / 'ed_bad.csv'}}}, "
+            f"{{path: {seed_assets / 'esconv_sample.json'}}}]",
             *extra,
         ],
     )
@@ -58,7 +59,15 @@ def test_holdout_split_is_stratified_and_the_same_whatever_the_source_order(tmp_
     both = ["{path: bundled, limit: 40}", "{path: bundled_qa, limit: 16}"]
 
     def held(name: str, sources: list[str]) -> list[dict]:
-        cfg = load_config(None, [f"run.output_dir={tmp_path}", f"run.name={name}", f"seeds.sources=[{', '.join(sources)}]", "seeds.holdout_fraction=0.25"])
+        cfg = load_config(
+            None,
+            [
+                f"run.output_dir={tmp_path}",
+                f"run.name={name}",
+                f"seeds.sources=[{', '.join(sources)}]",
+                "seeds.holdout_fraction=0.25",
+            ],
+        )
         load_seeds(cfg)
         return list(iter_rows(RunDir(cfg).holdout))
 
@@ -111,7 +120,9 @@ def test_rerun_is_idempotent_and_changed_config_is_refused(tmp_path: Path, seed_
 
 def test_cli_inspect_prints_counts_and_strict_exits_nonzero(seed_assets: Path) -> None:
     path = seed_assets / "mixed_good_bad.jsonl"
-    ok = subprocess.run([sys.executable, "-m", "distill.cli", "seeds", "inspect", str(path)], capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "distill.cli", "seeds", "inspect", str(path)], capture_output=True, text=True
+    )
     assert ok.returncode == 0, ok.stderr
     assert "18 records in" in ok.stdout and "6 kept" in ok.stdout and "12 rejected" in ok.stdout
     assert "unknown_emotion" in ok.stdout and "duplicate_id" in ok.stdout
@@ -124,7 +135,9 @@ def test_cli_inspect_prints_counts_and_strict_exits_nonzero(seed_assets: Path) -
 
 
 def test_cli_inspect_of_a_config(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "distill.cli", "seeds", "inspect", "demo"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "distill.cli", "seeds", "inspect", "demo"], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     assert "0 rejected" in out.stdout and "emotion" in out.stdout
 
@@ -140,7 +153,9 @@ def test_cli_inspects_every_bundled_set_by_name(name: str, records: str, capsys:
 
 def test_missing_file_is_one_clear_line(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "distill.cli", "seeds", "inspect", str(tmp_path / "nope.jsonl")], capture_output=True, text=True
+        [sys.executable, "-m", "distill.cli", "seeds", "inspect", str(tmp_path / "nope.jsonl")],
+        capture_output=True,
+        text=True,
     )
     # a path that does not exist is taken as a config name
     assert out.returncode == 2 and "not found" in out.stderr and "Traceback" not in out.stderr
@@ -148,7 +163,15 @@ def test_missing_file_is_one_clear_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("limit", "fraction", "held"), [(3, 0.001, 1), (1, 0.001, 0), (3, 0.0, 0)])
 def test_a_small_run_still_holds_one_seed_out(tmp_path: Path, limit: int, fraction: float, held: int) -> None:
-    cfg = load_config(None, [f"run.output_dir={tmp_path}", "run.name=t", f"seeds.sources=[{{path: bundled, limit: {limit}}}]", f"seeds.holdout_fraction={fraction}"])
+    cfg = load_config(
+        None,
+        [
+            f"run.output_dir={tmp_path}",
+            "run.name=t",
+            f"seeds.sources=[{{path: bundled, limit: {limit}}}]",
+            f"seeds.holdout_fraction={fraction}",
+        ],
+    )
     stats = load_seeds(cfg)
     run = RunDir(cfg)
     assert count_rows(run.holdout) == stats.counters.get("holdout", 0) == held

@@ -14,12 +14,29 @@ from distill.shards import iter_rows
 
 def write_chats(path: Path, unlabelled: int, labelled: tuple[str, ...] = ("joyful",)) -> Path:
     """`unlabelled` chat seeds without an emotion (distinct texts) and one labelled seed per name in `labelled`."""
-    topics = ["my dog died", "I lost my job", "my sister is getting married", "I failed the exam", "a stranger helped me"]
+    topics = [
+        "my dog died",
+        "I lost my job",
+        "my sister is getting married",
+        "I failed the exam",
+        "a stranger helped me",
+    ]
     rows: list[dict[str, Any]] = [
-        {"messages": [{"role": "user", "content": f"Today {topics[i % len(topics)]} (day {i})."}, {"role": "assistant", "content": "Tell me more."}]}
+        {
+            "messages": [
+                {"role": "user", "content": f"Today {topics[i % len(topics)]} (day {i})."},
+                {"role": "assistant", "content": "Tell me more."},
+            ]
+        }
         for i in range(unlabelled)
     ]
-    rows += [{"emotion": e, "messages": [{"role": "user", "content": f"I feel {e}."}, {"role": "assistant", "content": "I see."}]} for e in labelled]
+    rows += [
+        {
+            "emotion": e,
+            "messages": [{"role": "user", "content": f"I feel {e}."}, {"role": "assistant", "content": "I see."}],
+        }
+        for e in labelled
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
 

@@ -20,10 +20,18 @@ from typing import Any
 import pytest
 
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
     "--window-size=1280,2000",
-)  # fmt: skip
+)
 
 
 def chromium_binary() -> str | None:
@@ -38,7 +46,11 @@ class PageLoad:
 class Chromium:
     def __init__(self, binary: str, timeout_s: float = 30.0) -> None:
         self.profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
-        self.proc = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.timeout_s = timeout_s
         port_file = self.profile / "DevToolsActivePort"
         deadline = time.time() + timeout_s
@@ -51,7 +63,8 @@ class Chromium:
         self._ids = itertools.count(1)
 
     def load(self, url: str, then: str | None = None) -> PageLoad:
-        """Open `url`; with `then`, run that script once it has loaded (e.g. submit a form) and report on the page it leads to."""
+        """Open `url`; with `then`, run that script once it has loaded (e.g. submit a form) and report on the page it
+        leads to."""
         from websockets.sync.client import connect
 
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list", timeout=self.timeout_s) as resp:
@@ -73,7 +86,10 @@ class Chromium:
             def collect(msg: dict[str, Any]) -> None:
                 method, params = msg.get("method"), msg.get("params", {})
                 if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-                    errors.append("console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
+                    errors.append(
+                        "console: "
+                        + " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+                    )
                 elif method == "Runtime.exceptionThrown":
                     errors.append("exception: " + params["exceptionDetails"].get("text", ""))
                 elif method == "Log.entryAdded" and params["entry"].get("level") == "error":

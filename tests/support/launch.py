@@ -57,4 +57,8 @@ def ray_token_env() -> dict[str, str]:
     Ray 2.5x+ guards the job server with a token (~/.ray/auth_token), so both sides run in token mode, but only in
     their own environment: set in the test process, a Ray imported before keeps the mode it read, and the local
     clusters later tests start (their GCS inherits the variable) would refuse that process's unauthenticated client."""
-    return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", "RAY_AUTH_MODE": "token"}
+    return {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        "RAY_AUTH_MODE": "token",
+    }

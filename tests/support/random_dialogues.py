@@ -17,7 +17,9 @@ def random_dialogue(rng: random.Random, key: str, turns: int = 4, words: int = 4
     roles = ["user", "assistant"] * turns
     return {
         "id": key,
-        "messages": [{"role": roles[i], "content": " ".join(rng.choice(WORDS) for _ in range(words))} for i in range(turns)],
+        "messages": [
+            {"role": roles[i], "content": " ".join(rng.choice(WORDS) for _ in range(words))} for i in range(turns)
+        ],
         "scores": {},
     }
 

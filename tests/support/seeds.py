@@ -18,9 +18,18 @@ SEEDS: list[dict[str, Any]] = [
         "emotion": "anxious",
         "situation": None,
         "messages": [
-            {"role": "user", "content": "I start a new job on Monday and I cannot sleep. What if everyone sees I am not good enough?"},
-            {"role": "assistant", "content": "Starting something new often brings this fear. It shows you care. Notice which thoughts keep you awake, "
-             "write them down, and remember they hired you for a reason. Be patient with yourself in the first weeks."},
+            {
+                "role": "user",
+                "content": "I start a new job on Monday and I cannot sleep. What if everyone sees I am not good "
+                "enough?",
+            },
+            {
+                "role": "assistant",
+                "content": "Starting something new often brings this fear. It shows you care. Notice which thoughts "
+                "keep you awake, "
+                "write them down, and remember they hired you for a reason. Be patient with yourself in the first "
+                "weeks.",
+            },
         ],
     },
     {  # multi-turn (ED/ESConv style): continue and selfchat

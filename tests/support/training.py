@@ -43,27 +43,52 @@ def dialogue_messages(i: int) -> list[dict[str, str]]:
 
 def dialogue_row(i: int, messages: list[dict[str, str]] | None = None) -> dict[str, Any]:
     return {
-        "id": make_id("train-test", i), "seed_id": make_id("seed", i), "mode": "continue", "variant": 0, "prompt_version": "v1",
-        "language": "en", "emotion": "sad", "strategies": ["comfort"], "messages": messages or dialogue_messages(i),
-        "teacher": {"model": "test", "revision": None, "backend": "dryrun"}, "sampling": None, "usage": None,
-        "finish_reason": "stop", "scores": None, "created_at": None,
+        "id": make_id("train-test", i),
+        "seed_id": make_id("seed", i),
+        "mode": "continue",
+        "variant": 0,
+        "prompt_version": "v1",
+        "language": "en",
+        "emotion": "sad",
+        "strategies": ["comfort"],
+        "messages": messages or dialogue_messages(i),
+        "teacher": {"model": "test", "revision": None, "backend": "dryrun"},
+        "sampling": None,
+        "usage": None,
+        "finish_reason": "stop",
+        "scores": None,
+        "created_at": None,
     }
 
 
 def pair_row(i: int) -> dict[str, Any]:
     k = i % len(SEEKER)
     return {
-        "id": make_id("pair", i), "dialogue_id": make_id("train-test", i), "prompt": [{"role": "user", "content": SEEKER[k]}],
-        "chosen": SUPPORTER[k], "rejected": "Whatever. Just get over it, everyone has problems.",
-        "emotion": "sad", "rejected_emotion": "neutral", "method": "cross_dialogue",
+        "id": make_id("pair", i),
+        "dialogue_id": make_id("train-test", i),
+        "prompt": [{"role": "user", "content": SEEKER[k]}],
+        "chosen": SUPPORTER[k],
+        "rejected": "Whatever. Just get over it, everyone has problems.",
+        "emotion": "sad",
+        "rejected_emotion": "neutral",
+        "method": "cross_dialogue",
     }
 
 
 def make_cfg(tmp_path: Path, student: Path, *overrides: str) -> RunConfig:
     base = [
-        f"run.output_dir={tmp_path}", "run.name=t", f"train.student={student}", "train.precision=fp32", "train.zero_stage=2",
-        "train.num_workers=2", "train.max_seq_len=128", "train.learning_rate=0.003", "train.lr_scheduler=constant",
-        "train.max_steps=6", "train.save_every_steps=3", "train.student_name=tiny",
+        f"run.output_dir={tmp_path}",
+        "run.name=t",
+        f"train.student={student}",
+        "train.precision=fp32",
+        "train.zero_stage=2",
+        "train.num_workers=2",
+        "train.max_seq_len=128",
+        "train.learning_rate=0.003",
+        "train.lr_scheduler=constant",
+        "train.max_steps=6",
+        "train.save_every_steps=3",
+        "train.student_name=tiny",
     ]
     return load_config(None, [*base, *overrides])
 

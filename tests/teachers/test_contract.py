@@ -12,7 +12,9 @@ from distill.teachers.base import SamplingParams, Teacher, TeacherRequest, Teach
 def test_dryrun_keeps_the_contract_and_is_deterministic():
     t = build_teacher(TeacherSection(backend="dryrun"))
     assert isinstance(t, Teacher) and t.backend == "dryrun"
-    reqs = [TeacherRequest(f"r{i}", [{"role": "user", "content": "hi"}], SamplingParams(0.8, 0.9, 64, i)) for i in range(5)]
+    reqs = [
+        TeacherRequest(f"r{i}", [{"role": "user", "content": "hi"}], SamplingParams(0.8, 0.9, 64, i)) for i in range(5)
+    ]
     out = t.generate(reqs)
     assert [r.id for r in out] == [r.id for r in reqs]
     assert [r.text for r in t.generate(reqs)] == [r.text for r in out]
@@ -31,4 +33,7 @@ def test_check_results_refuses_a_backend_that_breaks_order_or_count():
 
 def test_teacher_id_names_backend_model_and_revision_not_the_local_path():
     assert teacher_id(TeacherSection(backend="vllm")) == "vllm/embedded@default"
-    assert teacher_id(TeacherSection(backend="openai", model="gpt-4o-mini", revision="2024-07-18")) == "openai/gpt-4o-mini@2024-07-18"
+    assert (
+        teacher_id(TeacherSection(backend="openai", model="gpt-4o-mini", revision="2024-07-18"))
+        == "openai/gpt-4o-mini@2024-07-18"
+    )

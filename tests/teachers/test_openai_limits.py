@@ -1,4 +1,5 @@
-"""The OpenAI backend's pure pieces: Retry-After parsing, what is retryable, and the requests/tokens-per-minute limiter."""
+"""The OpenAI backend's pure pieces: Retry-After parsing, what is retryable, and the requests/tokens-per-minute
+limiter."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ from distill.teachers.openai_backend import RateLimiter, is_retryable, retry_aft
 def status_error(status: int, headers: dict[str, str] | None = None) -> openai.APIStatusError:
     request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
     response = httpx.Response(status, headers=headers or {}, request=request)
-    cls = {429: openai.RateLimitError, 500: openai.InternalServerError, 400: openai.BadRequestError, 401: openai.AuthenticationError}.get(status, openai.APIStatusError)
+    cls = {
+        429: openai.RateLimitError,
+        500: openai.InternalServerError,
+        400: openai.BadRequestError,
+        401: openai.AuthenticationError,
+    }.get(status, openai.APIStatusError)
     return cls("x", response=response, body=None)
 
 
@@ -29,7 +35,9 @@ def test_retry_after_seconds_ms_and_http_date():
     assert retry_after_s(ValueError("no response")) is None
 
 
-@pytest.mark.parametrize(("status", "retry"), [(429, True), (500, True), (503, True), (400, False), (401, False), (404, False)])
+@pytest.mark.parametrize(
+    ("status", "retry"), [(429, True), (500, True), (503, True), (400, False), (401, False), (404, False)]
+)
 def test_only_429_and_5xx_statuses_are_retried(status, retry):
     assert is_retryable(status_error(status)) is retry
 

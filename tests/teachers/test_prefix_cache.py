@@ -14,11 +14,18 @@ pytestmark = pytest.mark.slow
 
 def test_a_repeated_prefix_is_counted_as_cached_prompt_tokens(embedded_vllm_teacher):
     # A prefix no other test sent (the cache lives as long as the session's engine), long enough to fill several blocks.
-    prefix = f"Session {uuid.uuid4().hex}. You are a caring listener. " + "Listen closely, reflect feelings, and ask gently. " * 12
+    prefix = (
+        f"Session {uuid.uuid4().hex}. You are a caring listener. "
+        + "Listen closely, reflect feelings, and ask gently. " * 12
+    )
     sampling = SamplingParams(temperature=0.0, top_p=1.0, max_tokens=4, seed=1)
 
     def ask(i: int, question: str) -> TeacherRequest:
-        return TeacherRequest(id=f"p{i}", messages=[{"role": "system", "content": prefix}, {"role": "user", "content": question}], sampling=sampling)
+        return TeacherRequest(
+            id=f"p{i}",
+            messages=[{"role": "system", "content": prefix}, {"role": "user", "content": question}],
+            sampling=sampling,
+        )
 
     [first] = embedded_vllm_teacher.generate([ask(0, "I feel lonely tonight.")])
     [second] = embedded_vllm_teacher.generate([ask(1, "My exam went badly.")])

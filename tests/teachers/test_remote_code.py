@@ -19,7 +19,8 @@ def write_custom_code(folder: Path, marker: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "marker_code.py").write_text(
         f"import pathlib\npathlib.Path({str(marker)!r}).write_text('remote code ran')\n"
-        "from transformers import PretrainedConfig\n\n\nclass MarkerConfig(PretrainedConfig):\n    model_type = 'marker_lm'\n"
+        "from transformers import PretrainedConfig\n\n\nclass MarkerConfig(PretrainedConfig):\n    model_type = "
+        "'marker_lm'\n"
     )
 
 
@@ -29,7 +30,9 @@ def custom_model(tmp_path: Path) -> tuple[Path, Path]:
     folder, marker = tmp_path / "custom-model", tmp_path / "marker"
     write_custom_code(folder, marker)
     auto_map = {"AutoConfig": "marker_code.MarkerConfig", "AutoModelForCausalLM": "marker_code.MarkerLM"}
-    (folder / "config.json").write_text(json.dumps({"model_type": "marker_lm", "architectures": ["MarkerLM"], "auto_map": auto_map}))
+    (folder / "config.json").write_text(
+        json.dumps({"model_type": "marker_lm", "architectures": ["MarkerLM"], "auto_map": auto_map})
+    )
     return folder, marker
 
 
@@ -63,7 +66,8 @@ def test_student_loader_refuses_a_model_that_needs_its_own_code(custom_model):
 
 
 def test_a_known_architecture_with_an_auto_map_loads_without_running_its_code(tmp_path):
-    """Many hub models keep a stale auto_map beside a model_type transformers knows: they load, with transformers' code."""
+    """Many hub models keep a stale auto_map beside a model_type transformers knows: they load, with transformers'
+    code."""
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
@@ -73,8 +77,16 @@ def test_a_known_architecture_with_an_auto_map_loads_without_running_its_code(tm
     folder, marker = tmp_path / "llama-with-auto-map", tmp_path / "marker"
     tokenizer = AutoTokenizer.from_pretrained(embedded_model_dir())
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=1, num_attention_heads=1,
-                         num_key_value_heads=1, head_dim=64, max_position_embeddings=256)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=1,
+        num_attention_heads=1,
+        num_key_value_heads=1,
+        head_dim=64,
+        max_position_embeddings=256,
+    )
     LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     write_custom_code(folder, marker)
@@ -97,4 +109,6 @@ def test_every_packaged_config_keeps_trust_remote_code_off():
         cfg = load_config(path)
         sections = {"teacher": cfg.teacher, "train": cfg.train, "eval.judge_teacher": cfg.eval.judge_teacher}
         for name, section in sections.items():
-            assert section is None or section.trust_remote_code is False, f"{path or 'defaults'}: {name}.trust_remote_code is on"
+            assert section is None or section.trust_remote_code is False, (
+                f"{path or 'defaults'}: {name}.trust_remote_code is on"
+            )

@@ -10,13 +10,23 @@ from distill.config import TeacherSection
 from distill.teachers.openai_backend import on_openai, response_format_kwargs
 from distill.teachers.vllm_backend import structured_output_kwargs
 
-SCHEMA = {"title": "epitome levels/v1", "type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"], "additionalProperties": False}
+SCHEMA = {
+    "title": "epitome levels/v1",
+    "type": "object",
+    "properties": {"x": {"type": "integer"}},
+    "required": ["x"],
+    "additionalProperties": False,
+}
 
 
 def test_openai_gets_a_named_strict_json_schema_only_when_asked():
     assert response_format_kwargs(None) == {}
     fmt = response_format_kwargs(SCHEMA)["response_format"]
-    assert fmt["type"] == "json_schema" and fmt["json_schema"] == {"name": "epitome_levels_v1", "schema": SCHEMA, "strict": True}
+    assert fmt["type"] == "json_schema" and fmt["json_schema"] == {
+        "name": "epitome_levels_v1",
+        "schema": SCHEMA,
+        "strict": True,
+    }
     assert response_format_kwargs({"type": "object"})["response_format"]["json_schema"]["name"] == "response"
 
 
@@ -32,8 +42,15 @@ def test_openais_own_api_gets_the_schema_without_the_string_bounds_its_strict_su
     }  # fmt: skip
     sent = response_format_kwargs(bounded, openai_subset=True)["response_format"]["json_schema"]["schema"]
     assert sent["properties"]["why"] == {"type": "string"}
-    assert sent["properties"]["tags"] == {"type": "array", "maxItems": 3, "items": {"type": "string", "enum": ["a", "b"]}}
-    assert sent["properties"]["maxLength"] == {"type": "integer", "enum": [0, 1]} and sent["required"] == bounded["required"]
+    assert sent["properties"]["tags"] == {
+        "type": "array",
+        "maxItems": 3,
+        "items": {"type": "string", "enum": ["a", "b"]},
+    }
+    assert (
+        sent["properties"]["maxLength"] == {"type": "integer", "enum": [0, 1]}
+        and sent["required"] == bounded["required"]
+    )
     assert response_format_kwargs(bounded)["response_format"]["json_schema"]["schema"] == bounded
     assert bounded["properties"]["why"]["maxLength"] == 200  # the caller's schema is left as it was
     assert on_openai(TeacherSection(backend="openai", model="gpt-4o-mini"))

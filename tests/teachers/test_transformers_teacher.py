@@ -1,4 +1,5 @@
-"""transformers fallback teacher on the embedded SmolLM2 (real weights, CPU): the Teacher contract and its failure modes."""
+"""transformers fallback teacher on the embedded SmolLM2 (real weights, CPU): the Teacher contract and its failure
+modes."""
 
 from __future__ import annotations
 
@@ -23,8 +24,15 @@ def chat(text: str) -> list[dict[str, str]]:
 
 
 def test_contract_order_usage_and_reproducibility(teacher):
-    assert isinstance(teacher, Teacher) and teacher.backend == "transformers" and teacher.model == "embedded:SmolLM2-135M-Instruct"
-    reqs = [TeacherRequest(str(i), chat(t), SamplingParams(0.8, 0.95, 6, 100 + i)) for i, t in enumerate(["I lost my job.", "I feel alone.", "Hi"])]
+    assert (
+        isinstance(teacher, Teacher)
+        and teacher.backend == "transformers"
+        and teacher.model == "embedded:SmolLM2-135M-Instruct"
+    )
+    reqs = [
+        TeacherRequest(str(i), chat(t), SamplingParams(0.8, 0.95, 6, 100 + i))
+        for i, t in enumerate(["I lost my job.", "I feel alone.", "Hi"])
+    ]
     first = teacher.generate(reqs)
     assert [r.id for r in first] == ["0", "1", "2"]
     assert all(r.ok and r.completion_tokens <= 6 and r.prompt_tokens > 0 for r in first)

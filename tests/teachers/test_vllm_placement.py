@@ -1,4 +1,5 @@
-"""vLLM actor placement on a real local Ray: a tensor-parallel group that no node can hold fails with a clear message."""
+"""vLLM actor placement on a real local Ray: a tensor-parallel group that no node can hold fails with a clear
+message."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""EPITOME levels of the cue lexicon on hand-written replies: shared experience, encouragement, and which questions explore."""
+"""EPITOME levels of the cue lexicon on hand-written replies: shared experience, encouragement, and which questions
+explore."""
 
 from __future__ import annotations
 
@@ -78,14 +79,19 @@ def test_plain_advice_and_a_bare_referral_still_acknowledge_nothing():
 
 
 WORDS = (
-    "i i've i’ve ive i'm im you you're your u so sorry hang in there me too same here boat been there when was used to myself "
-    "my therapist friend for me helped felt still always can't sleep not alone pm message want to talk tell more what how why "
-    "do did have are maybe could know right happened making feel hope good luck sucks that it ? ? . , ! ’ 我也 加油 你 好吗 ？"
+    "i i've i’ve ive i'm im you you're your u so sorry hang in there me too same here boat been there when was used to "
+    "myself "
+    "my therapist friend for me helped felt still always can't sleep not alone pm message want to talk tell more what "
+    "how why "
+    "do did have are maybe could know right happened making feel hope good luck sucks that it ? ? . , ! ’ 我也 加油 你 "
+    "好吗 "
+    "？"
 ).split()
 
 
 def test_the_level_cues_agree_with_re_on_their_own_words():
-    # RE2 decides the cues in one pass; every new pattern (clause-anchored questions, curly apostrophes) must mean the same
+    # RE2 decides the cues in one pass; every new pattern (clause-anchored questions, curly apostrophes) must mean the
+    # same
     levels = {"er_strong": lexicon.ER_STRONG, "er_weak": lexicon.ER_WEAK, "ip_strong": lexicon.IP_STRONG,
               "ip_weak": lexicon.IP_WEAK, "ex_strong": lexicon.EX_STRONG, "ex_weak": lexicon.EX_WEAK}  # fmt: skip
     rng = random.Random(3)

@@ -1,4 +1,5 @@
-"""RE2-backed cue matching must agree with the `re` patterns it stands in for (the patterns stay the documented source)."""
+"""RE2-backed cue matching must agree with the `re` patterns it stands in for (the patterns stay the documented
+source)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from distill.text.matching import FastPattern, PatternSet
 
 # Words from the cue patterns plus filler, so random sentences hit, miss and overlap cues often.
 WORDS = (
-    "i i'm am so sorry sad glad you your you're that's it is sounds like must be feel feeling how what did do can tell me "
-    "more about not alone okay to here for thank thanks sharing proud of brave hard really my heart goes out would talk "
-    "hear see understand makes sense no wonder should try call hotline therapist as an ai language model cannot help with "
+    "i i'm am so sorry sad glad you your you're that's it is sounds like must be feel feeling how what did do can tell "
+    "me "
+    "more about not alone okay to here for thank thanks sharing proud of brave hard really my heart goes out would "
+    "talk "
+    "hear see understand makes sense no wonder should try call hotline therapist as an ai language model cannot help "
+    "with "
     "this kill myself get over it 听起来 心疼 你 感觉 怎么样 没关系 热线 ? . ! , 1. -"
 ).split()
 
@@ -27,9 +31,14 @@ def random_texts(n: int, seed: int = 0) -> list[str]:
 
 def test_the_cue_set_agrees_with_re_on_every_pattern():
     patterns = {
-        "er_strong": lexicon.ER_STRONG, "er_weak": lexicon.ER_WEAK, "ip_strong": lexicon.IP_STRONG, "ip_weak": lexicon.IP_WEAK,
-        "ex_strong": lexicon.EX_STRONG, "ex_weak": lexicon.EX_WEAK, **lexicon.STRATEGY_CUES,
-    }  # fmt: skip
+        "er_strong": lexicon.ER_STRONG,
+        "er_weak": lexicon.ER_WEAK,
+        "ip_strong": lexicon.IP_STRONG,
+        "ip_weak": lexicon.IP_WEAK,
+        "ex_strong": lexicon.EX_STRONG,
+        "ex_weak": lexicon.EX_WEAK,
+        **lexicon.STRATEGY_CUES,
+    }
     texts = random_texts(5000)
     hits = 0
     for text in texts:
@@ -41,7 +50,16 @@ def test_the_cue_set_agrees_with_re_on_every_pattern():
 
 @pytest.mark.parametrize(
     "pattern",
-    [heuristics._DISCLAIMER, heuristics._REFUSAL, heuristics._LEAK, safety.CRISIS, safety.HARMFUL, safety.DISMISSIVE, safety.REFERRAL, lexicon.ADVICE],
+    [
+        heuristics._DISCLAIMER,
+        heuristics._REFUSAL,
+        heuristics._LEAK,
+        safety.CRISIS,
+        safety.HARMFUL,
+        safety.DISMISSIVE,
+        safety.REFERRAL,
+        lexicon.ADVICE,
+    ],
     ids=["disclaimer", "refusal", "leak", "crisis", "harmful", "dismissive", "referral", "advice"],
 )
 def test_fast_patterns_find_what_re_finds(pattern):

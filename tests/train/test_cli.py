@@ -24,5 +24,7 @@ def test_dpo_without_pairs_names_the_folder(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_ray_job_entrypoint_help() -> None:
-    out = subprocess.run([sys.executable, "-m", "ray_jobs.train", "--help"], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "ray_jobs.train", "--help"], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0 and "--config" in out.stdout

@@ -1,4 +1,5 @@
-"""Data path without a model run: label masks token by token, packing, rejects that add up, the DeepSpeed config builder."""
+"""Data path without a model run: label masks token by token, packing, rejects that add up, the DeepSpeed config
+builder."""
 
 from __future__ import annotations
 
@@ -12,7 +13,16 @@ from distill.records import DIALOGUE
 from distill.run_dir import RunDir
 from distill.shards import ShardWriter, iter_rows
 from tests.support.training import dialogue_messages, dialogue_row
-from train.data import IGNORE_INDEX, PACKED, Example, Packer, PreparedRows, prepare_sft, shards_fingerprint, tokenize_dialogue
+from train.data import (
+    IGNORE_INDEX,
+    PACKED,
+    Example,
+    Packer,
+    PreparedRows,
+    prepare_sft,
+    shards_fingerprint,
+    tokenize_dialogue,
+)
 from train.deepspeed_config import build_deepspeed_config
 
 KNOWN = [
@@ -40,11 +50,16 @@ def test_labels_are_exactly_the_assistant_turns(tokenizer: Any) -> None:
         expected_trained += [trained] * len(ids)
     assert ex.input_ids == expected_ids
     for i, (tok, lab, trained) in enumerate(zip(ex.input_ids, ex.labels, expected_trained)):
-        assert (lab != IGNORE_INDEX) == trained, f"token {i} {tokenizer.decode([tok])!r}: label {lab}, trained={trained}"
+        assert (lab != IGNORE_INDEX) == trained, (
+            f"token {i} {tokenizer.decode([tok])!r}: label {lab}, trained={trained}"
+        )
         if trained:
             assert lab == tok
     spans = tokenizer.decode([t for t, lab in zip(ex.input_ids, ex.labels) if lab != IGNORE_INDEX])
-    assert spans == "I'm so sorry. That is a shock.<|im_end|>It makes sense to worry about that. What scares you most?<|im_end|>"
+    assert (
+        spans
+        == "I'm so sorry. That is a shock.<|im_end|>It makes sense to worry about that. What scares you most?<|im_end|>"
+    )
     assert not ex.truncated
 
 
@@ -85,7 +100,9 @@ def test_prepare_sft_accounts_for_every_record(tmp_path: Path, tokenizer: Any) -
     ]
     with ShardWriter(run.curated, DIALOGUE, rows_per_shard=3) as w:
         w.write(good[:2] + bad + good[2:])
-    manifest = prepare_sft(run.curated, tmp_path / "data", run.rejects("train"), tokenizer, max_seq_len=256, pack=True, fingerprint="x")
+    manifest = prepare_sft(
+        run.curated, tmp_path / "data", run.rejects("train"), tokenizer, max_seq_len=256, pack=True, fingerprint="x"
+    )
     c = manifest["counters"]
     assert c["records_in"] == 8 and c["records_used"] == 5
     assert c["rejected/no_assistant_turn"] == 1 and c["rejected/unknown_role"] == 1
@@ -107,8 +124,16 @@ def test_prepare_sft_accounts_for_every_record(tmp_path: Path, tokenizer: Any) -
 
 @pytest.mark.parametrize("stage", [0, 1, 2, 3])
 def test_deepspeed_config_from_the_typed_section(stage: int) -> None:
-    cfg = load_config(None, [f"train.zero_stage={stage}", "train.micro_batch_size=2", "train.gradient_accumulation_steps=4",
-                             "train.warmup_steps=5", "train.precision=fp32"])
+    cfg = load_config(
+        None,
+        [
+            f"train.zero_stage={stage}",
+            "train.micro_batch_size=2",
+            "train.gradient_accumulation_steps=4",
+            "train.warmup_steps=5",
+            "train.precision=fp32",
+        ],
+    )
     ds = build_deepspeed_config(cfg.train, world_size=3, total_steps=100, on_cpu=True)
     assert ds["zero_optimization"]["stage"] == stage
     assert ds["train_batch_size"] == 2 * 4 * 3

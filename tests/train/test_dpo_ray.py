@@ -1,4 +1,5 @@
-"""DPO raises the chosen-vs-rejected margin; Ray Train with 2 CPU workers produces a checkpoint that exports and reloads."""
+"""DPO raises the chosen-vs-rejected margin; Ray Train with 2 CPU workers produces a checkpoint that exports and
+reloads."""
 
 from __future__ import annotations
 
@@ -28,13 +29,17 @@ def _margins(model_dir: Path, tokenizer: Any, pairs: list[dict[str, Any]]) -> li
         ids = torch.tensor([ex.input_ids])
         with torch.no_grad():
             logprobs = model(input_ids=ids).logits[0, :-1].log_softmax(-1)
-        return sum(float(logprobs[t - 1, ex.input_ids[t]]) for t in range(1, len(ex.labels)) if ex.labels[t] != IGNORE_INDEX)
+        return sum(
+            float(logprobs[t - 1, ex.input_ids[t]]) for t in range(1, len(ex.labels)) if ex.labels[t] != IGNORE_INDEX
+        )
 
     return [logp(p["prompt"], p["chosen"]) - logp(p["prompt"], p["rejected"]) for p in pairs]
 
 
 def test_dpo_increases_the_chosen_rejected_margin(tmp_path: Path, tiny_llama: Path, tokenizer: Any) -> None:
-    cfg = make_cfg(tmp_path, tiny_llama, "train.recipe=dpo", "train.learning_rate=0.001", "train.max_steps=4", "train.epochs=1")
+    cfg = make_cfg(
+        tmp_path, tiny_llama, "train.recipe=dpo", "train.learning_rate=0.001", "train.max_steps=4", "train.epochs=1"
+    )
     pairs = write_prefs(cfg, 8)
     stats = run_train(cfg)
     assert stats.counters["records_used"] == 8
@@ -54,7 +59,9 @@ def test_dpo_rejects_pairs_whose_response_cannot_fit(tmp_path: Path, tokenizer: 
     long = {**pair_row(1), "id": "long", "chosen": "so sorry " * 200}
     with ShardWriter(tmp_path / "prefs", PREFERENCE_PAIR) as w:
         w.write([pair_row(0), long])
-    manifest = prepare_dpo(tmp_path / "prefs", tmp_path / "data", tmp_path / "rejects", tokenizer, max_seq_len=64, fingerprint="x")
+    manifest = prepare_dpo(
+        tmp_path / "prefs", tmp_path / "data", tmp_path / "rejects", tokenizer, max_seq_len=64, fingerprint="x"
+    )
     assert manifest["counters"]["records_used"] == 1
     assert [r["reason"] for r in iter_rows(tmp_path / "rejects")] == ["response_longer_than_max_seq_len"]
 

@@ -45,7 +45,13 @@ def _check_trained(cfg: RunConfig, tiny_llama: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def zero2(tmp_path_factory: pytest.TempPathFactory, tiny_llama: Path) -> RunConfig:
-    cfg = make_cfg(tmp_path_factory.mktemp("zero2"), tiny_llama, "train.max_steps=12", "train.save_every_steps=3", "train.keep_checkpoints=2")
+    cfg = make_cfg(
+        tmp_path_factory.mktemp("zero2"),
+        tiny_llama,
+        "train.max_steps=12",
+        "train.save_every_steps=3",
+        "train.keep_checkpoints=2",
+    )
     write_curated(cfg)
     stats = run_train(cfg)
     assert stats.counters["optimizer_steps"] == 12
@@ -59,7 +65,9 @@ def test_zero2_two_ranks_loss_falls_and_every_parameter_moves(zero2: RunConfig, 
     assert c["records_in"] == c["records_used"] == 24
     assert stats["info"]["export"] == str(export.absolute())
     card = (export / "README.md").read_text()
-    assert f"dataset manifest hash: `{json.loads((export / 'export.json').read_text())['dataset_manifest_hash']}`" in card
+    assert (
+        f"dataset manifest hash: `{json.loads((export / 'export.json').read_text())['dataset_manifest_hash']}`" in card
+    )
     assert json.loads((export / "ds_config.json").read_text())["zero_optimization"]["stage"] == 2
     # Only the newest checkpoints are kept, each with the DeepSpeed config it was made with.
     steps = sorted(p.name for p in (RunDir(zero2).checkpoints / "tiny" / "zero").glob("step-*"))
@@ -111,8 +119,12 @@ def test_export_generates_with_transformers(zero2: RunConfig) -> None:
     export = RunDir(zero2).checkpoints / "tiny" / "hf"
     tok = AutoTokenizer.from_pretrained(export)
     model = AutoModelForCausalLM.from_pretrained(export)
-    prompt = tok.apply_chat_template([{"role": "user", "content": "I feel alone."}], add_generation_prompt=True, return_tensors="pt",
-                                     return_dict=True)
+    prompt = tok.apply_chat_template(
+        [{"role": "user", "content": "I feel alone."}],
+        add_generation_prompt=True,
+        return_tensors="pt",
+        return_dict=True,
+    )
     out = model.generate(**prompt, max_new_tokens=8, do_sample=False)
     assert out.shape[1] > prompt["input_ids"].shape[1]
 
@@ -131,16 +143,28 @@ def test_export_generates_with_vllm(zero2: RunConfig, tmp_path: Path) -> None:
     export = RunDir(zero2).checkpoints / "tiny" / "hf"
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "HF_HUB_OFFLINE": "1"}
     # A separate process: the vLLM engine brings its own threads and workers, which a test process should not keep.
-    result = subprocess.run([sys.executable, "-c", VLLM_SCRIPT, str(export)], env=env, capture_output=True, text=True, timeout=400,
-                            cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", VLLM_SCRIPT, str(export)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+        cwd=tmp_path,
+    )
     line = next((ln for ln in result.stdout.splitlines() if ln.startswith("GENERATED")), None)
     assert result.returncode == 0 and line is not None, result.stderr[-3000:]
     assert int(line.split()[1]) >= 1
 
 
 def test_lora_trains_adapters_and_exports_merged_weights(tmp_path: Path, tiny_llama: Path) -> None:
-    cfg = make_cfg(tmp_path, tiny_llama, "train.lora_rank=8", "train.learning_rate=0.01", "train.max_steps=3",
-                   "train.lora_target_modules=[q_proj,v_proj]")
+    cfg = make_cfg(
+        tmp_path,
+        tiny_llama,
+        "train.lora_rank=8",
+        "train.learning_rate=0.01",
+        "train.max_steps=3",
+        "train.lora_target_modules=[q_proj,v_proj]",
+    )
     write_curated(cfg)
     run_train(cfg)
     before, after = _weights(tiny_llama), _weights(RunDir(cfg).checkpoints / "tiny" / "hf")

@@ -2,7 +2,8 @@
 the suite-wide `chromium` fixture).
 
 The run is built the cheap way the curate tests build theirs: hand-written generated dialogues (tests.support.curated)
-written as shards, the seeds they came from, then the real curate stage (local executor, no MiniLM pass). It is made once
+written as shards, the seeds they came from, then the real curate stage (local executor, no MiniLM pass). It is made
+once
 per session; nothing here writes to it afterwards.
 """
 
@@ -26,18 +27,34 @@ MARKUP = '<script>console.error("xss")</script><img src=x onerror=alert(1)>'
 
 def _seed(seed_id: str, emotion: str | None, situation: str) -> dict[str, Any]:
     return {
-        "id": seed_id, "source": "chat", "language": "en", "emotion": emotion, "situation": situation,
-        "messages": [{"role": "user", "content": f"Seed opening: {situation}"}, {"role": "assistant", "content": "I'm listening."}],
-        "metadata": "{}", "license": "Apache-2.0",
-    }  # fmt: skip
+        "id": seed_id,
+        "source": "chat",
+        "language": "en",
+        "emotion": emotion,
+        "situation": situation,
+        "messages": [
+            {"role": "user", "content": f"Seed opening: {situation}"},
+            {"role": "assistant", "content": "I'm listening."},
+        ],
+        "metadata": "{}",
+        "license": "Apache-2.0",
+    }
 
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The demo config's curate stage over 6 good dialogues, 6 bad ones, one carrying markup and a copy; seeds for each."""
+    """The demo config's curate stage over 6 good dialogues, 6 bad ones, one carrying markup and a copy; seeds for
+    each."""
     root = tmp_path_factory.mktemp("view-runs")
     cfg = load_config(
-        "demo", [f"run.output_dir={root}", "run.name=demo", "curate.executor=local", "curate.semantic_threshold=null", "curate.rows_per_shard=3"]
+        "demo",
+        [
+            f"run.output_dir={root}",
+            "run.name=demo",
+            "curate.executor=local",
+            "curate.semantic_threshold=null",
+            "curate.rows_per_shard=3",
+        ],
     )
     good = good_dialogues()
     bad = [d for _, d in bad_dialogues()]
@@ -55,7 +72,18 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             situation = MARKUP if d is marked else f"situation of {d['emotion']} #{i}"
             (holdout if i >= len(dialogues) - 2 else seeds).write([_seed(d["seed_id"], d["emotion"], situation)])
     with ShardWriter(run.rejects("seeds"), REJECT) as out:
-        out.write([make_reject("seeds", "empty_turns", "turn 2 is empty", record_id="seed-x", source_file="seeds.jsonl", source_row=7)])
+        out.write(
+            [
+                make_reject(
+                    "seeds",
+                    "empty_turns",
+                    "turn 2 is empty",
+                    record_id="seed-x",
+                    source_file="seeds.jsonl",
+                    source_row=7,
+                )
+            ]
+        )
     run_curate(cfg)
     return {"root": run.root, "good": good, "bad": bad, "marked": marked, "copy": copy}
 

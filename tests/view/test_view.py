@@ -1,4 +1,5 @@
-"""`distill view`: pages over a curated demo run, filters checked against the shards read independently, Chromium, the CLI."""
+"""`distill view`: pages over a curated demo run, filters checked against the shards read independently, Chromium, the
+CLI."""
 
 from __future__ import annotations
 
@@ -47,7 +48,9 @@ def test_filters_list_what_the_shards_hold(viewer: Any, demo_run: dict[str, Any]
     status, html, _ = get(viewer, "/list/curated")
     assert status == 200 and listed_ids(html) == [d["id"] for d in curated]  # shard order, every row
     emotion = curated[1]["emotion"]
-    assert listed_ids(get(viewer, f"/list/curated?emotion={emotion}")[1]) == [d["id"] for d in curated if d["emotion"] == emotion]
+    assert listed_ids(get(viewer, f"/list/curated?emotion={emotion}")[1]) == [
+        d["id"] for d in curated if d["emotion"] == emotion
+    ]
     strategy_hits = [d["id"] for d in curated if "questioning" in d["strategies"]]
     assert listed_ids(get(viewer, "/list/curated?strategy=questioning")[1]) == strategy_hits
     empathy = sorted(scores_dict(d["scores"])["empathy"] for d in curated)
@@ -56,16 +59,22 @@ def test_filters_list_what_the_shards_hold(viewer: Any, demo_run: dict[str, Any]
     assert 0 < len(in_range) < len(curated)
     assert listed_ids(get(viewer, "/list/curated?" + urlencode({"min.empathy": lo, "max.empathy": hi}))[1]) == in_range
     # Full text: case-insensitive, literal (regex characters match themselves).
-    assert listed_ids(get(viewer, "/list/curated?q=CONFERENCE+TALK")[1]) == [d["id"] for d in curated if "conference talk" in d["messages"][0]["content"]]
+    assert listed_ids(get(viewer, "/list/curated?q=CONFERENCE+TALK")[1]) == [
+        d["id"] for d in curated if "conference talk" in d["messages"][0]["content"]
+    ]
     assert listed_ids(get(viewer, "/list/curated?q=.%2A")[1]) == []
     # Rejects across stages, by stage and reason.
     rejects = rows(demo_run["root"], "rejects/curate")
     assert listed_ids(get(viewer, "/list/rejects?stage=seeds")[1]) == ["seed-x"]
-    assert listed_ids(get(viewer, "/list/rejects?reason=ai_disclaimer")[1]) == [r["id"] for r in rejects if r["reason"] == "ai_disclaimer"]
+    assert listed_ids(get(viewer, "/list/rejects?reason=ai_disclaimer")[1]) == [
+        r["id"] for r in rejects if r["reason"] == "ai_disclaimer"
+    ]
     # Sample windows and pairs of one dialogue.
     samples = rows(demo_run["root"], "samples")
     first = curated[0]["id"]
-    assert listed_ids(get(viewer, f"/list/samples?dialogue_id={first}")[1]) == [s["id"] for s in samples if s["dialogue_id"] == first]
+    assert listed_ids(get(viewer, f"/list/samples?dialogue_id={first}")[1]) == [
+        s["id"] for s in samples if s["dialogue_id"] == first
+    ]
     status, html, _ = get(viewer, "/list/curated?min.empathy=lots")
     assert status == 400 and "min.empathy=&#x27;lots&#x27;: not a number" in html
 
@@ -73,7 +82,11 @@ def test_filters_list_what_the_shards_hold(viewer: Any, demo_run: dict[str, Any]
 def test_keyset_pages_cover_every_row_once_in_order(demo_run: dict[str, Any]) -> None:
     view = RunView(demo_run["root"])
     try:
-        for name, filters in (("generated", Filters()), ("curated", Filters()), ("samples", Filters.parse("sample_window", {"q": "you"}))):
+        for name, filters in (
+            ("generated", Filters()),
+            ("curated", Filters()),
+            ("samples", Filters.parse("sample_window", {"q": "you"})),
+        ):
             output = OUTPUTS[name]
             assert len(view.shards(output)) > 1  # the cursor crosses shard boundaries
             seen: list[str] = []
@@ -86,7 +99,11 @@ def test_keyset_pages_cover_every_row_once_in_order(demo_run: dict[str, Any]) ->
                 cursor = page.next_cursor
             expected = [r["id"] for r in rows(demo_run["root"], output.folder)]
             if filters.text:
-                expected = [r["id"] for r in rows(demo_run["root"], output.folder) if "you" in (r["response"] + r["context"][-1]["content"]).lower()]
+                expected = [
+                    r["id"]
+                    for r in rows(demo_run["root"], output.folder)
+                    if "you" in (r["response"] + r["context"][-1]["content"]).lower()
+                ]
             assert seen == expected and len(seen) > 2
     finally:
         view.close()
@@ -106,10 +123,18 @@ def test_dialogue_page_shows_seed_scores_and_verdict(viewer: Any, demo_run: dict
     assert status == 200 and "Rejected at curate: ai_disclaimer" in html and "says &#x27;As an AI&#x27;" in html
     (reject_href,) = re.findall(r'<a href="(/row/rejects[^"]+)"', get(viewer, f"/list/rejects?id={bad['id']}")[1])
     html = get(viewer, reject_href.replace("&amp;", "&"))[1]
-    assert "Rejected at curate: ai_disclaimer" in html and "Its seed (seeds/)" in html and "Seed opening: situation of" in html
+    assert (
+        "Rejected at curate: ai_disclaimer" in html
+        and "Its seed (seeds/)" in html
+        and "Seed opening: situation of" in html
+    )
     # A duplicate dropped after scoring: its scores come from its reject row.
     status, html, _ = get(viewer, "/find/generated?id=zz-exact-copy")
-    assert "Rejected at curate: " in html and "As scored by curation before it was rejected" in html and "<td>empathy</td>" in html
+    assert (
+        "Rejected at curate: " in html
+        and "As scored by curation before it was rejected" in html
+        and "<td>empathy</td>" in html
+    )
     status, _, _ = get(viewer, "/row/curated?shard=../../etc/passwd&row=0")
     assert status == 404
 
@@ -118,18 +143,38 @@ def test_model_text_is_escaped_and_scripts_forbidden(viewer: Any, demo_run: dict
     marked = demo_run["marked"]["id"]
     status, html, headers = get(viewer, f"/list/rejects?id={marked}")
     (reject_href,) = re.findall(r'<a href="(/row/rejects[^"]+)"', html)
-    for path in (reject_href.replace("&amp;", "&"), f"/find/generated?id={marked}", "/list/generated?q=onerror", "/list/holdout?q=onerror"):
+    for path in (
+        reject_href.replace("&amp;", "&"),
+        f"/find/generated?id={marked}",
+        "/list/generated?q=onerror",
+        "/list/holdout?q=onerror",
+    ):
         status, html, headers = get(viewer, path)
         assert status == 200 and "&lt;script&gt;console.error(" in html
         assert "<script" not in html and "<img" not in html
-        assert "script-src" not in headers["Content-Security-Policy"] and "default-src 'none'" in headers["Content-Security-Policy"]
+        assert (
+            "script-src" not in headers["Content-Security-Policy"]
+            and "default-src 'none'" in headers["Content-Security-Policy"]
+        )
 
 
-def test_pages_render_in_chromium_and_a_filter_changes_the_list(viewer: Any, chromium: Any, demo_run: dict[str, Any]) -> None:
+def test_pages_render_in_chromium_and_a_filter_changes_the_list(
+    viewer: Any, chromium: Any, demo_run: dict[str, Any]
+) -> None:
     curated = rows(demo_run["root"], "curated")
     marked = demo_run["marked"]["id"]
-    for path in ("/", "/list/curated", "/list/rejects", "/list/samples", "/list/prefs", "/list/seeds", f"/find/curated?id={curated[0]['id']}",
-                 f"/find/generated?id={marked}", "/list/generated?q=onerror", f"/find/seeds?id={curated[0]['seed_id']}"):  # fmt: skip
+    for path in (
+        "/",
+        "/list/curated",
+        "/list/rejects",
+        "/list/samples",
+        "/list/prefs",
+        "/list/seeds",
+        f"/find/curated?id={curated[0]['id']}",
+        f"/find/generated?id={marked}",
+        "/list/generated?q=onerror",
+        f"/find/seeds?id={curated[0]['seed_id']}",
+    ):
         page = chromium.load(viewer.url.rstrip("/") + path)
         assert page.console_errors == [], path
         assert page.facts["title"].endswith("· distill view") and "Error" not in page.facts["title"], path
@@ -139,7 +184,8 @@ def test_pages_render_in_chromium_and_a_filter_changes_the_list(viewer: Any, chr
     emotion = curated[1]["emotion"]
     after = chromium.load(
         viewer.url + "list/curated",
-        then=f"document.querySelector('select[name=emotion]').value = {emotion!r}; document.getElementById('filters').submit();",
+        then=f"document.querySelector('select[name=emotion]').value = {emotion!r}; "
+        "document.getElementById('filters').submit();",
     )
     assert after.console_errors == []
     assert f"emotion={emotion}" in after.facts["url"]
@@ -174,8 +220,12 @@ def test_a_count_over_its_budget_is_dropped_not_waited_for(demo_run: dict[str, A
 def test_cli_serves_on_loopback_only(demo_run: dict[str, Any]) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "distill.cli", "view", str(demo_run["root"])],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         line = proc.stdout.readline()  # type: ignore[union-attr]
         match = re.match(r"distill view: (http://127\.0\.0\.1:(\d+)/) ", line)
@@ -200,7 +250,15 @@ def test_bad_run_folder_is_one_line(tmp_path: Path, make: str) -> None:
     folder = tmp_path / "not-a-run"
     if make == "empty":
         folder.mkdir()
-    out = subprocess.run([sys.executable, "-m", "distill.cli", "view", str(folder)], capture_output=True, text=True, cwd=REPO, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "distill.cli", "view", str(folder)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: {folder}: " + {"missing": "no such run folder", "empty": "not a run folder"}[make])
+    assert len(lines) == 1 and lines[0].startswith(
+        f"error: {folder}: " + {"missing": "no such run folder", "empty": "not a run folder"}[make]
+    )
