@@ -43,24 +43,15 @@ def build_plain_model(cfg: RunConfig, state: dict[str, Any]) -> Any:
     from transformers import AutoConfig, AutoModelForCausalLM
     from transformers.integrations.deepspeed import unset_hf_deepspeed_config
 
+    from train.runtime import with_lora
+
     # else from_config would partition this CPU copy with ZeRO-3 again (a collective on rank 0 alone)
     unset_hf_deepspeed_config()
     t = cfg.train
     config = AutoConfig.from_pretrained(resolve_model(t.student), trust_remote_code=t.trust_remote_code)
     model = AutoModelForCausalLM.from_config(config, trust_remote_code=t.trust_remote_code)
     if t.lora_rank:
-        from peft import LoraConfig, get_peft_model
-
-        model = get_peft_model(
-            model,
-            LoraConfig(
-                r=t.lora_rank,
-                lora_alpha=t.lora_alpha,
-                lora_dropout=t.lora_dropout,
-                target_modules=list(t.lora_target_modules),
-                task_type="CAUSAL_LM",
-            ),
-        )
+        model = with_lora(model, t)
         model.load_state_dict(state, strict=True)
         model = model.merge_and_unload()
     else:

@@ -143,20 +143,23 @@ def load_student(train: TrainSection) -> tuple[Any, Any]:
     model.config.use_cache = False
     if train.gradient_checkpointing:
         model.gradient_checkpointing_enable()
-    if train.lora_rank:
-        from peft import LoraConfig, get_peft_model
+    return with_lora(model, train), keep
 
-        model = get_peft_model(
-            model,
-            LoraConfig(
-                r=train.lora_rank,
-                lora_alpha=train.lora_alpha,
-                lora_dropout=train.lora_dropout,
-                target_modules=list(train.lora_target_modules),
-                task_type="CAUSAL_LM",
-            ),
-        )
-    return model, keep
+
+def with_lora(model: Any, train: TrainSection) -> Any:
+    """`model` wrapped in the configured LoRA adapters (peft), or unchanged when train.lora_rank is 0."""
+    if not train.lora_rank:
+        return model
+    from peft import LoraConfig, get_peft_model
+
+    lora = LoraConfig(
+        r=train.lora_rank,
+        lora_alpha=train.lora_alpha,
+        lora_dropout=train.lora_dropout,
+        target_modules=list(train.lora_target_modules),
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, lora)
 
 
 def make_engine(model: Any, ds_config: dict[str, Any]) -> Any:

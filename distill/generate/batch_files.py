@@ -110,11 +110,6 @@ def advance(cfg: RunConfig, *, write: bool) -> Advance:
 def _advance(cfg: RunConfig, run: RunDir, *, write: bool) -> Advance:
     seeds = run.seeds
     plan = ensure_plan(run, cfg, seeds)
-    if not plan.get("units"):
-        raise InputError(
-            f"{seeds}: no seed suits the modes {list(cfg.generate.modes)}; the reasons are in "
-            f"{run.rejects(GENERATE.name)}"
-        )
     teacher = ImportedAnswers(_journal(cfg), cfg.teacher)
     info = TeacherInfo(model=cfg.teacher.model, revision=cfg.teacher.revision, backend=cfg.teacher.backend)
     finished = done_batches(run.generated)

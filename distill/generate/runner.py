@@ -45,7 +45,18 @@ def planned_batches(cfg: RunConfig, seeds: Path) -> Iterator[UnitBatch | dict[st
 
 
 def ensure_plan(run: RunDir, cfg: RunConfig, seeds: Path) -> dict[str, Any]:
-    """Write `plan/` (unit ids per batch) and the seeds no mode can use, once; returns the plan's totals."""
+    """Write `plan/` (unit ids per batch) and the seeds no mode can use, once; returns the plan's totals. A plan
+    without a unit is the user's input error (every seed unusable by the configured modes)."""
+    plan = _plan_once(run, cfg, seeds)
+    if not plan.get("units"):
+        raise InputError(
+            f"{seeds}: no seed suits the modes {list(cfg.generate.modes)}; the reasons are in "
+            f"{run.rejects(GENERATE.name)}"
+        )
+    return plan
+
+
+def _plan_once(run: RunDir, cfg: RunConfig, seeds: Path) -> dict[str, Any]:
     marker = plan_marker(run.plan)
     if marker.exists():
         return json.loads(marker.read_text())
@@ -100,11 +111,6 @@ def run_generate(cfg: RunConfig, *, new_run: bool = False) -> StageStats:
 def _generate(cfg: RunConfig, run: RunDir) -> StageStats:
     seeds = run.seeds
     plan = ensure_plan(run, cfg, seeds)
-    if not plan.get("units"):
-        raise InputError(
-            f"{seeds}: no seed suits the modes {list(cfg.generate.modes)}; the reasons are in "
-            f"{run.rejects(GENERATE.name)}"
-        )
     finished = done_batches(run.generated)
     units_done = sum(m["units"] for m in finished.values())
     report(GENERATE.name, units_done, plan.get("units", 0))
