@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from distill.errors import InputError
 from distill.records import DIALOGUE, make_id
 from distill.run_dir import RunDir
 from distill.shards import ShardWriter
+from tests.support.curated import dialogue
 
 # Four dialogues of two (seeker, supporter) pairs each, and one whose only reply is blank (not labellable).
 TEXTS = [
@@ -49,31 +49,11 @@ TEXTS = [
 ]
 
 
-def _dialogue(key: str, texts: list[str]) -> dict[str, Any]:
-    roles = ["user", "assistant"] * len(texts)
-    return {
-        "id": make_id("label-test", key),
-        "seed_id": make_id("label-seed", key),
-        "mode": "continue",
-        "variant": 0,
-        "prompt_version": "v1",
-        "language": "en",
-        "emotion": "sad",
-        "strategies": ["comfort"],
-        "messages": [{"role": r, "content": t} for r, t in zip(roles, texts)],
-        "teacher": {"model": "test", "revision": None, "backend": "transformers"},
-        "sampling": {"temperature": 0.8, "top_p": 0.95, "max_tokens": 128, "seed": 1},
-        "usage": {"prompt_tokens": 10, "completion_tokens": 20},
-        "finish_reason": "stop",
-        "scores": {},
-        "created_at": datetime(2026, 1, 1, tzinfo=timezone.utc),
-    }
-
-
 @pytest.fixture
 def run_cfg(tmp_path) -> RunConfig:
     cfg = load_config(None, [f"run.output_dir={tmp_path / 'runs'}", "run.name=label-test"])
-    rows = [_dialogue(f"d{i}", texts) for i, texts in enumerate(TEXTS)] + [_dialogue("blank", ["Hello?", "   "])]
+    rows = [dialogue("sad", texts, key=f"d{i}") for i, texts in enumerate(TEXTS)]
+    rows.append(dialogue("sad", ["Hello?", "   "], key="blank"))
     for i, shard in enumerate((rows[:2], rows[2:])):  # two shards, as curation writes them
         with ShardWriter(RunDir(cfg).curated, DIALOGUE, prefix=f"part{i}") as out:
             out.write(shard)
@@ -87,7 +67,7 @@ def test_the_sample_is_deterministic_nested_and_spread_over_dialogues(run_cfg):
     assert choose(folder, 4, seed=0)[0] == four and len({rp.rsplit("_", 1)[0] for rp in four}) == 4  # one per dialogue
     six = choose(folder, 6, seed=0)[0]
     assert four < six and choose(folder, 100, seed=0)[0] == {
-        f"{make_id('label-test', f'd{i}')}_{k}" for i in range(4) for k in (0, 1)
+        f"{make_id('test-dialogue', f'd{i}')}_{k}" for i in range(4) for k in (0, 1)
     }
     assert choose(folder, 4, seed=1)[0] != four or choose(folder, 6, seed=1)[0] != six  # the seed picks another sample
 
