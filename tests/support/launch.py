@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -54,11 +56,18 @@ def run_distill(*args: str, env: dict[str, str] | None = None, timeout_s: float 
 def ray_token_env() -> dict[str, str]:
     """The environment of a token-protected Ray cluster (tests/cluster's `ray start --head`) and of its clients.
 
-    Ray 2.5x+ guards the job server with a token (~/.ray/auth_token), so both sides run in token mode, but only in
-    their own environment: set in the test process, a Ray imported before keeps the mode it read, and the local
-    clusters later tests start (their GCS inherits the variable) would refuse that process's unauthenticated client."""
+    Ray 2.5x+ guards the job server with a token, so both sides run in token mode, but only in their own environment:
+    set in the test process, a Ray imported before keeps the mode it read, and the local clusters later tests start
+    (their GCS inherits the variable) would refuse that process's unauthenticated client. The token is the session's
+    own (`RAY_AUTH_TOKEN`), not ~/.ray/auth_token: a fresh machine has no such file, and the head did not start."""
     return {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
         "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN": _session_token(),
     }
+
+
+@functools.cache
+def _session_token() -> str:
+    return secrets.token_hex(32)  # Ray's own token format: 256 bits, hex
