@@ -7,8 +7,8 @@
 - the fine-tuned classifier through the real CLI: `distill scorers fit` on the other folds, then `distill scorers
   validate --model` on the held-out fold, for the last `--classifier-folds` folds (each fit takes minutes on a CPU);
 - scoring throughput in pairs (supporter turns) per second, model load reported apart: a plain fp32 PyTorch forward at
-  batch 32 in input order beside the project's CPU path (length-sorted batches, dynamic int8), side by side in one run,
-  with the int8 path's agreement so speed is not bought with quality.
+  batch 32 in input order beside the project's CPU paths (length-sorted batches; bf16 weights, dynamic int8), side by
+  side in one run, with each path's agreement so speed is not bought with quality.
 The data's licence forbids copying it into the project: it is read from --data only, fold files go to a temp folder
 that is deleted, and without the folder this says so and writes nothing else. Writes bench/results/empathy.md + .json.
 """
@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 RUN_LOG = RESULTS / "empathy_runs.md"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "epitome"
+CPU_PATHS = ("bf16", "int8")  # what `curate.epitome_quantize=auto` picks from on a CPU
 PAPER = {  # EPITOME paper (Sharma et al., 2020), fine-tuned RoBERTa bi-encoder: accuracy, macro-F1
     "emotional_reactions": (0.7986, 0.7432),
     "interpretations": (0.8442, 0.6301),
@@ -103,8 +104,7 @@ def classifier_folds(
     data: Any, folds: list[list[int]], which: list[int], settings: list[str], base: str, work: Path, parallel: int = 1
 ) -> dict[str, Any]:
     """Fit on the other folds and validate on fold k, for each k in `which`; `parallel` fits run at once (each its
-    own process, so give each `threads=` of the cores). The int8 path (the CPU default) is validated on every fold
-    too."""
+    own process, so give each `threads=` of the cores). The CPU paths (bf16, int8) are validated on every fold too."""
     from concurrent.futures import ThreadPoolExecutor
 
     from distill.epitome.agreement import agreement, mean_agreement
@@ -113,61 +113,64 @@ def classifier_folds(
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         done = list(pool.map(lambda k: _fit_fold(data, folds, k, settings, base, work), which))
     runs = [run for run, _, _ in done]
-    int8_runs = []
+    cpu_runs: dict[str, list[dict[str, Any]]] = {path: [] for path in CPU_PATHS}
     for k, (_, _, model_dir) in zip(which, done, strict=True):
         held = data.subset(folds[k])
-        int8 = EpitomeClassifier.load(str(model_dir), device="cpu", quantize="int8")
-        int8_runs.append(agreement(held, int8.predict(_pairs(held)), "epitome_classifier_int8"))
+        for path in CPU_PATHS:
+            clf = EpitomeClassifier.load(str(model_dir), device="cpu", quantize=path)
+            cpu_runs[path].append(agreement(held, clf.predict(_pairs(held)), f"epitome_classifier_{path}"))
     out = mean_agreement(runs)
     out["fit_seconds"] = [seconds for _, seconds, _ in done]
     out["folds_run"] = which
     out["per_fold"] = {
         str(k): {m: run[m] for m in run if isinstance(run[m], dict)} for k, run in zip(which, runs, strict=True)
     }
-    out["int8"] = mean_agreement(int8_runs)
+    for path in CPU_PATHS:
+        out[path] = mean_agreement(cpu_runs[path])
     out["model_dir"] = str(done[-1][2])
     out["held_dir"] = str(work / f"fold{which[-1]}-held")
     return out
 
 
 def throughput(model_dir: str, data: Any, repeats: int) -> dict[str, Any]:
-    """Plain fp32 forward (batch 32, input order, padding to each batch's longest) vs our CPU path, interleaved."""
+    """Plain fp32 forward (batch 32, input order, padding to each batch's longest) vs our CPU paths, interleaved."""
     import torch
 
     from distill.epitome.agreement import agreement
     from distill.epitome.classifier import EpitomeClassifier
+    from distill.scorers.epitome_classifier import quantize_for
 
     pairs = _pairs(data)
-    t0 = time.perf_counter()
-    plain = EpitomeClassifier.load(model_dir, device="cpu", quantize="none", batch_size=32)
-    load_plain = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    fast = EpitomeClassifier.load(model_dir, device="cpu", quantize="int8", batch_size=32)
-    load_fast = time.perf_counter() - t0
-    timings: dict[str, list[float]] = {"plain_fp32": [], "sorted_fp32": [], "sorted_int8": []}
+    loaded: dict[str, Any] = {}
+    load_s: dict[str, float] = {}
+    for path in ("none", *CPU_PATHS):
+        t0 = time.perf_counter()
+        loaded[path] = EpitomeClassifier.load(model_dir, device="cpu", quantize=path, batch_size=32)
+        load_s["fp32" if path == "none" else path] = round(time.perf_counter() - t0, 2)
+    runs = [("plain_fp32", loaded["none"], False), ("sorted_fp32", loaded["none"], True)]
+    runs += [(f"sorted_{path}", loaded[path], True) for path in CPU_PATHS]
+    timings: dict[str, list[float]] = {name: [] for name, _, _ in runs}
     for _ in range(repeats):
-        for name, clf, sort in (
-            ("plain_fp32", plain, False),
-            ("sorted_fp32", plain, True),
-            ("sorted_int8", fast, True),
-        ):
+        for name, clf, sort in runs:
             t0 = time.perf_counter()
             clf.logits(pairs, sort_by_length=sort)
             timings[name].append(time.perf_counter() - t0)
     rates = {name: len(pairs) / sorted(ts)[len(ts) // 2] for name, ts in timings.items()}
-    fast_levels = fast.predict(pairs)
-    plain_levels = plain.predict(pairs)
-    same = sum(a == b for a, b in zip(fast_levels, plain_levels)) / len(pairs)
-    return {
+    plain_levels = loaded["none"].predict(pairs)
+    out: dict[str, Any] = {
         "pairs": len(pairs),
         "threads": torch.get_num_threads(),
-        "load_s": {"fp32": round(load_plain, 2), "int8": round(load_fast, 2)},
+        "load_s": load_s,
         "pairs_per_s": {k: round(v, 1) for k, v in rates.items()},
         "speedup_vs_plain": {k: round(v / rates["plain_fp32"], 2) for k, v in rates.items()},
-        "int8_same_levels": round(same, 4),
-        "int8_agreement": agreement(data, fast_levels, "epitome_classifier_int8"),
         "fp32_agreement": agreement(data, plain_levels, "epitome_classifier_fp32"),
+        "cpu_default": quantize_for("cpu", "auto"),
     }
+    for path in CPU_PATHS:
+        levels = loaded[path].predict(pairs)
+        out[f"{path}_same_levels"] = round(sum(a == b for a, b in zip(levels, plain_levels)) / len(pairs), 4)
+        out[f"{path}_agreement"] = agreement(data, levels, f"epitome_classifier_{path}")
+    return out
 
 
 def _row(name: str, result: dict[str, Any], note: str) -> str:
@@ -212,17 +215,24 @@ def render(report: dict[str, Any], command: str) -> str:
             if len(c["folds_run"]) == report["folds"]
             else f"fold(s) {folds_run} of {report['folds']}"
         )
-        lines.append(_row("epitome_classifier (MiniLM fine-tuned, multi-task), fp32", c, f"{how}: fit on the rest"))
-        if "int8" in c:
-            lines.append(_row("epitome_classifier, int8 (the CPU default)", c["int8"], f"{how}, same models"))
+        lines.append(
+            _row("epitome_classifier (MiniLM fine-tuned, multi-task), fp32 scoring", c, f"{how}: fit on the rest")
+        )
+        default = report.get("throughput", {}).get("cpu_default")
+        for path in CPU_PATHS:
+            if path in c:
+                name = f"epitome_classifier, {path}" + (" (the CPU default here)" if path == default else "")
+                lines.append(_row(name, c[path], f"{how}, same models"))
     paper = {m: {"accuracy": a, "macro_f1": f, "spearman": float("nan")} for m, (a, f) in PAPER.items()}
     lines.append(_row("EPITOME paper, RoBERTa bi-encoder (reported)", paper, "their own split").replace("nan", "n/a"))
     if "classifier" in report:
         c = report["classifier"]
         lines += [
             "",
-            f"Classifier fit time (all three mechanisms in one model, settings `{' '.join(c['fit_settings'])}`, this "
-            "CPU): " + ", ".join(f"{s:.0f} s" for s in c["fit_seconds"]) + ".",
+            f"Classifier fit time (all three mechanisms in one model, settings `{' '.join(c['fit_settings'])}`, the "
+            "rest `distill scorers fit`'s defaults, this CPU): "
+            + ", ".join(f"{s:.0f} s" for s in c["fit_seconds"])
+            + ".",
         ]
         if len(c.get("per_fold", {})) > 1:
             spread = []
@@ -240,24 +250,22 @@ def render(report: dict[str, Any], command: str) -> str:
         lines += [
             "",
             f"Scoring speed on {t['pairs']} held-out pairs, {t['threads']} torch threads, model load excluded "
-            f"(load: fp32 {t['load_s']['fp32']} s, int8 {t['load_s']['int8']} s), median of {report['repeats']} "
+            "(load: " + ", ".join(f"{k} {v} s" for k, v in t["load_s"].items()) + f"), median of {report['repeats']} "
             "interleaved runs:",
             "",
             "| path | pairs/s | vs plain fp32 batch 32 |",
             "|---|---|---|",
         ]
-        for name, rate in t["pairs_per_s"].items():
-            lines.append(f"| {name} | {rate} | {t['speedup_vs_plain'][name]}x |")
-        lines += [
-            "",
-            f"int8 levels equal to fp32 on {t['int8_same_levels'] * 100:.1f}% of pairs; agreement with people, fp32 vs "
-            "int8:",
-            "",
-        ]
+        for name in ("plain_fp32", "sorted_fp32", *(f"sorted_{path}" for path in CPU_PATHS)):
+            lines.append(f"| {name} | {t['pairs_per_s'][name]} | {t['speedup_vs_plain'][name]}x |")
+        same = ", ".join(f"{path} {t[f'{path}_same_levels'] * 100:.1f}%" for path in CPU_PATHS)
+        lines += ["", f"Levels equal to fp32's: {same} of pairs; agreement with people on this fold:", ""]
         lines.append("| scorer | emotional reactions | interpretations | explorations | how measured |")
         lines.append("|---|---|---|---|---|")
         lines.append(_row("classifier fp32", t["fp32_agreement"], "held-out fold"))
-        lines.append(_row("classifier int8 (the CPU default)", t["int8_agreement"], "held-out fold"))
+        for path in CPU_PATHS:
+            name = f"classifier {path}" + (" (the CPU default here)" if path == t["cpu_default"] else "")
+            lines.append(_row(name, t[f"{path}_agreement"], "held-out fold"))
     # Every other run, kept by hand in one file the benchmark never rewrites, so no figure is chosen after the fact.
     if RUN_LOG.is_file():
         lines += ["", RUN_LOG.read_text(encoding="utf-8").strip()]

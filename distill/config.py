@@ -287,8 +287,8 @@ class CurateSection(Section):
     epitome_validation: str | None = Field(
         None, description="a `distill scorers validate --json` file the card and report cite"
     )
-    epitome_quantize: Literal["auto", "none", "int8"] = Field(
-        "auto", description="auto: dynamic int8 on CPU, bf16 on a GPU"
+    epitome_quantize: Literal["auto", "none", "int8", "bf16"] = Field(
+        "auto", description="auto: bf16 on a CPU that does bf16 in hardware, else dynamic int8; bf16 on a GPU"
     )
     classifier_batch_size: int = Field(
         64, ge=1, description="pairs per classifier forward (sorted by length, so padding stays small)"

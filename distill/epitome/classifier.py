@@ -5,8 +5,9 @@ levels, named in `config.id2label` ("emotional_reactions=0", ...), plus `epitome
 lineage). Any transformers user can load it without our code; no remote code, no pickle.
 
 The CPU path is the one that scores millions of turns: pairs are sorted by length so a batch pads to its own longest
-pair (not to the corpus's), linear layers run as dynamic int8 (`quantize=int8`), under `inference_mode`, with a set
-number of torch threads per process. `bench/empathy_agreement.py` measures it against a plain fp32 forward.
+pair (not to the corpus's), the weights run in bf16 where the CPU does bf16 in hardware (AVX512-BF16, AMX) and as
+dynamic int8 linear layers where it does not, under `inference_mode`, with a set number of torch threads per process.
+`bench/empathy_agreement.py` measures both against a plain fp32 forward.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from distill.errors import ConfigError
 
 log = logging.getLogger(__name__)
 META_FILE = "epitome.json"
-Quantize = Literal["none", "int8"]
+Quantize = Literal["none", "int8", "bf16"]  # none: fp32 on a CPU, bf16 on a GPU
 
 
 def head_labels(mechanisms: Sequence[str]) -> list[str]:
@@ -40,6 +41,23 @@ def resolve_device(device: str) -> str:
     if device == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device=cuda but no CUDA device is visible; use device=auto or device=cpu")
     return device
+
+
+def native_bf16(device: str) -> bool:
+    """Whether bf16 math runs in hardware on `device`. On a CPU oneDNN also *emulates* bf16 on plain AVX512, which
+    need not beat fp32, so the CPU's own flags decide (Linux: /proc/cpuinfo); unknown means no."""
+    import torch
+
+    if device == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    try:
+        if not (torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()):
+            return False
+        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except (AttributeError, RuntimeError, OSError):
+        return False
+    flags = {f for line in cpuinfo.splitlines() if line.startswith("flags") for f in line.split(":", 1)[1].split()}
+    return bool({"avx512_bf16", "amx_bf16"} & flags)
 
 
 @dataclass
@@ -93,7 +111,7 @@ class EpitomeClassifier:
             if device != "cpu":
                 raise ConfigError("quantize=int8 is the CPU path; on a GPU use quantize=none (bf16 is used there)")
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        elif device == "cuda":
+        elif quantize == "bf16" or device == "cuda":
             model = model.to(device=device, dtype=torch.bfloat16)
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         log.info("epitome classifier %s: %s on %s (%s)", folder, ", ".join(mechanisms), device, quantize)

@@ -20,10 +20,15 @@ KEYS = ("epitome_er", "epitome_ip", "epitome_ex")
 
 
 def quantize_for(device: str, setting: str) -> Quantize:
-    """auto -> dynamic int8 on the CPU (measured faster, same agreement; see BENCHMARKS.md), none on a GPU."""
+    """auto -> on a CPU, bf16 where it runs in hardware, else dynamic int8 (both measured against fp32 in
+    BENCHMARKS.md: bf16 is faster and nearer fp32); none (bf16) on a GPU."""
     if setting != "auto":
         return setting  # type: ignore[return-value]
-    return "int8" if device == "cpu" else "none"
+    from distill.epitome.classifier import native_bf16
+
+    if device != "cpu":
+        return "none"
+    return "bf16" if native_bf16("cpu") else "int8"
 
 
 class EpitomeClassifierScorer:

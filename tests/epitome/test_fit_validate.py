@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from distill.cli import main
 from distill.epitome import MECHANISMS
 from distill.epitome.classifier import EpitomeClassifier
@@ -88,16 +90,21 @@ def test_lexical_scorer_is_validated_the_same_way(planted_epitome, tmp_path):
     assert result["scorer"] == "epitome_lexical" and set(result) == {*MECHANISMS, "scorer", "rows"}
 
 
-def test_int8_path_gives_the_same_levels_as_fp32_on_most_pairs(planted_epitome, planted_epitome_model):
+@pytest.mark.parametrize("path", ["int8", "bf16"])
+def test_cpu_fast_paths_give_the_same_levels_as_fp32_on_most_pairs(planted_epitome, planted_epitome_model, path):
+    import torch
+
     from distill.epitome.data import read_epitome
 
     pairs = [(p.seeker, p.response) for p in read_epitome(planted_epitome["test"]).pairs]
     fp32 = EpitomeClassifier.load(planted_epitome_model, device="cpu")
-    int8 = EpitomeClassifier.load(planted_epitome_model, device="cpu", quantize="int8", batch_size=7)
+    fast = EpitomeClassifier.load(planted_epitome_model, device="cpu", quantize=path, batch_size=7)
     unsorted = fp32.logits(pairs, sort_by_length=False)
     assert (fp32.logits(pairs) - unsorted).abs().max() < 1e-4  # length-sorted batches return rows in input order
-    same = sum(a == b for a, b in zip(fp32.predict(pairs), int8.predict(pairs)))
-    assert same >= 0.9 * len(pairs) and int8.pairs_scored == len(pairs)
+    fast_logits = fast.logits(pairs)
+    assert fast_logits.dtype == torch.float32 and fast_logits.shape == unsorted.shape
+    same = sum(a == b for a, b in zip(fp32.predict(pairs), fast.predict(pairs)))
+    assert same >= 0.9 * len(pairs) and fast.pairs_scored == 2 * len(pairs)
 
 
 def test_fit_is_deterministic_with_a_seed_and_leaves_the_thread_count_alone(planted_epitome, tmp_path):

@@ -1,0 +1,50 @@
+"""bench/empathy_agreement's page: every CPU scoring path is shown beside fp32, and the one `auto` picks is named."""
+
+from __future__ import annotations
+
+from bench.empathy_agreement import CPU_PATHS, render
+from distill.epitome import MECHANISMS
+
+
+def _cells(value: float) -> dict[str, dict[str, float]]:
+    return {m: {"accuracy": value, "macro_f1": value, "spearman": value} for m in MECHANISMS}
+
+
+def test_render_lists_each_cpu_path_with_its_speed_and_agreement():
+    rates = {"plain_fp32": 10.0, "sorted_fp32": 20.0, "sorted_bf16": 50.0, "sorted_int8": 40.0}
+    report = {
+        "data": {"source": "data", "rows": 10, "blake2b": "ab" * 16},
+        "folds": 5,
+        "machine": "x86_64, 2 cores",
+        "repeats": 3,
+        "lexical": _cells(0.5),
+        "classifier": {
+            **_cells(0.7),
+            "bf16": _cells(0.7),
+            "int8": _cells(0.6),
+            "folds_run": [4],
+            "fit_seconds": [600.0],
+            "fit_settings": ["epochs=8"],
+            "per_fold": {"4": _cells(0.7)},
+        },
+        "throughput": {
+            "pairs": 10,
+            "threads": 2,
+            "load_s": {"fp32": 0.1, "bf16": 0.1, "int8": 0.2},
+            "pairs_per_s": rates,
+            "speedup_vs_plain": {k: v / 10.0 for k, v in rates.items()},
+            "fp32_agreement": _cells(0.7),
+            "cpu_default": "bf16",
+            "bf16_same_levels": 1.0,
+            "int8_same_levels": 0.88,
+            "bf16_agreement": _cells(0.7),
+            "int8_agreement": _cells(0.6),
+        },
+    }
+    page = render(report, "python -m bench.empathy_agreement")
+    rows = [line for line in page.splitlines() if line.startswith("| sorted_")]
+    assert [row.split(" | ")[0] for row in rows] == ["| sorted_fp32", *(f"| sorted_{p}" for p in CPU_PATHS)]
+    assert "| sorted_bf16 | 50.0 | 5.0x |" in page
+    assert "| classifier bf16 (the CPU default here) | 0.700 / 0.700 / 0.700" in page
+    assert "| classifier int8 | 0.600 / 0.600 / 0.600" in page
+    assert "bf16 100.0%, int8 88.0% of pairs" in page
