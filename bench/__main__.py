@@ -29,6 +29,9 @@ BENCHMARKS = (
     ("judge_parse.md", "bench.judge_parse"),
 )
 
+# Parts another page already includes (empathy.md ends with its run log), so they are not gathered twice.
+INCLUDED = {"empathy_runs.md"}
+
 
 def gather() -> Path:
     parts = [
@@ -40,7 +43,7 @@ def gather() -> Path:
         path = RESULTS / name
         parts.append(path.read_text().strip() + "\n" if path.exists() else f"## {name}\n\nNot run yet.\n")
     for extra in sorted(RESULTS.glob("*.md")):
-        if extra.name not in {n for n, _ in BENCHMARKS}:
+        if extra.name not in {n for n, _ in BENCHMARKS} | INCLUDED:
             parts.append(extra.read_text().strip() + "\n")
     out = ROOT / "BENCHMARKS.md"
     out.write_text("\n".join(parts))
