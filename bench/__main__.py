@@ -12,6 +12,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.empathy_agreement import RUN_LOG as EMPATHY_RUN_LOG
 from bench.publish import RESULTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ BENCHMARKS = (
 )
 
 # Parts another page already includes (empathy.md ends with its run log), so they are not gathered twice.
-INCLUDED = {"empathy_runs.md"}
+INCLUDED = {EMPATHY_RUN_LOG.name}
 
 
 def gather() -> Path:
