@@ -93,8 +93,16 @@ def _fit_fold(
     write_epitome(train_dir, [p for i, p in enumerate(data.pairs) if i not in held_set], data.mechanisms)
     write_epitome(held_dir, [data.pairs[i] for i in folds[k]], data.mechanisms)
     _cli("scorers", "fit", "--data", str(train_dir), "--out", str(model_dir), "--base", base, *settings)
-    _cli(
-        "scorers", "validate", "--data", str(held_dir), "--model", str(model_dir), "--json", str(work / f"fold{k}.json")
+    _cli(  # the fp32 reference; the CPU paths are validated beside it (classifier_folds)
+        "scorers",
+        "validate",
+        "--data",
+        str(held_dir),
+        "--model",
+        str(model_dir),
+        "--json",
+        str(work / f"fold{k}.json"),
+        "curate.epitome_quantize=none",
     )
     fit_seconds = json.loads((model_dir / "metrics.json").read_text())["fit_seconds"]
     return json.loads((work / f"fold{k}.json").read_text()), fit_seconds, model_dir

@@ -130,17 +130,23 @@ def validate_command(
     """Measure a scorer against human EPITOME labels: per mechanism accuracy, macro-F1, Spearman, confusion."""
     from rich.console import Console
 
-    from distill.epitome.validate import validate
+    from distill.epitome.provenance import weights_format
+    from distill.epitome.validate import VALIDATION_FILE, validate
     from distill.errors import ConfigError
 
     if (model is None) == (scorer is None):
         raise ConfigError("give exactly one of --model DIR or --scorer NAME")
     _quiet_model_loading()
-    result = validate(
-        data, json_out, model=model, scorer=scorer, cfg=load(config, overrides) if scorer == "llm_judge" else None
-    )
+    cfg = load(config, overrides) if scorer == "llm_judge" or model is not None else None
+    result = validate(data, json_out, model=model, scorer=scorer, cfg=cfg)
     console = Console()
     console.print(figures_table(result, f"{result['scorer']} vs human labels ({result['rows']} pairs)"))
+    if model is not None:
+        scoring = json.loads((Path(model) / VALIDATION_FILE).read_text(encoding="utf-8"))["scoring"]
+        console.print(
+            f"scored on {scoring['device']} in {weights_format(scoring)}, the path a curate run with this config "
+            "uses (curate.epitome_quantize)"
+        )
     console.print(f"wrote {json_out}")
 
 

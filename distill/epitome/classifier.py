@@ -72,6 +72,7 @@ class EpitomeClassifier:
     device: str = "cpu"
     path: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    quantize: Quantize = "none"  # the scoring path it was loaded with, for the figures that cite it
     name: str = "epitome_classifier"
     pairs_scored: int = 0  # counted, so a caller can check every pair was scored exactly once
 
@@ -116,7 +117,15 @@ class EpitomeClassifier:
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         log.info("epitome classifier %s: %s on %s (%s)", folder, ", ".join(mechanisms), device, quantize)
         return cls(
-            model, tokenizer, mechanisms, int(meta.get("max_length", 128)), batch_size, device, str(folder), meta
+            model,
+            tokenizer,
+            mechanisms,
+            int(meta.get("max_length", 128)),
+            batch_size,
+            device,
+            str(folder),
+            meta,
+            quantize="none" if device == "cuda" else quantize,
         )
 
     def logits(self, pairs: Sequence[tuple[str, str]], *, sort_by_length: bool = True) -> Any:

@@ -38,12 +38,17 @@ class LexicalPredictor:
 
 
 def build_predictor(scorer: str | None, model: str | None = None, cfg: RunConfig | None = None) -> LevelPredictor:
-    """`--model DIR` -> the trained classifier at DIR; `--scorer NAME` -> that scorer (the judge uses `cfg`'s
-    teacher)."""
+    """`--model DIR` -> the trained classifier at DIR, on the scoring path a run with `cfg` uses
+    (`curate.epitome_quantize`), so its figures are those of the scores it gives there; `--scorer NAME` -> that
+    scorer (the judge uses `cfg`'s teacher)."""
     if model is not None:
-        from distill.epitome.classifier import EpitomeClassifier
+        from distill.config import RunConfig
+        from distill.epitome.classifier import EpitomeClassifier, resolve_device
+        from distill.scorers.epitome_classifier import quantize_for
 
-        return EpitomeClassifier.load(model)
+        device = resolve_device("auto")
+        setting = (cfg or RunConfig()).curate.epitome_quantize
+        return EpitomeClassifier.load(model, device=device, quantize=quantize_for(device, setting))
     match scorer:
         case "epitome_lexical":
             return LexicalPredictor()

@@ -57,8 +57,17 @@ def empathy_provenance(cfg: RunConfig) -> dict[str, Any]:
                 result = {**result, "rows": rows}
         if isinstance(result, dict) and _figures(result):
             out["validation"] = {"source": source, "rows": result.get("rows"), "figures": _figures(result)}
+            if isinstance(result.get("scoring"), dict):
+                out["validation"]["scoring"] = result["scoring"]
             break
     return out
+
+
+def weights_format(scoring: dict[str, Any]) -> str:
+    """The weights' number format: `quantize=none` is fp32 on a CPU and bf16 on a GPU."""
+    if scoring.get("quantize") == "none":
+        return "bf16" if scoring.get("device") == "cuda" else "fp32"
+    return str(scoring.get("quantize"))
 
 
 def provenance_markdown(p: dict[str, Any]) -> str:
@@ -72,7 +81,9 @@ def provenance_markdown(p: dict[str, Any]) -> str:
             "`curate.epitome_validation` (or validate the model folder) to have its figures here."
         )
         return "\n".join(lines)
-    lines += [f"Agreement with human EPITOME labels ({v['source']}, {v.get('rows') or '?'} pairs):", ""]
+    scoring = v.get("scoring")
+    path = f", scored on {scoring['device']} in {weights_format(scoring)}" if scoring else ""
+    lines += [f"Agreement with human EPITOME labels ({v['source']}, {v.get('rows') or '?'} pairs{path}):", ""]
     lines += ["| mechanism | accuracy | macro-F1 | Spearman |", "|---|---|---|---|"]
     for m, f in v["figures"].items():
         lines.append(f"| {m.replace('_', ' ')} | {f['accuracy']:.3f} | {f['macro_f1']:.3f} | {f['spearman']:.3f} |")

@@ -1,7 +1,8 @@
 """`distill scorers validate`: any scorer against human EPITOME labels, written as the fixed agreement JSON.
 
-With `--model`, the figures are also kept beside the model (`validation.json`), so the dataset card and the report of
-any run that scores with it can cite them.
+With `--model`, the model scores on the path a run with the same config uses (`curate.epitome_quantize`: bf16 or int8
+on a CPU), and the figures are also kept beside the model (`validation.json`, with that path), so the dataset card and
+the report of any run that scores with it can cite them.
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ def validate(
     result = agreement(judged, predictions, scorer=predictor.name if model is None else f"epitome_classifier:{model}")
     atomic_write_json(json_out, result)
     if model is not None:
+        scoring = {"device": predictor.device, "quantize": predictor.quantize}  # type: ignore[attr-defined]
         atomic_write_json(
-            Path(model) / VALIDATION_FILE, {**result, "data": {"source": str(data.source), "blake2b": data.digest}}
+            Path(model) / VALIDATION_FILE,
+            {**result, "data": {"source": str(data.source), "blake2b": data.digest}, "scoring": scoring},
         )
     log.info("validate: %s on %d pairs from %s", result["scorer"], len(data), data_dir)
     return result

@@ -23,16 +23,10 @@ def epitome_model(cfg: RunConfig) -> str | None:
 
 
 def level_predictor(cfg: RunConfig) -> LevelPredictor:
-    from distill.epitome.predictors import LexicalPredictor
+    from distill.epitome.predictors import LexicalPredictor, build_predictor
 
     model = epitome_model(cfg)
-    if model is None:
-        return LexicalPredictor()
-    from distill.epitome.classifier import EpitomeClassifier, resolve_device
-    from distill.scorers.epitome_classifier import quantize_for
-
-    device = resolve_device("auto")
-    return EpitomeClassifier.load(model, device=device, quantize=quantize_for(device, cfg.curate.epitome_quantize))
+    return LexicalPredictor() if model is None else build_predictor(None, model=model, cfg=cfg)
 
 
 def epitome_many(items: Sequence[tuple[str, str, str | None]], predictor: LevelPredictor) -> list[dict[str, float]]:

@@ -4,12 +4,16 @@ signal."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
 from distill.cli import main
+from distill.config import load_config
 from distill.epitome import MECHANISMS
 from distill.epitome.classifier import EpitomeClassifier
+from distill.epitome.provenance import empathy_provenance, provenance_markdown, weights_format
+from distill.scorers.epitome_classifier import quantize_for
 
 
 def test_fit_writes_a_plain_hf_folder_with_metrics_and_card(planted_epitome_model):
@@ -37,19 +41,11 @@ def test_validate_json_has_the_fixed_shape_and_the_planted_signal_is_learnt(
     planted_epitome, planted_epitome_model, tmp_path, capsys
 ):
     out = tmp_path / "validation.json"
+    model = tmp_path / "model"
+    # Its own copy: validation.json is written beside the model, and other tests read the shared one's card figures.
+    shutil.copytree(planted_epitome_model, model)
     assert (
-        main(
-            [
-                "scorers",
-                "validate",
-                "--data",
-                str(planted_epitome["test"]),
-                "--model",
-                str(planted_epitome_model),
-                "--json",
-                str(out),
-            ]
-        )
+        main(["scorers", "validate", "--data", str(planted_epitome["test"]), "--model", str(model), "--json", str(out)])
         == 0
     )
     result = json.loads(out.read_text())
@@ -64,9 +60,38 @@ def test_validate_json_has_the_fixed_shape_and_the_planted_signal_is_learnt(
         )
         # Chance on the planted levels is a Spearman of ~0 and macro-F1 of ~0.33.
         assert r["spearman"] > 0.6 and r["macro_f1"] > 0.5, (m, r)
-    assert "emotional reactions" in capsys.readouterr().out
-    # Kept beside the model, so a run's card can cite it.
-    assert json.loads((planted_epitome_model / "validation.json").read_text())["rows"] == 60
+    printed = capsys.readouterr().out
+    assert "emotional reactions" in printed
+    # Kept beside the model, so a run's card can cite it, with the path it scored on: a default run's (auto).
+    kept = json.loads((model / "validation.json").read_text())
+    assert kept["rows"] == 60 and kept["scoring"] == {"device": "cpu", "quantize": quantize_for("cpu", "auto")}
+    assert f"in {kept['scoring']['quantize']}" in printed
+
+
+def test_validate_measures_the_scoring_path_the_config_names(planted_epitome, planted_epitome_model, tmp_path):
+    """The figures a card cites are those of the scores a run gives: validate scores on curate.epitome_quantize."""
+    from distill.epitome.agreement import agreement
+    from distill.epitome.data import read_epitome
+
+    model = tmp_path / "model"
+    shutil.copytree(planted_epitome_model, model)
+    test = read_epitome(planted_epitome["test"])
+    pairs = [(p.seeker, p.response) for p in test.pairs]
+    data = str(planted_epitome["test"])
+    for path, weights in (("int8", "int8"), ("none", "fp32")):
+        out = tmp_path / f"{path}.json"
+        args = ["scorers", "validate", "--data", data, "--model", str(model), "--json", str(out)]
+        assert main([*args, f"curate.epitome_quantize={path}"]) == 0
+        expected = EpitomeClassifier.load(model, device="cpu", quantize=path).predict(pairs)
+        result = json.loads(out.read_text())
+        assert result == agreement(test, expected, scorer=f"epitome_classifier:{model}")
+        kept = json.loads((model / "validation.json").read_text())
+        assert kept["scoring"] == {"device": "cpu", "quantize": path}
+        assert weights_format(kept["scoring"]) == weights
+        # ... and the dataset card of a run scoring with this model says which path its figures are from.
+        cfg = load_config(None, ["curate.scorers=[epitome_classifier]", f"curate.epitome_model={model}"])
+        card = provenance_markdown(empathy_provenance(cfg))
+        assert f"validation.json beside the model, 60 pairs, scored on cpu in {weights}" in card
 
 
 def test_lexical_scorer_is_validated_the_same_way(planted_epitome, tmp_path):

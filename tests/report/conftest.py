@@ -94,6 +94,7 @@ def populated_run(tmp_path: Path) -> Path:
                     "validation": {
                         "source": "validation.json beside the model",
                         "rows": 505,
+                        "scoring": {"device": "cpu", "quantize": "bf16"},
                         "figures": {"emotional_reactions": {"accuracy": 0.81, "macro_f1": 0.77, "spearman": 0.64}},
                     },
                 }

@@ -39,7 +39,7 @@ def test_populated_run_has_every_plot_and_escapes_text(populated_run: Path) -> N
     scorer = re.search(r'<section id="empathy-scorer">.*?</section>', html).group(0)  # type: ignore[union-attr]
     assert (
         "epitome_classifier" in scorer
-        and "505 pairs" in scorer
+        and "505 pairs, scored on cpu in bf16" in scorer
         and "<td>emotional reactions</td><td>0.810</td><td>0.770</td>" in scorer
     )
     assert re.search(r"<td>judge failed|judge failed</th>", html)
