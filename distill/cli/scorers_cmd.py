@@ -130,22 +130,20 @@ def validate_command(
     """Measure a scorer against human EPITOME labels: per mechanism accuracy, macro-F1, Spearman, confusion."""
     from rich.console import Console
 
-    from distill.epitome.provenance import weights_format
-    from distill.epitome.validate import VALIDATION_FILE, validate
+    from distill.epitome.provenance import scoring_phrase
+    from distill.epitome.validate import validate
     from distill.errors import ConfigError
 
     if (model is None) == (scorer is None):
         raise ConfigError("give exactly one of --model DIR or --scorer NAME")
     _quiet_model_loading()
     cfg = load(config, overrides) if scorer == "llm_judge" or model is not None else None
-    result = validate(data, json_out, model=model, scorer=scorer, cfg=cfg)
+    result, scoring = validate(data, json_out, model=model, scorer=scorer, cfg=cfg)
     console = Console()
     console.print(figures_table(result, f"{result['scorer']} vs human labels ({result['rows']} pairs)"))
-    if model is not None:
-        scoring = json.loads((Path(model) / VALIDATION_FILE).read_text(encoding="utf-8"))["scoring"]
+    if scoring is not None:
         console.print(
-            f"scored on {scoring['device']} in {weights_format(scoring)}, the path a curate run with this config "
-            "uses (curate.epitome_quantize)"
+            f"{scoring_phrase(scoring)}: the path a curate run with this config takes (curate.epitome_quantize)"
         )
     console.print(f"wrote {json_out}")
 

@@ -63,11 +63,13 @@ def empathy_provenance(cfg: RunConfig) -> dict[str, Any]:
     return out
 
 
-def weights_format(scoring: dict[str, Any]) -> str:
-    """The weights' number format: `quantize=none` is fp32 on a CPU and bf16 on a GPU."""
-    if scoring.get("quantize") == "none":
-        return "bf16" if scoring.get("device") == "cuda" else "fp32"
-    return str(scoring.get("quantize"))
+def scoring_phrase(scoring: dict[str, Any]) -> str:
+    """'scored on cpu in bf16': where a validation's model ran and in which number format (`quantize=none` is fp32 on
+    a CPU and bf16 on a GPU)."""
+    weights = scoring.get("quantize")
+    if weights == "none":
+        weights = "bf16" if scoring.get("device") == "cuda" else "fp32"
+    return f"scored on {scoring.get('device')} in {weights}"
 
 
 def provenance_markdown(p: dict[str, Any]) -> str:
@@ -82,7 +84,7 @@ def provenance_markdown(p: dict[str, Any]) -> str:
         )
         return "\n".join(lines)
     scoring = v.get("scoring")
-    path = f", scored on {scoring['device']} in {weights_format(scoring)}" if scoring else ""
+    path = f", {scoring_phrase(scoring)}" if scoring else ""
     lines += [f"Agreement with human EPITOME labels ({v['source']}, {v.get('rows') or '?'} pairs{path}):", ""]
     lines += ["| mechanism | accuracy | macro-F1 | Spearman |", "|---|---|---|---|"]
     for m, f in v["figures"].items():

@@ -31,7 +31,8 @@ def validate(
     model: str | None = None,
     scorer: str | None = None,
     cfg: RunConfig | None = None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, str] | None]:
+    """The agreement JSON (also written to `json_out`) and, with `model`, where and in which format it scored."""
     data = read_epitome(data_dir)
     predictor = build_predictor(scorer, model=model, cfg=cfg)
     try:
@@ -46,6 +47,7 @@ def validate(
     judged = EpitomeSet(data.pairs, tuple(m for m in data.mechanisms if m in covered), data.digest, data.source)
     result = agreement(judged, predictions, scorer=predictor.name if model is None else f"epitome_classifier:{model}")
     atomic_write_json(json_out, result)
+    scoring = None
     if model is not None:
         scoring = {"device": predictor.device, "quantize": predictor.quantize}  # type: ignore[attr-defined]
         atomic_write_json(
@@ -53,4 +55,4 @@ def validate(
             {**result, "data": {"source": str(data.source), "blake2b": data.digest}, "scoring": scoring},
         )
     log.info("validate: %s on %d pairs from %s", result["scorer"], len(data), data_dir)
-    return result
+    return result, scoring

@@ -16,7 +16,7 @@ from typing import Any
 
 from distill.atomic import atomic_write_text
 from distill.emotions import EMOTIONS
-from distill.epitome.provenance import weights_format
+from distill.epitome.provenance import scoring_phrase
 from distill.report import plots
 from distill.report.inputs import DatasetSummary, dropped_by_reason, funnel_steps, loss_curve, read_dataset, read_json
 from distill.report.page import document, image, missing, table, turns
@@ -209,7 +209,7 @@ def empathy_scorer(run_dir: Path) -> str:
         )
     rows = [[m.replace("_", " "), f["accuracy"], f["macro_f1"], f["spearman"]] for m, f in v["figures"].items()]
     scoring = v.get("scoring")
-    path = f", scored on {scoring['device']} in {weights_format(scoring)}" if scoring else ""
+    path = f", {scoring_phrase(scoring)}" if scoring else ""
     note = (
         f'<p class="meta">Agreement with human EPITOME labels: {_esc(v["source"])}, {_esc(v.get("rows") or "?")} '
         f"pairs{_esc(path)}.</p>"

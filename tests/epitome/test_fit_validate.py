@@ -12,7 +12,7 @@ from distill.cli import main
 from distill.config import load_config
 from distill.epitome import MECHANISMS
 from distill.epitome.classifier import EpitomeClassifier
-from distill.epitome.provenance import empathy_provenance, provenance_markdown, weights_format
+from distill.epitome.provenance import empathy_provenance, provenance_markdown, scoring_phrase
 from distill.scorers.epitome_classifier import quantize_for
 
 
@@ -87,7 +87,7 @@ def test_validate_measures_the_scoring_path_the_config_names(planted_epitome, pl
         assert result == agreement(test, expected, scorer=f"epitome_classifier:{model}")
         kept = json.loads((model / "validation.json").read_text())
         assert kept["scoring"] == {"device": "cpu", "quantize": path}
-        assert weights_format(kept["scoring"]) == weights
+        assert scoring_phrase(kept["scoring"]) == f"scored on cpu in {weights}"
         # ... and the dataset card of a run scoring with this model says which path its figures are from.
         cfg = load_config(None, ["curate.scorers=[epitome_classifier]", f"curate.epitome_model={model}"])
         card = provenance_markdown(empathy_provenance(cfg))
