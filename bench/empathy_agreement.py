@@ -145,8 +145,7 @@ def throughput(model_dir: str, data: Any, repeats: int) -> dict[str, Any]:
     import torch
 
     from distill.epitome.agreement import agreement
-    from distill.epitome.classifier import EpitomeClassifier
-    from distill.scorers.epitome_classifier import quantize_for
+    from distill.epitome.classifier import EpitomeClassifier, quantize_for
 
     pairs = _pairs(data)
     loaded: dict[str, Any] = {}

@@ -60,6 +60,17 @@ def native_bf16(device: str) -> bool:
     return bool({"avx512_bf16", "amx_bf16"} & flags)
 
 
+def quantize_for(device: str, setting: str) -> Quantize:
+    """The scoring path `setting` (curate.epitome_quantize) names on `device`: auto -> on a CPU, bf16 where it runs in
+    hardware, else dynamic int8 (both measured against fp32 in BENCHMARKS.md: bf16 is faster and nearer fp32); none
+    (bf16) on a GPU."""
+    if setting != "auto":
+        return setting  # type: ignore[return-value]
+    if device != "cpu":
+        return "none"
+    return "bf16" if native_bf16("cpu") else "int8"
+
+
 @dataclass
 class EpitomeClassifier:
     """Rates (seeker, response) pairs; `predict` gives levels, `logits` the raw (n, M, 3) scores."""

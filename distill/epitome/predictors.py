@@ -43,8 +43,7 @@ def build_predictor(scorer: str | None, model: str | None = None, cfg: RunConfig
     scorer (the judge uses `cfg`'s teacher)."""
     if model is not None:
         from distill.config import RunConfig
-        from distill.epitome.classifier import EpitomeClassifier, resolve_device
-        from distill.scorers.epitome_classifier import quantize_for
+        from distill.epitome.classifier import EpitomeClassifier, quantize_for, resolve_device
 
         device = resolve_device("auto")
         setting = (cfg or RunConfig()).curate.epitome_quantize

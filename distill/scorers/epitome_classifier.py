@@ -11,24 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from distill.epitome.classifier import EpitomeClassifier, Quantize
+from distill.epitome.classifier import EpitomeClassifier, quantize_for
 from distill.records import EMPATHY
 from distill.scorers.base import ScoreResult, mean
 from distill.scorers.hf_classifier import no_scorable_turns, rate_supporter_turns
 
 KEYS = ("epitome_er", "epitome_ip", "epitome_ex")
-
-
-def quantize_for(device: str, setting: str) -> Quantize:
-    """auto -> on a CPU, bf16 where it runs in hardware, else dynamic int8 (both measured against fp32 in
-    BENCHMARKS.md: bf16 is faster and nearer fp32); none (bf16) on a GPU."""
-    if setting != "auto":
-        return setting  # type: ignore[return-value]
-    from distill.epitome.classifier import native_bf16
-
-    if device != "cpu":
-        return "none"
-    return "bf16" if native_bf16("cpu") else "int8"
 
 
 class EpitomeClassifierScorer:

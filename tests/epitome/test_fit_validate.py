@@ -11,9 +11,8 @@ import pytest
 from distill.cli import main
 from distill.config import load_config
 from distill.epitome import MECHANISMS
-from distill.epitome.classifier import EpitomeClassifier
+from distill.epitome.classifier import EpitomeClassifier, quantize_for
 from distill.epitome.provenance import empathy_provenance, provenance_markdown, scoring_phrase
-from distill.scorers.epitome_classifier import quantize_for
 
 
 def test_fit_writes_a_plain_hf_folder_with_metrics_and_card(planted_epitome_model):
