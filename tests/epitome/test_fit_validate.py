@@ -131,6 +131,28 @@ def test_cpu_fast_paths_give_the_same_levels_as_fp32_on_most_pairs(planted_epito
     assert same >= 0.9 * len(pairs) and fast.pairs_scored == 2 * len(pairs)
 
 
+def test_the_int8_path_prints_no_torch_deprecation_chatter(planted_epitome_model):
+    """torch warns once per process when int8 layers are made, so the load runs in a fresh one, every warning
+    shown."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from distill.epitome.classifier import EpitomeClassifier; "
+        "c = EpitomeClassifier.load(sys.argv[1], device='cpu', quantize='int8'); "
+        "print(len(c.predict([('I lost my job today.', 'That sounds really hard. What happened?')])))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "always", "-c", code, str(planted_epitome_model)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert done.stdout.strip() == "1"
+    assert "deprecated" not in done.stderr and "will be removed" not in done.stderr, done.stderr[-2000:]
+
+
 def test_fit_is_deterministic_with_a_seed_and_leaves_the_thread_count_alone(planted_epitome, tmp_path):
     import torch
 
