@@ -52,7 +52,7 @@ class FitConfig(BaseModel):
         ge=16,
         le=4096,
         description="tokens of seeker + response, the longer one cut first; 256 keeps 95% of EPITOME pairs whole, "
-        "128 cut 24% and scored lower (BENCHMARKS.md)",
+        "128 cut 24% and scored lower, 384 raised interpretations but lowered the other two (BENCHMARKS.md)",
     )
     weight_decay: float = Field(0.01, ge=0)
     warmup_fraction: float = Field(0.1, ge=0, lt=1)
