@@ -184,8 +184,23 @@ class EpitomeClassifier:
         self.pairs_scored += n
         return out
 
+    @property
+    def level_offsets(self) -> list[list[float]] | None:
+        """Per-mechanism logit offsets added before argmax (`distill.epitome.decoding`), from `epitome.json`; None in
+        folders fitted before they existed or without a held-out split: plain argmax."""
+        offsets = self.meta.get("level_offsets")
+        if not offsets:
+            return None
+        return [list(offsets.get(m, [0.0] * len(LEVELS))) for m in self.mechanisms]
+
     def predict(self, pairs: Sequence[tuple[str, str]]) -> list[Levels | None]:
         """Levels in MECHANISMS order; a mechanism this model was not fitted on is reported as 0."""
-        levels = self.logits(pairs).argmax(-1).tolist()
+        return self.levels(self.logits(pairs))
+
+    def levels(self, logits: Any) -> list[Levels | None]:
+        """`logits` (n, M, 3) -> levels in MECHANISMS order, after the folder's level offsets."""
+        from distill.epitome.decoding import decode
+
+        levels = decode(logits, self.level_offsets).tolist()
         index = {m: k for k, m in enumerate(self.mechanisms)}
         return [tuple(row[index[m]] if m in index else 0 for m in MECHANISMS) for row in levels]  # type: ignore[misc]

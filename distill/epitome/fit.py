@@ -32,6 +32,7 @@ from distill.epitome import LEVELS, MECHANISMS
 from distill.epitome.agreement import agreement
 from distill.epitome.classifier import META_FILE, head_labels, native_bf16, resolve_device
 from distill.epitome.data import EpitomeSet, read_epitome, split_indices
+from distill.epitome.decoding import prior_offsets, training_prior
 from distill.errors import ConfigError, OutputError
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,11 @@ class FitConfig(BaseModel):
         1.0,
         ge=0,
         description="weight of the auxiliary loss that tags the response tokens inside the human rationales (0: off)",
+    )
+    level_offsets: Literal["prior", "none"] = Field(
+        "prior",
+        description="prior: logit offsets fitted on the held-out split's scores so rare levels are predicted about "
+        "as often as they occur in training (distill.epitome.decoding); none: plain argmax",
     )
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -174,15 +180,29 @@ def _token_tags(
 
 
 def _evaluate(
-    model: Any, tokenizer: Any, data: EpitomeSet, mechanisms: tuple[str, ...], max_length: int, device: str
-) -> dict[str, Any]:
+    model: Any,
+    tokenizer: Any,
+    data: EpitomeSet,
+    mechanisms: tuple[str, ...],
+    max_length: int,
+    device: str,
+    priors: dict[str, list[float]],
+    use_offsets: bool,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[float]] | None]:
+    """Held-out agreement with the level offsets fitted on these pairs' scores (no labels used for them), the same
+    without offsets (plain argmax), and the offsets."""
     from distill.epitome.classifier import EpitomeClassifier
 
     classifier = EpitomeClassifier(model, tokenizer, mechanisms, max_length=max_length, batch_size=64, device=device)
     model.eval()
-    predictions = classifier.predict([(p.seeker, p.response) for p in data.pairs])
+    logits = classifier.logits([(p.seeker, p.response) for p in data.pairs])
     model.train()
-    return agreement(data, predictions, scorer="epitome_classifier")
+    plain = agreement(data, classifier.levels(logits), scorer="epitome_classifier")
+    if not use_offsets:
+        return plain, plain, None
+    offsets = {m: prior_offsets(logits[:, k], priors[m]) for k, m in enumerate(mechanisms)}
+    classifier.meta["level_offsets"] = offsets
+    return agreement(data, classifier.levels(logits), scorer="epitome_classifier"), plain, offsets
 
 
 def _mean_f1(result: dict[str, Any], mechanisms: tuple[str, ...]) -> float:
@@ -283,8 +303,9 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
     bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and native_bf16(device))
     autocast = torch.autocast(device, dtype=torch.bfloat16, enabled=bf16)
 
+    priors = {m: training_prior(train.labels(m)) for m in mechanisms}
     history: list[dict[str, Any]] = []
-    best: tuple[float, int, dict[str, Any]] | None = None
+    best: tuple[float, int, dict[str, Any], dict[str, list[float]] | None] | None = None
     step, running, started = 0, 0.0, time.monotonic()
     model.train()
     for epoch in range(1, cfg.epochs + 1):
@@ -329,20 +350,23 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
             "elapsed_s": round(time.monotonic() - started, 1),
         }
         if len(held):
-            entry["held_out"] = _evaluate(model, tokenizer, held, mechanisms, cfg.max_length, device)
+            entry["held_out"], entry["held_out_argmax"], offsets = _evaluate(
+                model, tokenizer, held, mechanisms, cfg.max_length, device, priors, cfg.level_offsets == "prior"
+            )
             score = _mean_f1(entry["held_out"], mechanisms)
             if best is None or score > best[0]:
-                best = (score, epoch, {k: v.detach().clone() for k, v in model.state_dict().items()})
+                best = (score, epoch, {k: v.detach().clone() for k, v in model.state_dict().items()}, offsets)
         history.append(entry)
         log.info("epitome fit: epoch %d/%d loss %.4f", epoch, cfg.epochs, running)
     fit_seconds = time.monotonic() - started
-    chosen = cfg.epochs
+    chosen, level_offsets = cfg.epochs, None
     if best is not None:
-        chosen = best[1]
+        chosen, level_offsets = best[1], best[3]
         model.load_state_dict(best[2])
 
     metrics = {
         "held_out": history[chosen - 1].get("held_out"),
+        "held_out_argmax": history[chosen - 1].get("held_out_argmax"),
         "held_out_rows": len(held),
         "train_rows": len(train),
         "epoch_chosen": chosen,
@@ -356,6 +380,8 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
         "mechanisms": list(mechanisms),
         "max_length": cfg.max_length,
         "base": base if base == "minilm" else str(base_dir),
+        "training_prior": priors,
+        "level_offsets": level_offsets,
         "fit": cfg.model_dump(mode="json"),
         "data": {"source": str(data.source), "blake2b": data.digest, "rows": len(data), "files": list(data.mechanisms)},
         "versions": {"torch": torch.__version__, "transformers": __import__("transformers").__version__},
@@ -395,6 +421,19 @@ def _figures_table(result: dict[str, Any] | None) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _levels_note(meta: dict[str, Any]) -> str:
+    offsets = meta.get("level_offsets")
+    if not offsets:
+        return "Levels: the argmax of each mechanism's three logits.\n"
+    shown = "; ".join(f"{m.replace('_', ' ')} {', '.join(f'{v:.3f}' for v in o)}" for m, o in offsets.items())
+    return (
+        "Levels: the argmax of each mechanism's three logits after adding its offsets (`level_offsets` in "
+        f"epitome.json: {shown}). They were fitted on the held-out split's scores, without its labels, so that each "
+        "rarer level is predicted at least as often as in the training labels; the figures above use them "
+        "(`metrics.json` has the plain argmax's too).\n"
+    )
+
+
 def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
     data = meta["data"]
     held_out = metrics["held_out_rows"]
@@ -426,6 +465,7 @@ your own judge on your own dialogues carry your judge's and your data's terms in
 ## Held-out agreement (epoch {metrics["epoch_chosen"]} of {len(metrics["epochs"])}, chosen on this split)
 
 {_figures_table(metrics["held_out"])}
+{_levels_note(meta)}
 Fit time: {metrics["fit_seconds"]} s on {metrics["device"]} ({metrics["precision"]}).
 Settings: `{json.dumps(meta["fit"], sort_keys=True)}`
 """
