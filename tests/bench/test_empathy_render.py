@@ -17,11 +17,12 @@ def test_render_lists_each_cpu_path_with_its_speed_and_agreement():
         "folds": 5,
         "machine": "x86_64, 2 cores",
         "repeats": 3,
-        "lexical": _cells(0.5),
+        "lexical": {**_cells(0.5), "unseen": _cells(0.4), "unseen_folds": [4]},
         "classifier": {
             **_cells(0.7),
             "bf16": _cells(0.7),
             "int8": _cells(0.6),
+            "argmax": _cells(0.65),
             "folds_run": [4],
             "fit_seconds": [600.0],
             "fit_settings": ["epochs=8"],
@@ -48,3 +49,25 @@ def test_render_lists_each_cpu_path_with_its_speed_and_agreement():
     assert "| classifier bf16 (the CPU default here) | 0.700 / 0.700 / 0.700" in page
     assert "| classifier int8 | 0.600 / 0.600 / 0.600" in page
     assert "bf16 100.0%, int8 88.0% of pairs" in page
+
+
+def test_render_shows_the_lexical_figures_on_unseen_folds_and_the_plain_argmax_beside_the_offsets():
+    report = {
+        "data": {"source": "data", "rows": 10, "blake2b": "ab" * 16},
+        "folds": 5,
+        "machine": "x86_64, 2 cores",
+        "repeats": 3,
+        "lexical": {**_cells(0.5), "unseen": _cells(0.4), "unseen_folds": [4]},
+        "classifier": {
+            **_cells(0.7),
+            "argmax": _cells(0.65),
+            "folds_run": [0, 1, 2, 3, 4],
+            "fit_seconds": [600.0] * 5,
+            "fit_settings": ["epochs=8"],
+            "per_fold": {str(k): _cells(0.7) for k in range(5)},
+        },
+    }
+    page = render(report, "python -m bench.empathy_agreement")
+    assert "| epitome_lexical (cue rules) | 0.500 / 0.500 / 0.500 |" in page and "cues tuned on folds 0-3" in page
+    assert "| epitome_lexical, unseen folds only | 0.400 / 0.400 / 0.400 |" in page and "fold(s) 4: not read" in page
+    assert "| epitome_classifier, fp32, plain argmax (no level offsets) | 0.650 / 0.650 / 0.650 |" in page
