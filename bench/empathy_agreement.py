@@ -1,6 +1,7 @@
 """Empathy scorers against human EPITOME labels, and the classifier's scoring speed on this machine.
 
     python -m bench.empathy_agreement [--data ../shared/data/epitome] [--folds 5] [--classifier-folds 1] [--epochs 8]
+    python -m bench.empathy_agreement --render     # only rewrite empathy.md, e.g. after adding to the run log
 
 - 5-fold cross-validation (seeded folds over the pairs) for the scorers that need no fit (the lexical cue scorer)
   and for frozen MiniLM embeddings + logistic regression (the baseline the issue quotes);
@@ -202,7 +203,7 @@ def _row(name: str, result: dict[str, Any], note: str) -> str:
     return f"| {name} | " + " | ".join(cells) + f" | {note} |"
 
 
-def render(report: dict[str, Any], command: str) -> str:
+def render(report: dict[str, Any], command: str, run_log: Path = RUN_LOG) -> str:
     from distill.epitome import MECHANISMS
 
     lines = ["# Empathy scorers vs human EPITOME labels (bench/empathy_agreement.py)", "", f"Command: `{command}`", ""]
@@ -242,9 +243,11 @@ def render(report: dict[str, Any], command: str) -> str:
             if len(c["folds_run"]) == report["folds"]
             else f"fold(s) {folds_run} of {report['folds']}"
         )
+        # Runs from before level offsets existed decoded by plain argmax and carry no separate argmax figure.
+        decoding = ", level offsets" if "argmax" in c else ""
         lines.append(
             _row(
-                "epitome_classifier (MiniLM fine-tuned, multi-task, level offsets), fp32 scoring",
+                f"epitome_classifier (MiniLM fine-tuned, multi-task{decoding}), fp32 scoring",
                 c,
                 f"{how}: fit on the rest",
             )
@@ -302,9 +305,24 @@ def render(report: dict[str, Any], command: str) -> str:
             name = f"classifier {path}" + (" (the CPU default here)" if path == t["cpu_default"] else "")
             lines.append(_row(name, t[f"{path}_agreement"], "held-out fold"))
     # Every other run, kept by hand in one file the benchmark never rewrites, so no figure is chosen after the fact.
-    if RUN_LOG.is_file():
-        lines += ["", RUN_LOG.read_text(encoding="utf-8").strip()]
+    if run_log.is_file():
+        lines += ["", run_log.read_text(encoding="utf-8").strip()]
     return "\n".join(lines) + "\n"
+
+
+def rerender(results: Path) -> Path:
+    """Rewrite `empathy.md` from the last run's `empathy.json` and the current run log (after a log entry is added)."""
+    report = json.loads((results / "empathy.json").read_text(encoding="utf-8"))
+    command = report.get("command")
+    page = results / "empathy.md"
+    if command is None and page.is_file():  # runs from before the JSON kept its command: the page named it
+        for line in page.read_text(encoding="utf-8").splitlines():
+            if line.startswith("Command: `"):
+                command = line.removeprefix("Command: `").rstrip("`")
+                break
+    command = command or "python -m bench.empathy_agreement (command not recorded)"
+    page.write_text(render(report, command, results / RUN_LOG.name))
+    return page
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -322,10 +340,16 @@ def main(argv: list[str] | None = None) -> int:
         "--parallel", type=int, default=1, help="classifier folds fitted at once (pair it with --fit threads=...)"
     )
     parser.add_argument("--no-frozen", action="store_true", help="skip the frozen-embedding baseline")
+    parser.add_argument(
+        "--render", action="store_true", help="measure nothing: rewrite empathy.md from empathy.json and the run log"
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        print(rerender(RESULTS))
+        return 0
     command = "python -m bench.empathy_agreement " + " ".join(argv if argv is not None else sys.argv[1:])
     RESULTS.mkdir(parents=True, exist_ok=True)
-    report: dict[str, Any] = {}
+    report: dict[str, Any] = {"command": command}
     if not args.data.is_dir():
         report["missing_data"] = str(args.data)
         print(f"EPITOME data not found at {args.data}: nothing measured (the project never ships it)")

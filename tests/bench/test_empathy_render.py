@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bench.empathy_agreement import CPU_PATHS, render
+import json
+
+from bench.empathy_agreement import CPU_PATHS, render, rerender
 from distill.epitome import MECHANISMS
 
 
@@ -71,3 +73,30 @@ def test_render_shows_the_lexical_figures_on_unseen_folds_and_the_plain_argmax_b
     assert "| epitome_lexical (cue rules) | 0.500 / 0.500 / 0.500 |" in page and "cues tuned on folds 0-3" in page
     assert "| epitome_lexical, unseen folds only | 0.400 / 0.400 / 0.400 |" in page and "fold(s) 4: not read" in page
     assert "| epitome_classifier, fp32, plain argmax (no level offsets) | 0.650 / 0.650 / 0.650 |" in page
+
+
+def test_a_run_from_before_level_offsets_keeps_its_plain_label_and_rerender_picks_up_the_run_log(tmp_path):
+    report = {
+        "data": {"source": "data", "rows": 10, "blake2b": "ab" * 16},
+        "folds": 5,
+        "machine": "x86_64, 2 cores",
+        "repeats": 3,
+        "lexical": _cells(0.5),
+        "classifier": {
+            **_cells(0.7),
+            "folds_run": [4],
+            "fit_seconds": [600.0],
+            "fit_settings": ["epochs=8"],
+            "per_fold": {"4": _cells(0.7)},
+        },
+    }
+    (tmp_path / "empathy.json").write_text(json.dumps(report))
+    (tmp_path / "empathy.md").write_text(
+        "# old page\n\nCommand: `python -m bench.empathy_agreement --classifier-folds 5`\n"
+    )
+    (tmp_path / "empathy_runs.md").write_text("**Other runs** a new entry\n")
+    page = rerender(tmp_path).read_text()
+    assert "| epitome_classifier (MiniLM fine-tuned, multi-task), fp32 scoring | 0.700 / 0.700 / 0.700" in page
+    assert "level offsets" not in page
+    assert "Command: `python -m bench.empathy_agreement --classifier-folds 5`" in page
+    assert page.rstrip().endswith("**Other runs** a new entry")
