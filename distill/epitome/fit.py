@@ -429,8 +429,10 @@ def _levels_note(meta: dict[str, Any]) -> str:
     return (
         "Levels: the argmax of each mechanism's three logits after adding its offsets (`level_offsets` in "
         f"epitome.json: {shown}). They were fitted on the held-out split's scores, without its labels, so that each "
-        "rarer level is predicted at least as often as in the training labels; the figures above use them "
-        "(`metrics.json` has the plain argmax's too).\n"
+        "rarer level is predicted at least as often as in the training labels. The figures above use them "
+        "(`metrics.json` has the plain argmax's too); like the epoch choice, they were fitted on this split, so "
+        "these figures flatter the model: `distill scorers validate` on pairs the fit never saw gives the one to "
+        "quote.\n"
     )
 
 

@@ -61,7 +61,8 @@ def test_fit_stores_the_offsets_and_the_classifier_applies_them(planted_epitome,
     assert all(abs(sum(p) - 1) < 1e-9 for p in meta["training_prior"].values())
     metrics = json.loads((planted_epitome_model / "metrics.json").read_text())
     assert set(metrics["held_out_argmax"]) >= set(MECHANISMS)
-    assert "level_offsets" in (planted_epitome_model / "README.md").read_text()
+    card = (planted_epitome_model / "README.md").read_text()
+    assert "level_offsets" in card and "distill scorers validate" in card  # where the figure to quote comes from
 
     # An offset far above any logit gap makes that level every pair's level: predict reads epitome.json's offsets.
     model = tmp_path / "model"
