@@ -54,10 +54,10 @@ def lexical_cv(data: Any, folds: list[list[int]]) -> dict[str, Any]:
         runs.append(agreement(part, LexicalPredictor().predict(_pairs(part)), "epitome_lexical"))
     out = mean_agreement(runs)
     # The cues were written by reading errors on folds 0-3 (LEXICON_TUNED_ON): only the other folds are unseen.
-    unseen = [run for k, run in enumerate(runs) if k not in LEXICON_TUNED_ON]
-    if unseen:
-        out["unseen"] = mean_agreement(unseen)
-        out["unseen_folds"] = [k for k in range(len(runs)) if k not in LEXICON_TUNED_ON]
+    unseen_folds = [k for k in range(len(runs)) if k not in LEXICON_TUNED_ON]
+    if unseen_folds:
+        out["unseen"] = mean_agreement([runs[k] for k in unseen_folds])
+        out["unseen_folds"] = unseen_folds
     return out
 
 

@@ -12,25 +12,36 @@ def _cells(value: float) -> dict[str, dict[str, float]]:
     return {m: {"accuracy": value, "macro_f1": value, "spearman": value} for m in MECHANISMS}
 
 
-def test_render_lists_each_cpu_path_with_its_speed_and_agreement():
-    rates = {"plain_fp32": 10.0, "sorted_fp32": 20.0, "sorted_bf16": 50.0, "sorted_int8": 40.0}
-    report = {
+def _classifier(folds_run: list[int], **paths: dict) -> dict:
+    """The classifier part of a report: fp32 figures 0.7 on every fold run, plus `paths` (bf16, int8, argmax)."""
+    return {
+        **_cells(0.7),
+        **paths,
+        "folds_run": folds_run,
+        "fit_seconds": [600.0] * len(folds_run),
+        "fit_settings": ["epochs=8"],
+        "per_fold": {str(k): _cells(0.7) for k in folds_run},
+    }
+
+
+def _report(lexical: dict, classifier: dict, **more: dict) -> dict:
+    return {
         "data": {"source": "data", "rows": 10, "blake2b": "ab" * 16},
         "folds": 5,
         "machine": "x86_64, 2 cores",
         "repeats": 3,
-        "lexical": {**_cells(0.5), "unseen": _cells(0.4), "unseen_folds": [4]},
-        "classifier": {
-            **_cells(0.7),
-            "bf16": _cells(0.7),
-            "int8": _cells(0.6),
-            "argmax": _cells(0.65),
-            "folds_run": [4],
-            "fit_seconds": [600.0],
-            "fit_settings": ["epochs=8"],
-            "per_fold": {"4": _cells(0.7)},
-        },
-        "throughput": {
+        "lexical": lexical,
+        "classifier": classifier,
+        **more,
+    }
+
+
+def test_render_lists_each_cpu_path_with_its_speed_and_agreement():
+    rates = {"plain_fp32": 10.0, "sorted_fp32": 20.0, "sorted_bf16": 50.0, "sorted_int8": 40.0}
+    report = _report(
+        {**_cells(0.5), "unseen": _cells(0.4), "unseen_folds": [4]},
+        _classifier([4], bf16=_cells(0.7), int8=_cells(0.6), argmax=_cells(0.65)),
+        throughput={
             "pairs": 10,
             "threads": 2,
             "load_s": {"fp32": 0.1, "bf16": 0.1, "int8": 0.2},
@@ -43,7 +54,7 @@ def test_render_lists_each_cpu_path_with_its_speed_and_agreement():
             "bf16_agreement": _cells(0.7),
             "int8_agreement": _cells(0.6),
         },
-    }
+    )
     page = render(report, "python -m bench.empathy_agreement")
     rows = [line for line in page.splitlines() if line.startswith("| sorted_")]
     assert [row.split(" | ")[0] for row in rows] == ["| sorted_fp32", *(f"| sorted_{p}" for p in CPU_PATHS)]
@@ -54,21 +65,9 @@ def test_render_lists_each_cpu_path_with_its_speed_and_agreement():
 
 
 def test_render_shows_the_lexical_figures_on_unseen_folds_and_the_plain_argmax_beside_the_offsets():
-    report = {
-        "data": {"source": "data", "rows": 10, "blake2b": "ab" * 16},
-        "folds": 5,
-        "machine": "x86_64, 2 cores",
-        "repeats": 3,
-        "lexical": {**_cells(0.5), "unseen": _cells(0.4), "unseen_folds": [4]},
-        "classifier": {
-            **_cells(0.7),
-            "argmax": _cells(0.65),
-            "folds_run": [0, 1, 2, 3, 4],
-            "fit_seconds": [600.0] * 5,
-            "fit_settings": ["epochs=8"],
-            "per_fold": {str(k): _cells(0.7) for k in range(5)},
-        },
-    }
+    report = _report(
+        {**_cells(0.5), "unseen": _cells(0.4), "unseen_folds": [4]}, _classifier([0, 1, 2, 3, 4], argmax=_cells(0.65))
+    )
     page = render(report, "python -m bench.empathy_agreement")
     assert "| epitome_lexical (cue rules) | 0.500 / 0.500 / 0.500 |" in page and "cues tuned on folds 0-3" in page
     assert "| epitome_lexical, unseen folds only | 0.400 / 0.400 / 0.400 |" in page and "fold(s) 4: not read" in page
@@ -76,20 +75,7 @@ def test_render_shows_the_lexical_figures_on_unseen_folds_and_the_plain_argmax_b
 
 
 def test_a_run_from_before_level_offsets_keeps_its_plain_label_and_rerender_picks_up_the_run_log(tmp_path):
-    report = {
-        "data": {"source": "data", "rows": 10, "blake2b": "ab" * 16},
-        "folds": 5,
-        "machine": "x86_64, 2 cores",
-        "repeats": 3,
-        "lexical": _cells(0.5),
-        "classifier": {
-            **_cells(0.7),
-            "folds_run": [4],
-            "fit_seconds": [600.0],
-            "fit_settings": ["epochs=8"],
-            "per_fold": {"4": _cells(0.7)},
-        },
-    }
+    report = _report(_cells(0.5), _classifier([4]))  # no argmax figure: the runs before level offsets
     (tmp_path / "empathy.json").write_text(json.dumps(report))
     (tmp_path / "empathy.md").write_text(
         "# old page\n\nCommand: `python -m bench.empathy_agreement --classifier-folds 5`\n"
