@@ -153,6 +153,22 @@ def test_the_int8_path_prints_no_torch_deprecation_chatter(planted_epitome_model
     assert "deprecated" not in done.stderr and "will be removed" not in done.stderr, done.stderr[-2000:]
 
 
+def test_the_fit_console_carries_no_deepspeed_chatter(planted_epitome, tmp_path):
+    """transformers pulls in DeepSpeed (installed for train/), whose accelerator probe warns once per process, so the
+    fit runs in a fresh one: the console is our progress and tables only."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "distill.cli", "scorers", "fit", "--data", str(planted_epitome["train"]),
+         "--out", str(tmp_path / "model"), "epochs=1", "max_length=32", "batch_size=32", "threads=1"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    console = done.stdout + done.stderr
+    assert "held-out split" in console and "DeepSpeed" not in console and "Setting accelerator" not in console, console
+
+
 def test_fit_is_deterministic_with_a_seed_and_leaves_the_thread_count_alone(planted_epitome, tmp_path):
     import torch
 
