@@ -213,9 +213,12 @@ def render(report: dict[str, Any], command: str, run_log: Path = RUN_LOG) -> str
             "with the project)."
         )
         return "\n".join(lines) + "\n"
+    # Whether the CPU does bf16 in hardware sets the fit's precision (precision=auto) and so its time, 2-2.5x apart.
+    cpu_default = report.get("throughput", {}).get("cpu_default")
+    bf16 = {"bf16": ", bf16 in hardware", "int8": ", no bf16 in hardware"}.get(cpu_default or "", "")
     lines += [
         f"Data: {report['data']['source']} ({report['data']['rows']} pairs, blake2b `{report['data']['blake2b']}`), "
-        f"{report['folds']} seeded folds (seed 0). Machine: {report['machine']}.",
+        f"{report['folds']} seeded folds (seed 0). Machine: {report['machine']}{bf16}.",
         "",
         "Cells: accuracy / macro-F1 / Spearman with the human level.",
         "",
@@ -256,10 +259,9 @@ def render(report: dict[str, Any], command: str, run_log: Path = RUN_LOG) -> str
             lines.append(
                 _row("epitome_classifier, fp32, plain argmax (no level offsets)", c["argmax"], f"{how}, same models")
             )
-        default = report.get("throughput", {}).get("cpu_default")
         for path in CPU_PATHS:
             if path in c:
-                name = f"epitome_classifier, {path}" + (" (the CPU default here)" if path == default else "")
+                name = f"epitome_classifier, {path}" + (" (the CPU default here)" if path == cpu_default else "")
                 lines.append(_row(name, c[path], f"{how}, same models"))
     paper = {m: {"accuracy": a, "macro_f1": f, "spearman": float("nan")} for m, (a, f) in PAPER.items()}
     lines.append(_row("EPITOME paper, RoBERTa bi-encoder (reported)", paper, "their own split").replace("nan", "n/a"))
@@ -356,8 +358,11 @@ def main(argv: list[str] | None = None) -> int:
         (RESULTS / "empathy.md").write_text(render(report, command))
         return 0
 
+    import transformers
+
     from distill.epitome.data import fold_indices, read_epitome
 
+    transformers.logging.disable_progress_bar()  # a weight-loading bar per model load would bury the fold tables
     data = read_epitome(args.data)
     folds = fold_indices(len(data), args.folds, seed=0)
     report.update(

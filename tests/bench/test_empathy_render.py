@@ -62,6 +62,9 @@ def test_render_lists_each_cpu_path_with_its_speed_and_agreement():
     assert "| classifier bf16 (the CPU default here) | 0.700 / 0.700 / 0.700" in page
     assert "| classifier int8 | 0.600 / 0.600 / 0.600" in page
     assert "bf16 100.0%, int8 88.0% of pairs" in page
+    assert "Machine: x86_64, 2 cores, bf16 in hardware." in page  # it sets the fit's precision, so its time
+    report["throughput"]["cpu_default"] = "int8"
+    assert "Machine: x86_64, 2 cores, no bf16 in hardware." in render(report, "python -m bench.empathy_agreement")
 
 
 def test_render_shows_the_lexical_figures_on_unseen_folds_and_the_plain_argmax_beside_the_offsets():
@@ -84,5 +87,6 @@ def test_a_run_from_before_level_offsets_keeps_its_plain_label_and_rerender_pick
     page = rerender(tmp_path).read_text()
     assert "| epitome_classifier (MiniLM fine-tuned, multi-task), fp32 scoring | 0.700 / 0.700 / 0.700" in page
     assert "level offsets" not in page
+    assert "Machine: x86_64, 2 cores." in page  # no speed run, so nothing said of bf16
     assert "Command: `python -m bench.empathy_agreement --classifier-folds 5`" in page
     assert page.rstrip().endswith("**Other runs** a new entry")
