@@ -52,10 +52,19 @@ def _register() -> None:
     app.command("view")(view_cmd.view)
 
 
+def _not_the_cpu_probe_note(record: logging.LogRecord) -> bool:
+    # transformers' save_pretrained reaches DeepSpeed (installed for train/) through accelerate, and on a machine
+    # without a GPU its accelerator probe warns this in every command that saves a model. DeepSpeed's other
+    # warnings still show.
+    return not record.getMessage().startswith("Setting accelerator to CPU")
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
     )
+    # A filter on the logger, not a level: DeepSpeed resets its logger's level when it is imported, later.
+    logging.getLogger("DeepSpeed").addFilter(_not_the_cpu_probe_note)
     _register()
     try:
         # Without standalone mode click returns the code of typer.Exit instead of exiting.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,20 +19,12 @@ DataOpt = Annotated[
 ]
 
 
-def _errors_only(record: logging.LogRecord) -> bool:
-    return record.levelno >= logging.ERROR
-
-
 def _quiet_model_loading() -> None:
     """transformers' load reports (a fresh head is expected here) and weight bars would bury our progress line."""
     import transformers
 
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
-    # transformers imports accelerate, which imports DeepSpeed when installed; its accelerator probe then warns
-    # "Setting accelerator to CPU" mid-fit. These commands never use DeepSpeed. A filter, not a level: DeepSpeed
-    # sets its logger's level when it is imported, after this.
-    logging.getLogger("DeepSpeed").addFilter(_errors_only)
 
 
 def _progress_bar(description: str) -> tuple[Any, Any]:
