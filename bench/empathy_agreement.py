@@ -184,7 +184,7 @@ def throughput(model_dir: str, data: Any, repeats: int) -> dict[str, Any]:
         "pairs_per_s": {k: round(v, 1) for k, v in rates.items()},
         "speedup_vs_plain": {k: round(v / rates["plain_fp32"], 2) for k, v in rates.items()},
         "fp32_agreement": agreement(data, plain_levels, "epitome_classifier_fp32"),
-        "cpu_default": quantize_for("cpu", "auto"),
+        "cpu_default": quantize_for("cpu", "auto", model_dir),
     }
     for path in CPU_PATHS:
         levels = loaded[path].predict(pairs)

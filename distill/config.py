@@ -288,7 +288,9 @@ class CurateSection(Section):
         None, description="a `distill scorers validate --json` file the card and report cite"
     )
     epitome_quantize: Literal["auto", "none", "int8", "bf16"] = Field(
-        "auto", description="auto: bf16 on a CPU that does bf16 in hardware, else dynamic int8; bf16 on a GPU"
+        "auto",
+        description="auto: bf16 on a CPU that does bf16 in hardware, else dynamic int8 (fp32 for a model whose fit "
+        "found int8 changing its levels); bf16 on a GPU",
     )
     classifier_batch_size: int = Field(
         64, ge=1, description="pairs per classifier forward (sorted by length, so padding stays small)"

@@ -6,8 +6,9 @@ lineage). Any transformers user can load it without our code; no remote code, no
 
 The CPU path is the one that scores millions of turns: pairs are sorted by length so a batch pads to its own longest
 pair (not to the corpus's), the weights run in bf16 where the CPU does bf16 in hardware (AVX512-BF16, AMX) and as
-dynamic int8 linear layers where it does not, under `inference_mode`, with a set number of torch threads per process.
-`bench/empathy_agreement.py` measures both against a plain fp32 forward.
+dynamic int8 linear layers where it does not (unless the fit's check found int8 changing the model's levels), under
+`inference_mode`, with a set number of torch threads per process. `bench/empathy_agreement.py` measures both against
+a plain fp32 forward.
 """
 
 from __future__ import annotations
@@ -60,22 +61,51 @@ def native_bf16(device: str) -> bool:
     return bool({"avx512_bf16", "amx_bf16"} & flags)
 
 
-def quantize_for(device: str, setting: str) -> Quantize:
-    """The scoring path `setting` (curate.epitome_quantize) names on `device`: auto -> on a CPU, bf16 where it runs in
-    hardware, else dynamic int8 (both measured against fp32 in BENCHMARKS.md: bf16 is faster and nearer fp32); none
-    (bf16) on a GPU."""
+# Dynamic int8 errors compound layer by layer: the bundled 6-layer MiniLM keeps fp32's levels on 85-91% of EPITOME
+# pairs, the 12-layer all-mpnet-base-v2 on 24% (BENCHMARKS.md). Below this share a fit's int8 check sends auto to fp32.
+INT8_MIN_SAME_LEVELS = 0.8
+
+
+def int8_same_levels(folder: str | Path | None) -> float | None:
+    """The share of held-out pairs on which int8 scoring gave fp32's levels, measured by `distill scorers fit` and
+    kept in `epitome.json`; None for folders without that check (no held-out split, or fitted before it existed)."""
+    if folder is None or not (Path(folder) / META_FILE).is_file():
+        return None
+    value = json.loads((Path(folder) / META_FILE).read_text(encoding="utf-8")).get("int8_same_levels")
+    return None if value is None else float(value)
+
+
+def cpu_scoring_path(bf16_in_hardware: bool, same_levels: float | None) -> Quantize:
+    """What auto means on a CPU: bf16 where it runs in hardware; else dynamic int8, unless the model's fit-time check
+    found int8 changing too many levels (then fp32, slower but the model's own levels)."""
+    if bf16_in_hardware:
+        return "bf16"
+    if same_levels is not None and same_levels < INT8_MIN_SAME_LEVELS:
+        log.info(
+            "epitome classifier: int8 gave fp32's levels on only %.0f%% of the fit's held-out pairs; scoring in fp32",
+            100 * same_levels,
+        )
+        return "none"
+    return "int8"
+
+
+def quantize_for(device: str, setting: str, folder: str | Path | None = None) -> Quantize:
+    """The scoring path `setting` (curate.epitome_quantize) names on `device` for the model in `folder`: auto -> on a
+    CPU, `cpu_scoring_path` (bf16 and int8 are both measured against fp32 in BENCHMARKS.md; bf16 is faster and nearer
+    fp32); none (bf16) on a GPU."""
     if setting != "auto":
         return setting  # type: ignore[return-value]
     if device != "cpu":
         return "none"
-    return "bf16" if native_bf16("cpu") else "int8"
+    return cpu_scoring_path(native_bf16("cpu"), int8_same_levels(folder))
 
 
-def _int8_linear_layers(model: Any) -> Any:
+def int8_linear_layers(model: Any) -> Any:
     """Dynamic int8 linear layers (torch.ao), one weight scale per output channel: per-tensor scales changed 2-7% of
     the levels fp32 gives per mechanism, per-channel 1-4% at the same speed (BENCHMARKS.md). torch marks this API
     deprecated in favour of torchao, whose int8 dynamic path ran below fp32 speed on this CPU, so we keep it and hide
-    its warnings: they are addressed to us, not to a user running `distill scorers validate` or scoring from Python."""
+    its warnings: they are addressed to us, not to a user running `distill scorers validate` or scoring from Python.
+    Returns a quantized copy; `model` itself is left in fp32."""
     import warnings
 
     import torch
@@ -139,7 +169,15 @@ class EpitomeClassifier:
         if quantize == "int8":
             if device != "cpu":
                 raise ConfigError("quantize=int8 is the CPU path; on a GPU use quantize=none (bf16 is used there)")
-            model = _int8_linear_layers(model)
+            same = meta.get("int8_same_levels")
+            if same is not None and same < INT8_MIN_SAME_LEVELS:
+                log.warning(
+                    "%s: int8 gave fp32's levels on only %.0f%% of the fit's held-out pairs; "
+                    "curate.epitome_quantize=none scores in fp32",
+                    folder,
+                    100 * same,
+                )
+            model = int8_linear_layers(model)
         elif quantize == "bf16" or device == "cuda":
             model = model.to(device=device, dtype=torch.bfloat16)
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)

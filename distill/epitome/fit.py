@@ -30,7 +30,7 @@ from distill.atomic import atomic_write_json, atomic_write_text
 from distill.config import format_validation_error, parse_override
 from distill.epitome import LEVELS, MECHANISMS
 from distill.epitome.agreement import agreement
-from distill.epitome.classifier import META_FILE, head_labels, native_bf16, resolve_device
+from distill.epitome.classifier import INT8_MIN_SAME_LEVELS, META_FILE, head_labels, native_bf16, resolve_device
 from distill.epitome.data import EpitomeSet, read_epitome, split_indices
 from distill.epitome.decoding import prior_offsets, training_prior
 from distill.errors import ConfigError, OutputError
@@ -205,6 +205,32 @@ def _evaluate(
     return agreement(data, classifier.levels(logits), scorer="epitome_classifier"), plain, offsets
 
 
+def _int8_same_levels(
+    model: Any,
+    tokenizer: Any,
+    held: EpitomeSet,
+    mechanisms: tuple[str, ...],
+    max_length: int,
+    level_offsets: dict[str, list[float]] | None,
+) -> float | None:
+    """Share of the held-out pairs whose levels the int8 CPU path gives exactly as fp32 does (`model` on the CPU, in
+    eval mode). Kept in epitome.json so `curate.epitome_quantize=auto` leaves int8 for models it would garble."""
+    from distill.epitome.classifier import EpitomeClassifier, int8_linear_layers
+
+    if not len(held):
+        return None
+    pairs = [(p.seeker, p.response) for p in held.pairs]
+    levels = [
+        EpitomeClassifier(
+            net, tokenizer, mechanisms, max_length=max_length, batch_size=64, meta={"level_offsets": level_offsets}
+        ).predict(pairs)
+        for net in (model, int8_linear_layers(model))
+    ]
+    same = round(sum(a == b for a, b in zip(*levels, strict=True)) / len(pairs), 4)
+    log.info("epitome fit: int8 scoring gives fp32's levels on %.1f%% of the held-out pairs", 100 * same)
+    return same
+
+
 def _mean_f1(result: dict[str, Any], mechanisms: tuple[str, ...]) -> float:
     return sum(result[m]["macro_f1"] for m in mechanisms if m in result) / max(1, len(mechanisms))
 
@@ -363,6 +389,8 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
     if best is not None:
         chosen, level_offsets = best[1], best[3]
         model.load_state_dict(best[2])
+    model = model.eval().to("cpu")
+    same_levels = _int8_same_levels(model, tokenizer, held, mechanisms, cfg.max_length, level_offsets)
 
     metrics = {
         "held_out": history[chosen - 1].get("held_out"),
@@ -372,6 +400,7 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
         "epoch_chosen": chosen,
         "epochs": history,
         "fit_seconds": round(fit_seconds, 1),
+        "int8_same_levels": same_levels,
         "device": device,
         "precision": "bf16" if bf16 else "fp32",
         "torch_threads": torch.get_num_threads(),
@@ -382,11 +411,12 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
         "base": base if base == "minilm" else str(base_dir),
         "training_prior": priors,
         "level_offsets": level_offsets,
+        "int8_same_levels": same_levels,
         "fit": cfg.model_dump(mode="json"),
         "data": {"source": str(data.source), "blake2b": data.digest, "rows": len(data), "files": list(data.mechanisms)},
         "versions": {"torch": torch.__version__, "transformers": __import__("transformers").__version__},
     }
-    _write_folder(out_dir, model.to("cpu"), tokenizer, meta, metrics)
+    _write_folder(out_dir, model, tokenizer, meta, metrics)
     return metrics
 
 
@@ -436,6 +466,21 @@ def _levels_note(meta: dict[str, Any]) -> str:
     )
 
 
+def _int8_note(meta: dict[str, Any]) -> str:
+    same = meta.get("int8_same_levels")
+    if same is None:
+        return ""
+    verdict = (
+        "so `curate.epitome_quantize=auto` uses it there"
+        if same >= INT8_MIN_SAME_LEVELS
+        else f"below {INT8_MIN_SAME_LEVELS:.0%}, so `curate.epitome_quantize=auto` scores in fp32 there instead"
+    )
+    return (
+        f"\nCPU scoring: dynamic int8, the fast path on CPUs without bf16, gave the fp32 levels on {same:.1%} of the "
+        f"held-out pairs; {verdict}.\n"
+    )
+
+
 def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
     data = meta["data"]
     held_out = metrics["held_out_rows"]
@@ -467,7 +512,7 @@ your own judge on your own dialogues carry your judge's and your data's terms in
 ## Held-out agreement (epoch {metrics["epoch_chosen"]} of {len(metrics["epochs"])}, chosen on this split)
 
 {_figures_table(metrics["held_out"])}
-{_levels_note(meta)}
+{_levels_note(meta)}{_int8_note(meta)}
 Fit time: {metrics["fit_seconds"]} s on {metrics["device"]} ({metrics["precision"]}).
 Settings: `{json.dumps(meta["fit"], sort_keys=True)}`
 """

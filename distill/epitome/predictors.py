@@ -47,7 +47,7 @@ def build_predictor(scorer: str | None, model: str | None = None, cfg: RunConfig
 
         device = resolve_device("auto")
         setting = (cfg or RunConfig()).curate.epitome_quantize
-        return EpitomeClassifier.load(model, device=device, quantize=quantize_for(device, setting))
+        return EpitomeClassifier.load(model, device=device, quantize=quantize_for(device, setting, model))
     match scorer:
         case "epitome_lexical":
             return LexicalPredictor()

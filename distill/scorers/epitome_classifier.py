@@ -27,7 +27,7 @@ class EpitomeClassifierScorer:
 
         device = resolve_device("auto")
         self.classifier = EpitomeClassifier.load(
-            path, device=device, quantize=quantize_for(device, quantize), threads=threads, batch_size=batch_size
+            path, device=device, quantize=quantize_for(device, quantize, path), threads=threads, batch_size=batch_size
         )
 
     @property

@@ -11,7 +11,14 @@ import pytest
 from distill.cli import main
 from distill.config import load_config
 from distill.epitome import MECHANISMS
-from distill.epitome.classifier import EpitomeClassifier, quantize_for
+from distill.epitome.classifier import (
+    INT8_MIN_SAME_LEVELS,
+    EpitomeClassifier,
+    cpu_scoring_path,
+    int8_same_levels,
+    native_bf16,
+    quantize_for,
+)
 from distill.epitome.provenance import empathy_provenance, provenance_markdown, scoring_phrase
 
 
@@ -34,6 +41,9 @@ def test_fit_writes_a_plain_hf_folder_with_metrics_and_card(planted_epitome_mode
     )
     card = (folder / "README.md").read_text()
     assert meta["data"]["blake2b"] in card and "non-commercial" in card and "Held-out agreement" in card
+    # The int8 check: how often the int8 CPU path keeps fp32's levels on the held-out split, where auto reads it.
+    assert 0.0 <= meta["int8_same_levels"] <= 1.0 and metrics["int8_same_levels"] == meta["int8_same_levels"]
+    assert int8_same_levels(folder) == meta["int8_same_levels"] and f"{meta['int8_same_levels']:.1%}" in card
 
 
 def test_validate_json_has_the_fixed_shape_and_the_planted_signal_is_learnt(
@@ -63,7 +73,7 @@ def test_validate_json_has_the_fixed_shape_and_the_planted_signal_is_learnt(
     assert "emotional reactions" in printed
     # Kept beside the model, so a run's card can cite it, with the path it scored on: a default run's (auto).
     kept = json.loads((model / "validation.json").read_text())
-    assert kept["rows"] == 60 and kept["scoring"] == {"device": "cpu", "quantize": quantize_for("cpu", "auto")}
+    assert kept["rows"] == 60 and kept["scoring"] == {"device": "cpu", "quantize": quantize_for("cpu", "auto", model)}
     assert f"in {kept['scoring']['quantize']}" in printed
 
 
@@ -129,6 +139,31 @@ def test_cpu_fast_paths_give_the_same_levels_as_fp32_on_most_pairs(planted_epito
     assert fast_logits.dtype == torch.float32 and fast_logits.shape == unsorted.shape
     same = sum(a == b for a, b in zip(fp32.predict(pairs), fast.predict(pairs)))
     assert same >= 0.9 * len(pairs) and fast.pairs_scored == 2 * len(pairs)
+
+
+def test_auto_leaves_int8_for_a_model_whose_fit_found_it_changing_levels(planted_epitome_model, tmp_path, caplog):
+    """Dynamic int8 garbled a 12-layer encoder (fp32's levels on 24% of pairs): auto scores such a model in fp32 on a
+    CPU without bf16, and asking for int8 anyway says why it is a bad idea."""
+    import logging
+
+    assert cpu_scoring_path(True, 0.1) == "bf16"  # bf16 is nearly lossless: the int8 check does not apply
+    assert cpu_scoring_path(False, None) == "int8"  # a folder without the check keeps the fast path
+    assert cpu_scoring_path(False, INT8_MIN_SAME_LEVELS) == "int8"
+    assert cpu_scoring_path(False, 0.24) == "none"
+
+    model = tmp_path / "model"
+    shutil.copytree(planted_epitome_model, model)
+    meta = json.loads((model / "epitome.json").read_text())
+    (model / "epitome.json").write_text(json.dumps({**meta, "int8_same_levels": 0.24}))
+    assert int8_same_levels(model) == 0.24 and int8_same_levels(tmp_path) is None
+    # The curate scorer resolves auto against the folder it loads.
+    from distill.scorers.epitome_classifier import EpitomeClassifierScorer
+
+    scorer = EpitomeClassifierScorer(str(model))
+    assert scorer.classifier.quantize == ("bf16" if native_bf16("cpu") else "none")
+    with caplog.at_level(logging.WARNING, logger="distill.epitome.classifier"):
+        EpitomeClassifier.load(model, device="cpu", quantize="int8")
+    assert "int8 gave fp32's levels on only 24%" in caplog.text and "curate.epitome_quantize=none" in caplog.text
 
 
 def test_the_int8_path_prints_no_torch_deprecation_chatter(planted_epitome_model):
