@@ -157,7 +157,7 @@ def throughput(model_dir: str, data: Any, repeats: int) -> dict[str, Any]:
     """Plain fp32 forward (batch 32, input order, padding to each batch's longest) vs our CPU paths, interleaved."""
     import torch
 
-    from distill.epitome.agreement import agreement
+    from distill.epitome.agreement import agreement, same_levels_share
     from distill.epitome.classifier import EpitomeClassifier, quantize_for
 
     pairs = _pairs(data)
@@ -188,7 +188,7 @@ def throughput(model_dir: str, data: Any, repeats: int) -> dict[str, Any]:
     }
     for path in CPU_PATHS:
         levels = loaded[path].predict(pairs)
-        out[f"{path}_same_levels"] = round(sum(a == b for a, b in zip(levels, plain_levels)) / len(pairs), 4)
+        out[f"{path}_same_levels"] = same_levels_share(levels, plain_levels)
         out[f"{path}_agreement"] = agreement(data, levels, f"epitome_classifier_{path}")
     return out
 

@@ -18,6 +18,11 @@ Levels = tuple[int, int, int]  # one predicted level per mechanism, in MECHANISM
 Pair = tuple[str, str]  # (seeker post or turn, supporter response): what every EPITOME scorer rates
 
 
+def same_levels_share(a: Sequence[Levels | None], b: Sequence[Levels | None]) -> float:
+    """Share of pairs two scoring paths give exactly the same levels (every mechanism), e.g. int8 against fp32."""
+    return round(sum(x == y for x, y in zip(a, b, strict=True)) / max(1, len(a)), 4)
+
+
 def mechanism_agreement(truth: Sequence[int], predicted: Sequence[int]) -> dict[str, Any]:
     """accuracy, macro-F1 over the three levels (sklearn's definition: a level nobody predicted or labelled scores 0),
     Spearman rank correlation (0.0 when either side is constant), confusion[true][predicted]."""

@@ -75,12 +75,17 @@ def int8_same_levels(folder: str | Path | None) -> float | None:
     return None if value is None else float(value)
 
 
+def int8_garbles(same_levels: float | None) -> bool:
+    """Whether a fit's int8 check found int8 changing too many of the model's levels (no check: no)."""
+    return same_levels is not None and same_levels < INT8_MIN_SAME_LEVELS
+
+
 def cpu_scoring_path(bf16_in_hardware: bool, same_levels: float | None) -> Quantize:
     """What auto means on a CPU: bf16 where it runs in hardware; else dynamic int8, unless the model's fit-time check
     found int8 changing too many levels (then fp32, slower but the model's own levels)."""
     if bf16_in_hardware:
         return "bf16"
-    if same_levels is not None and same_levels < INT8_MIN_SAME_LEVELS:
+    if int8_garbles(same_levels):
         log.info(
             "epitome classifier: int8 gave fp32's levels on only %.0f%% of the fit's held-out pairs; scoring in fp32",
             100 * same_levels,
@@ -170,7 +175,7 @@ class EpitomeClassifier:
             if device != "cpu":
                 raise ConfigError("quantize=int8 is the CPU path; on a GPU use quantize=none (bf16 is used there)")
             same = meta.get("int8_same_levels")
-            if same is not None and same < INT8_MIN_SAME_LEVELS:
+            if int8_garbles(same):
                 log.warning(
                     "%s: int8 gave fp32's levels on only %.0f%% of the fit's held-out pairs; "
                     "curate.epitome_quantize=none scores in fp32",

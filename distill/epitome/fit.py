@@ -29,8 +29,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from distill.atomic import atomic_write_json, atomic_write_text
 from distill.config import format_validation_error, parse_override
 from distill.epitome import LEVELS, MECHANISMS
-from distill.epitome.agreement import agreement
-from distill.epitome.classifier import INT8_MIN_SAME_LEVELS, META_FILE, head_labels, native_bf16, resolve_device
+from distill.epitome.agreement import agreement, same_levels_share
+from distill.epitome.classifier import (
+    INT8_MIN_SAME_LEVELS,
+    META_FILE,
+    head_labels,
+    int8_garbles,
+    native_bf16,
+    resolve_device,
+)
 from distill.epitome.data import EpitomeSet, read_epitome, split_indices
 from distill.epitome.decoding import prior_offsets, training_prior
 from distill.errors import ConfigError, OutputError
@@ -226,7 +233,7 @@ def _int8_same_levels(
         ).predict(pairs)
         for net in (model, int8_linear_layers(model))
     ]
-    same = round(sum(a == b for a, b in zip(*levels, strict=True)) / len(pairs), 4)
+    same = same_levels_share(*levels)
     log.info("epitome fit: int8 scoring gives fp32's levels on %.1f%% of the held-out pairs", 100 * same)
     return same
 
@@ -471,9 +478,9 @@ def _int8_note(meta: dict[str, Any]) -> str:
     if same is None:
         return ""
     verdict = (
-        "so `curate.epitome_quantize=auto` uses it there"
-        if same >= INT8_MIN_SAME_LEVELS
-        else f"below {INT8_MIN_SAME_LEVELS:.0%}, so `curate.epitome_quantize=auto` scores in fp32 there instead"
+        f"below {INT8_MIN_SAME_LEVELS:.0%}, so `curate.epitome_quantize=auto` scores in fp32 there instead"
+        if int8_garbles(same)
+        else "so `curate.epitome_quantize=auto` uses it there"
     )
     return (
         f"\nCPU scoring: dynamic int8, the fast path on CPUs without bf16, gave the fp32 levels on {same:.1%} of the "
