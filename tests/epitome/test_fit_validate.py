@@ -15,6 +15,7 @@ from distill.epitome.classifier import (
     INT8_MIN_SAME_LEVELS,
     EpitomeClassifier,
     cpu_scoring_path,
+    int8_layer_names,
     int8_same_levels,
     native_bf16,
     quantize_for,
@@ -139,6 +140,23 @@ def test_cpu_fast_paths_give_the_same_levels_as_fp32_on_most_pairs(planted_epito
     assert fast_logits.dtype == torch.float32 and fast_logits.shape == unsorted.shape
     same = sum(a == b for a, b in zip(fp32.predict(pairs), fast.predict(pairs)))
     assert same >= 0.9 * len(pairs) and fast.pairs_scored == 2 * len(pairs)
+
+
+def test_int8_keeps_the_narrowing_linear_layers_in_fp32(planted_epitome_model):
+    """The int8 path quantizes the layers that keep or widen the width and leaves the ones that narrow it (the
+    feed-forward down-projections, the head) in fp32, where int8's rounding errors add up most."""
+    import torch
+
+    fp32 = EpitomeClassifier.load(planted_epitome_model, device="cpu").model
+    int8 = EpitomeClassifier.load(planted_epitome_model, device="cpu", quantize="int8").model
+    layers = {n: m for n, m in fp32.named_modules() if isinstance(m, torch.nn.Linear)}
+    quantized = dict(int8.named_modules())
+    narrowing = {n for n, m in layers.items() if m.in_features > m.out_features}
+    assert "classifier" in narrowing and any(n.endswith("output.dense") and "attention" not in n for n in narrowing)
+    assert set(int8_layer_names(fp32)) == set(layers) - narrowing
+    for name in layers:
+        is_int8 = type(quantized[name]) is not torch.nn.Linear  # torch.ao's dynamic quantized Linear
+        assert is_int8 == (name not in narrowing), name
 
 
 def test_auto_leaves_int8_for_a_model_whose_fit_found_it_changing_levels(planted_epitome_model, tmp_path, caplog):
