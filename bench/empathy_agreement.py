@@ -158,7 +158,7 @@ def throughput(model_dir: str, data: Any, repeats: int) -> dict[str, Any]:
     import torch
 
     from distill.epitome.agreement import agreement, same_levels_share
-    from distill.epitome.classifier import EpitomeClassifier, quantize_for
+    from distill.epitome.classifier import EpitomeClassifier, int8_same_levels, quantize_for
 
     pairs = _pairs(data)
     loaded: dict[str, Any] = {}
@@ -184,7 +184,7 @@ def throughput(model_dir: str, data: Any, repeats: int) -> dict[str, Any]:
         "pairs_per_s": {k: round(v, 1) for k, v in rates.items()},
         "speedup_vs_plain": {k: round(v / rates["plain_fp32"], 2) for k, v in rates.items()},
         "fp32_agreement": agreement(data, plain_levels, "epitome_classifier_fp32"),
-        "cpu_default": quantize_for("cpu", "auto", model_dir),
+        "cpu_default": quantize_for("cpu", "auto", int8_same_levels(model_dir)),
     }
     for path in CPU_PATHS:
         levels = loaded[path].predict(pairs)

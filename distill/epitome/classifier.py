@@ -27,6 +27,7 @@ from distill.errors import ConfigError
 log = logging.getLogger(__name__)
 META_FILE = "epitome.json"
 Quantize = Literal["none", "int8", "bf16"]  # none: fp32 on a CPU, bf16 on a GPU
+QuantizeSetting = Literal["auto", "none", "int8", "bf16"]  # curate.epitome_quantize; auto: `quantize_for`
 
 
 def head_labels(mechanisms: Sequence[str]) -> list[str]:
@@ -95,15 +96,15 @@ def cpu_scoring_path(bf16_in_hardware: bool, same_levels: float | None) -> Quant
     return "int8"
 
 
-def quantize_for(device: str, setting: str, folder: str | Path | None = None) -> Quantize:
-    """The scoring path `setting` (curate.epitome_quantize) names on `device` for the model in `folder`: auto -> on a
-    CPU, `cpu_scoring_path` (bf16 and int8 are both measured against fp32 in BENCHMARKS.md; bf16 is faster and nearer
-    fp32); none (bf16) on a GPU."""
+def quantize_for(device: str, setting: QuantizeSetting, same_levels: float | None = None) -> Quantize:
+    """The scoring path `setting` (curate.epitome_quantize) names on `device` for a model whose fit-time int8 check
+    gave `same_levels` (`int8_same_levels`): auto -> on a CPU, `cpu_scoring_path` (bf16 and int8 are both measured
+    against fp32 in BENCHMARKS.md; bf16 is faster and nearer fp32); none (bf16) on a GPU."""
     if setting != "auto":
-        return setting  # type: ignore[return-value]
+        return setting
     if device != "cpu":
         return "none"
-    return cpu_scoring_path(native_bf16("cpu"), int8_same_levels(folder))
+    return cpu_scoring_path(native_bf16("cpu"), same_levels)
 
 
 def int8_layer_names(model: Any) -> list[str]:
@@ -162,10 +163,12 @@ class EpitomeClassifier:
         path: str | Path,
         *,
         device: str = "auto",
-        quantize: Quantize = "none",
+        quantize: QuantizeSetting = "none",
         threads: int | None = None,
         batch_size: int = 32,
     ) -> EpitomeClassifier:
+        """The classifier in `path`, scoring on `quantize`: auto resolves through `quantize_for` with this folder's
+        own int8 check; `quantize` on the result names the path taken."""
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -180,6 +183,7 @@ class EpitomeClassifier:
         if threads:
             torch.set_num_threads(threads)
         device = resolve_device(device)
+        quantize = quantize_for(device, quantize, meta.get("int8_same_levels"))
         model = AutoModelForSequenceClassification.from_pretrained(
             folder, local_files_only=True, trust_remote_code=False
         )

@@ -43,11 +43,9 @@ def build_predictor(scorer: str | None, model: str | None = None, cfg: RunConfig
     scorer (the judge uses `cfg`'s teacher)."""
     if model is not None:
         from distill.config import RunConfig
-        from distill.epitome.classifier import EpitomeClassifier, quantize_for, resolve_device
+        from distill.epitome.classifier import EpitomeClassifier
 
-        device = resolve_device("auto")
-        setting = (cfg or RunConfig()).curate.epitome_quantize
-        return EpitomeClassifier.load(model, device=device, quantize=quantize_for(device, setting, model))
+        return EpitomeClassifier.load(model, device="auto", quantize=(cfg or RunConfig()).curate.epitome_quantize)
     match scorer:
         case "epitome_lexical":
             return LexicalPredictor()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from distill.epitome.classifier import EpitomeClassifier, quantize_for
+from distill.epitome.classifier import EpitomeClassifier, QuantizeSetting
 from distill.records import EMPATHY
 from distill.scorers.base import ScoreResult, mean
 from distill.scorers.hf_classifier import no_scorable_turns, rate_supporter_turns
@@ -22,12 +22,11 @@ KEYS = ("epitome_er", "epitome_ip", "epitome_ex")
 class EpitomeClassifierScorer:
     name = "epitome_classifier"
 
-    def __init__(self, path: str, *, quantize: str = "auto", batch_size: int = 64, threads: int | None = None) -> None:
-        from distill.epitome.classifier import resolve_device
-
-        device = resolve_device("auto")
+    def __init__(
+        self, path: str, *, quantize: QuantizeSetting = "auto", batch_size: int = 64, threads: int | None = None
+    ) -> None:
         self.classifier = EpitomeClassifier.load(
-            path, device=device, quantize=quantize_for(device, quantize, path), threads=threads, batch_size=batch_size
+            path, device="auto", quantize=quantize, threads=threads, batch_size=batch_size
         )
 
     @property

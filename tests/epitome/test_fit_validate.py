@@ -74,7 +74,10 @@ def test_validate_json_has_the_fixed_shape_and_the_planted_signal_is_learnt(
     assert "emotional reactions" in printed
     # Kept beside the model, so a run's card can cite it, with the path it scored on: a default run's (auto).
     kept = json.loads((model / "validation.json").read_text())
-    assert kept["rows"] == 60 and kept["scoring"] == {"device": "cpu", "quantize": quantize_for("cpu", "auto", model)}
+    assert kept["rows"] == 60 and kept["scoring"] == {
+        "device": "cpu",
+        "quantize": quantize_for("cpu", "auto", int8_same_levels(model)),
+    }
     assert f"in {kept['scoring']['quantize']}" in printed
 
 
