@@ -63,8 +63,8 @@ def native_bf16(device: str) -> bool:
 
 
 # Dynamic int8 errors compound layer by layer: with every linear layer in int8, the bundled 6-layer MiniLM kept fp32's
-# levels on 85-91% of EPITOME pairs, the 12-layer all-mpnet-base-v2 on 24% (BENCHMARKS.md); the int8 path now keeps
-# the narrowing layers in fp32 (`int8_layer_names`). Below this share a fit's int8 check sends auto to fp32.
+# levels on 85-91% of EPITOME pairs, the 12-layer all-mpnet-base-v2 on 17-48%; with the narrowing layers in fp32
+# (`int8_layer_names`) on 94-96% and 86-89% (BENCHMARKS.md). Below this share a fit's int8 check sends auto to fp32.
 INT8_MIN_SAME_LEVELS = 0.8
 
 
