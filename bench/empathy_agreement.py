@@ -3,8 +3,9 @@
     python -m bench.empathy_agreement [--data ../shared/data/epitome] [--folds 5] [--classifier-folds 1] [--epochs 8]
     python -m bench.empathy_agreement --render     # only rewrite empathy.md, e.g. after adding to the run log
 
-- 5-fold cross-validation (seeded folds over the pairs) for the scorers that need no fit (the lexical cue scorer)
-  and for frozen MiniLM embeddings + logistic regression (the baseline the issue quotes);
+- 5-fold cross-validation (seeded folds over the pairs; a pair the data repeats word for word stays in one fold) for
+  the scorers that need no fit (the lexical cue scorer) and for frozen MiniLM embeddings + logistic regression (the
+  baseline the issue quotes);
 - the fine-tuned classifier through the real CLI: `distill scorers fit` on the other folds, then `distill scorers
   validate --model` on the held-out fold, for the last `--classifier-folds` folds (each fit takes minutes on a CPU);
 - scoring throughput in pairs (supporter turns) per second, model load reported apart: a plain fp32 PyTorch forward at
@@ -218,7 +219,8 @@ def render(report: dict[str, Any], command: str, run_log: Path = RUN_LOG) -> str
     bf16 = {"bf16": ", bf16 in hardware", "int8": ", no bf16 in hardware"}.get(cpu_default or "", "")
     lines += [
         f"Data: {report['data']['source']} ({report['data']['rows']} pairs, blake2b `{report['data']['blake2b']}`), "
-        f"{report['folds']} seeded folds (seed 0). Machine: {report['machine']}{bf16}.",
+        f"{report['folds']} seeded folds (seed 0; pairs repeated word for word kept in one fold). "
+        f"Machine: {report['machine']}{bf16}.",
         "",
         "Cells: accuracy / macro-F1 / Spearman with the human level.",
         "",
@@ -364,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
 
     transformers.logging.disable_progress_bar()  # a weight-loading bar per model load would bury the fold tables
     data = read_epitome(args.data)
-    folds = fold_indices(len(data), args.folds, seed=0)
+    folds = fold_indices(data.pair_keys(), args.folds, seed=0)
     report.update(
         data={"source": str(args.data), "rows": len(data), "blake2b": data.digest},
         folds=args.folds,

@@ -2,8 +2,9 @@
 
 One encoder with a 3-level head per mechanism (multi-task): one forward pass rates all three mechanisms, so fitting
 and scoring cost a third of one model per mechanism. The pair input is (seeker post, response). A seeded split holds
-out `holdout_fraction` of the pairs; the held-out figures after each epoch go to `metrics.json`, and the epoch with the
-best mean macro-F1 there is the one saved. Class weights counter the rare levels (interpretations' weak level is ~4%).
+out `holdout_fraction` of the pairs (a pair the data repeats word for word falls on one side only); the held-out
+figures after each epoch go to `metrics.json`, and the epoch with the best mean macro-F1 there is the one saved.
+Class weights counter the rare levels (interpretations' weak level is ~4%).
 
 As in the EPITOME paper, the human rationales (the spans of the response that carry the mechanism) are an auxiliary
 task: a linear tagger over the encoder's last hidden states learns which response tokens lie inside them, so the
@@ -279,7 +280,7 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
 
-    train_idx, held_idx = split_indices(len(data), cfg.holdout_fraction, cfg.seed)
+    train_idx, held_idx = split_indices(data.pair_keys(), cfg.holdout_fraction, cfg.seed)
     train, held = data.subset(train_idx), data.subset(held_idx)
     if len(train) < 2:
         raise ConfigError(
