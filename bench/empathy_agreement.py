@@ -113,6 +113,9 @@ def _fit_fold(
         str(work / f"fold{k}.json"),
         "curate.epitome_quantize=none",
     )
+    trained_on = json.loads((model_dir / "validation.json").read_text())["trained_on"]
+    if trained_on != 0:  # the folds keep repeated pairs together, so validate must find none of them trained on
+        raise RuntimeError(f"fold {k}: validate counted {trained_on} of its pairs in the fit's training split")
     fit_seconds = json.loads((model_dir / "metrics.json").read_text())["fit_seconds"]
     return json.loads((work / f"fold{k}.json").read_text()), fit_seconds, model_dir
 

@@ -112,16 +112,17 @@ def planted_pairs(n: int, seed: int = 0) -> list[EpitomePair]:
     return pairs
 
 
-def write_planted(folder: Path, n: int, seed: int = 0) -> Path:
-    write_epitome(folder, planted_pairs(n, seed))
-    return folder
-
-
 @pytest.fixture(scope="session")
 def planted_epitome(tmp_path_factory) -> dict[str, Path]:
     """{"train": 160 pairs, "test": 60 other pairs} as EPITOME CSV folders."""
     root = tmp_path_factory.mktemp("epitome")
-    return {"train": write_planted(root / "train", 160, seed=1), "test": write_planted(root / "test", 60, seed=2)}
+    train = planted_pairs(160, seed=1)
+    # The phrase templates repeat some pairs word for word: the test pairs are ones the fit never sees.
+    seen = {(p.seeker, p.response) for p in train}
+    test = [p for p in planted_pairs(120, seed=2) if (p.seeker, p.response) not in seen][:60]
+    write_epitome(root / "train", train)
+    write_epitome(root / "test", test)
+    return {"train": root / "train", "test": root / "test"}
 
 
 @pytest.fixture(scope="session")

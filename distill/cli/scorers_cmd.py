@@ -130,7 +130,7 @@ def validate_command(
     """Measure a scorer against human EPITOME labels: per mechanism accuracy, macro-F1, Spearman, confusion."""
     from rich.console import Console
 
-    from distill.epitome.provenance import scoring_phrase
+    from distill.epitome.provenance import scoring_phrase, trained_on_phrase
     from distill.epitome.validate import validate
     from distill.errors import ConfigError
 
@@ -138,13 +138,15 @@ def validate_command(
         raise ConfigError("give exactly one of --model DIR or --scorer NAME")
     _quiet_model_loading()
     cfg = load(config, overrides) if scorer == "llm_judge" or model is not None else None
-    result, scoring = validate(data, json_out, model=model, scorer=scorer, cfg=cfg)
+    result, kept = validate(data, json_out, model=model, scorer=scorer, cfg=cfg)
     console = Console()
     console.print(figures_table(result, f"{result['scorer']} vs human labels ({result['rows']} pairs)"))
-    if scoring is not None:
+    if kept is not None:
         console.print(
-            f"{scoring_phrase(scoring)}: the path a curate run with this config takes (curate.epitome_quantize)"
+            f"{scoring_phrase(kept['scoring'])}: the path a curate run with this config takes (curate.epitome_quantize)"
         )
+        style = "yellow" if kept["trained_on"] != 0 else None  # figures on trained-on (or unknown) pairs mislead
+        console.print(trained_on_phrase(kept["trained_on"], result["rows"]), style=style)
     console.print(f"wrote {json_out}")
 
 

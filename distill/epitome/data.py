@@ -22,6 +22,7 @@ from distill.errors import InputError
 
 COLUMNS = ("sp_id", "rp_id", "seeker_post", "response_post", "level", "rationales")
 UNLABELLED = -1
+TRAINED_PAIRS_FILE = "trained_pairs.txt"  # in a model folder: the digests of the pairs it trained on
 
 
 @dataclass
@@ -144,6 +145,27 @@ def write_epitome(folder: str | Path, pairs: list[EpitomePair], mechanisms: tupl
         atomic_write_text(path, buffer.getvalue())
         written.append(path)
     return written
+
+
+def pair_digest(key: tuple[str, str]) -> str:
+    """A short hash of one `EpitomeSet.pair_keys` key: a model folder lists these for the pairs it trained on (never
+    their text), so `validate` can tell when it is being scored on them."""
+    return hashlib.blake2b("\x1f".join(key).encode("utf-8"), digest_size=8).hexdigest()
+
+
+def write_trained_pairs(folder: Path, trained: EpitomeSet) -> None:
+    atomic_write_text(
+        folder / TRAINED_PAIRS_FILE, "".join(f"{d}\n" for d in sorted(set(map(pair_digest, trained.pair_keys()))))
+    )
+
+
+def count_trained_on(model: str | Path, data: EpitomeSet) -> int | None:
+    """How many of `data`'s pairs the model in folder `model` trained on; None for a folder that does not say."""
+    try:
+        trained = set((Path(model) / TRAINED_PAIRS_FILE).read_text(encoding="utf-8").split())
+    except OSError:
+        return None
+    return sum(pair_digest(key) in trained for key in data.pair_keys())
 
 
 def split_indices(keys: Sequence[Hashable], holdout_fraction: float, seed: int) -> tuple[list[int], list[int]]:

@@ -39,7 +39,7 @@ from distill.epitome.classifier import (
     native_bf16,
     resolve_device,
 )
-from distill.epitome.data import EpitomeSet, read_epitome, split_indices
+from distill.epitome.data import EpitomeSet, read_epitome, split_indices, write_trained_pairs
 from distill.epitome.decoding import prior_offsets, training_prior
 from distill.errors import ConfigError, OutputError
 
@@ -424,17 +424,20 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
         "data": {"source": str(data.source), "blake2b": data.digest, "rows": len(data), "files": list(data.mechanisms)},
         "versions": {"torch": torch.__version__, "transformers": __import__("transformers").__version__},
     }
-    _write_folder(out_dir, model, tokenizer, meta, metrics)
+    _write_folder(out_dir, model, tokenizer, meta, metrics, train)
     return metrics
 
 
-def _write_folder(out_dir: Path, model: Any, tokenizer: Any, meta: dict[str, Any], metrics: dict[str, Any]) -> None:
+def _write_folder(
+    out_dir: Path, model: Any, tokenizer: Any, meta: dict[str, Any], metrics: dict[str, Any], train: EpitomeSet
+) -> None:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
     try:
         model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
         atomic_write_json(staging / "metrics.json", metrics)
+        write_trained_pairs(staging, train)  # so `validate` can say when it is given pairs the model trained on
         atomic_write_text(staging / "README.md", model_card(meta, metrics))
         atomic_write_json(staging / META_FILE, meta)  # last: a folder with epitome.json is complete
         if out_dir.exists():
@@ -509,6 +512,8 @@ levels per mechanism, in that order (`config.id2label`). Fitted by `distill scor
 - folder: `{data["source"]}`, files: {", ".join(data["files"])}; {data["rows"]} pairs
 - blake2b of the files: `{data["blake2b"]}`
 - held-out split inside the fit: {held_out} pairs (seed {meta["fit"]["seed"]}); trained on {metrics["train_rows"]}
+- the pairs trained on are listed in `trained_pairs.txt` as hashes, not text: `distill scorers validate --model`
+  counts how many of the pairs it scores are among them
 
 **Licence terms of the training data.** If these labels are the EPITOME Reddit annotations, their licence (the
 "Althoff academic license" of the Empathy-Mental-Health repository) allows non-profit academic research only, and

@@ -1,8 +1,9 @@
 """Which empathy scorer a run used and how well it agrees with people, for the dataset card and the report.
 
 Figures come from, in order: `curate.epitome_validation` (a `distill scorers validate --json` file the user names),
-the classifier folder's `validation.json` (written by `validate --model`), its `metrics.json` (the fit's own held-out
-split). None of them is a guess: when no validation was run, the card says so.
+the classifier folder's `validation.json` (written by `validate --model`, with how many of its pairs the model trained
+on), its `metrics.json` (the fit's own held-out split). None of them is a guess: when no validation was run, the card
+says so.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def empathy_provenance(cfg: RunConfig) -> dict[str, Any]:
             out["validation"] = {"source": source, "rows": result.get("rows"), "figures": _figures(result)}
             if isinstance(result.get("scoring"), dict):
                 out["validation"]["scoring"] = result["scoring"]
+            if isinstance(result.get("trained_on"), int):
+                out["validation"]["trained_on"] = result["trained_on"]
             break
     return out
 
@@ -70,6 +73,18 @@ def scoring_phrase(scoring: dict[str, Any]) -> str:
     if weights == "none":
         weights = "bf16" if scoring.get("device") == "cuda" else "fp32"
     return f"scored on {scoring.get('device')} in {weights}"
+
+
+def trained_on_phrase(trained_on: int | None, rows: int | None) -> str:
+    """What a validation's figures are worth, by how many of its pairs the model trained on (a sentence, no stop)."""
+    if trained_on is None:
+        return "The model folder does not list the pairs it trained on: make sure these were not among them"
+    if trained_on == 0:
+        return "None of these pairs is in the model's training split"
+    return (
+        f"{trained_on} of these {rows or '?'} pairs are in the model's training split: the figures overstate its "
+        "agreement on pairs it never saw"
+    )
 
 
 def provenance_markdown(p: dict[str, Any]) -> str:
@@ -89,4 +104,6 @@ def provenance_markdown(p: dict[str, Any]) -> str:
     lines += ["| mechanism | accuracy | macro-F1 | Spearman |", "|---|---|---|---|"]
     for m, f in v["figures"].items():
         lines.append(f"| {m.replace('_', ' ')} | {f['accuracy']:.3f} | {f['macro_f1']:.3f} | {f['spearman']:.3f} |")
+    if "trained_on" in v:
+        lines += ["", f"{trained_on_phrase(v['trained_on'], v.get('rows'))}."]
     return "\n".join(lines)

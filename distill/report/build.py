@@ -16,7 +16,7 @@ from typing import Any
 
 from distill.atomic import atomic_write_text
 from distill.emotions import EMOTIONS
-from distill.epitome.provenance import scoring_phrase
+from distill.epitome.provenance import scoring_phrase, trained_on_phrase
 from distill.report import plots
 from distill.report.inputs import DatasetSummary, dropped_by_reason, funnel_steps, loss_curve, read_dataset, read_json
 from distill.report.page import document, image, missing, table, turns
@@ -214,6 +214,8 @@ def empathy_scorer(run_dir: Path) -> str:
         f'<p class="meta">Agreement with human EPITOME labels: {_esc(v["source"])}, {_esc(v.get("rows") or "?")} '
         f"pairs{_esc(path)}.</p>"
     )
+    if "trained_on" in v:
+        note += f'<p class="meta">{_esc(trained_on_phrase(v["trained_on"], v.get("rows")))}.</p>'
     return head + note + table(["mechanism", "accuracy", "macro-F1", "Spearman"], rows)
 
 

@@ -45,6 +45,11 @@ def test_fit_writes_a_plain_hf_folder_with_metrics_and_card(planted_epitome_mode
     # The int8 check: how often the int8 CPU path keeps fp32's levels on the held-out split, where auto reads it.
     assert 0.0 <= meta["int8_same_levels"] <= 1.0 and metrics["int8_same_levels"] == meta["int8_same_levels"]
     assert int8_same_levels(folder) == meta["int8_same_levels"] and f"{meta['int8_same_levels']:.1%}" in card
+    # The pairs it trained on, as digests only (never their text), so validate can tell when it is scored on them.
+    digests = (folder / "trained_pairs.txt").read_text().split()
+    assert len(digests) == len(set(digests)) and all(len(d) == 16 for d in digests)
+    assert 0.9 * metrics["train_rows"] < len(digests) <= metrics["train_rows"]  # the fixture repeats a few pairs
+    assert "seeker" not in (folder / "trained_pairs.txt").read_text()
 
 
 def test_validate_json_has_the_fixed_shape_and_the_planted_signal_is_learnt(
@@ -79,6 +84,37 @@ def test_validate_json_has_the_fixed_shape_and_the_planted_signal_is_learnt(
         "quantize": quantize_for("cpu", "auto", int8_same_levels(model)),
     }
     assert f"in {kept['scoring']['quantize']}" in printed
+    assert kept["trained_on"] == 0 and "None of these pairs is in the model's training split" in printed
+
+
+def test_validate_says_how_many_pairs_the_model_trained_on(planted_epitome, planted_epitome_model, tmp_path, capsys):
+    """Validating on the fit's own data is the classic mistake: the figures, the console and the card say so."""
+    from distill.report.build import empathy_scorer
+
+    model = tmp_path / "model"
+    shutil.copytree(planted_epitome_model, model)
+    out = tmp_path / "v.json"
+    args = ["scorers", "validate", "--data", str(planted_epitome["train"]), "--model", str(model), "--json", str(out)]
+    assert main(args) == 0
+    result = json.loads(out.read_text())
+    assert set(result) == {*MECHANISMS, "scorer", "rows"}  # the fixed shape stays fixed; the count is kept beside
+    kept = json.loads((model / "validation.json").read_text())
+    trained = json.loads((model / "metrics.json").read_text())["train_rows"]
+    assert kept["rows"] == 160 and kept["trained_on"] == trained == 144  # the 16 held-out pairs were not trained on
+    assert "144 of these 160 pairs are in the model's training split" in capsys.readouterr().out
+    cfg = load_config(None, ["curate.scorers=[epitome_classifier]", f"curate.epitome_model={model}"])
+    provenance = empathy_provenance(cfg)
+    assert provenance["validation"]["trained_on"] == 144
+    assert "144 of these 160 pairs are in the model's training split" in provenance_markdown(provenance)
+    run = tmp_path / "run"
+    (run / "stats").mkdir(parents=True)
+    (run / "stats" / "curate.json").write_text(json.dumps({"info": {"empathy_scorer": provenance}}))
+    assert "144 of these 160 pairs are in the model&#x27;s training split" in empathy_scorer(run)
+    # A folder that does not list its pairs (fitted before they were kept) is flagged as unknown, not as clean.
+    (model / "trained_pairs.txt").unlink()
+    assert main(args) == 0
+    assert json.loads((model / "validation.json").read_text())["trained_on"] is None
+    assert "does not list the pairs it trained on" in capsys.readouterr().out
 
 
 def test_validate_measures_the_scoring_path_the_config_names(planted_epitome, planted_epitome_model, tmp_path):
