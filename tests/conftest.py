@@ -118,8 +118,8 @@ def planted_epitome(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("epitome")
     train = planted_pairs(160, seed=1)
     # The phrase templates repeat some pairs word for word: the test pairs are ones the fit never sees.
-    seen = {(p.seeker, p.response) for p in train}
-    test = [p for p in planted_pairs(120, seed=2) if (p.seeker, p.response) not in seen][:60]
+    seen = {p.key for p in train}
+    test = [p for p in planted_pairs(120, seed=2) if p.key not in seen][:60]
     write_epitome(root / "train", train)
     write_epitome(root / "test", test)
     return {"train": root / "train", "test": root / "test"}

@@ -37,6 +37,12 @@ class EpitomePair:
     def level(self, mechanism: str) -> int:
         return self.levels.get(mechanism, UNLABELLED)
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """What the model reads of the pair: the public release repeats some pairs word for word, and splits and
+        `trained_pairs.txt` treat such repeats as one pair."""
+        return (self.seeker.strip(), self.response.strip())
+
 
 @dataclass
 class EpitomeSet:
@@ -52,9 +58,7 @@ class EpitomeSet:
         return [p.level(mechanism) for p in self.pairs]
 
     def pair_keys(self) -> list[tuple[str, str]]:
-        """What the model reads of each pair: the public release repeats some pairs word for word, and splits keep
-        such repeats on one side."""
-        return [(p.seeker.strip(), p.response.strip()) for p in self.pairs]
+        return [p.key for p in self.pairs]
 
     def subset(self, indices: Iterable[int]) -> EpitomeSet:
         return EpitomeSet([self.pairs[i] for i in indices], self.mechanisms, self.digest, self.source)
@@ -148,7 +152,7 @@ def write_epitome(folder: str | Path, pairs: list[EpitomePair], mechanisms: tupl
 
 
 def pair_digest(key: tuple[str, str]) -> str:
-    """A short hash of one `EpitomeSet.pair_keys` key: a model folder lists these for the pairs it trained on (never
+    """A short hash of one `EpitomePair.key`: a model folder lists these for the pairs it trained on (never
     their text), so `validate` can tell when it is being scored on them."""
     return hashlib.blake2b("\x1f".join(key).encode("utf-8"), digest_size=8).hexdigest()
 
