@@ -55,21 +55,26 @@ def _progress_bar(description: str) -> tuple[Any, Any]:
     return bar, update
 
 
-def figures_table(result: dict[str, Any], title: str) -> Any:
+def figures_table(result: dict[str, Any], title: str, intervals: dict[str, Any] | None = None) -> Any:
+    """Per-mechanism figures; with `intervals` (agreement_intervals), each interval under its figure (beside it, the
+    table would not fit 80 columns)."""
     from rich.table import Table
 
     from distill.epitome import MECHANISMS
+    from distill.epitome.provenance import FIGURES
 
     table = Table(title=title)
     for column in ("mechanism", "accuracy", "macro-F1", "Spearman", "pairs"):
         table.add_column(column, justify="left" if column == "mechanism" else "right")
     for m in MECHANISMS:
         if m in result:
-            r = result[m]
+            r, spans = result[m], (intervals or {}).get(m) or {}
             pairs = sum(sum(row) for row in r["confusion"])
-            table.add_row(
-                m.replace("_", " "), f"{r['accuracy']:.3f}", f"{r['macro_f1']:.3f}", f"{r['spearman']:.3f}", str(pairs)
-            )
+            cells = [
+                f"{r[k]:.3f}" + (f"\n[dim]{spans[k][0]:.2f}-{spans[k][1]:.2f}[/dim]" if k in spans else "")
+                for k in FIGURES
+            ]
+            table.add_row(m.replace("_", " "), *cells, str(pairs))
     return table
 
 
@@ -105,6 +110,7 @@ def fit_command(
             figures_table(
                 metrics["held_out"],
                 f"held-out split ({metrics['held_out_rows']} pairs), epoch {metrics['epoch_chosen']}",
+                metrics.get("held_out_intervals"),
             )
         )
     console.print(
@@ -130,7 +136,7 @@ def validate_command(
     """Measure a scorer against human EPITOME labels: per mechanism accuracy, macro-F1, Spearman, confusion."""
     from rich.console import Console
 
-    from distill.epitome.provenance import scoring_phrase, trained_on_phrase
+    from distill.epitome.provenance import intervals_phrase, scoring_phrase, trained_on_phrase
     from distill.epitome.validate import validate
     from distill.errors import ConfigError
 
@@ -140,8 +146,12 @@ def validate_command(
     cfg = load(config, overrides) if scorer == "llm_judge" or model is not None else None
     result, kept = validate(data, json_out, model=model, scorer=scorer, cfg=cfg)
     console = Console()
-    console.print(figures_table(result, f"{result['scorer']} vs human labels ({result['rows']} pairs)"))
-    if kept is not None:
+    intervals = kept["intervals"]
+    console.print(figures_table(result, f"{result['scorer']} vs human labels ({result['rows']} pairs)", intervals))
+    phrase = intervals_phrase(intervals, lead="Under each figure")
+    if phrase:
+        console.print(phrase)
+    if model is not None:
         console.print(
             f"{scoring_phrase(kept['scoring'])}: the path a curate run with this config takes (curate.epitome_quantize)"
         )

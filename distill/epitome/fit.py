@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from distill.atomic import atomic_write_json, atomic_write_text
 from distill.config import format_validation_error, parse_override
 from distill.epitome import LEVELS, MECHANISMS
-from distill.epitome.agreement import agreement, same_levels_share
+from distill.epitome.agreement import agreement, agreement_intervals, same_levels_share
 from distill.epitome.classifier import (
     INT8_MIN_SAME_LEVELS,
     META_FILE,
@@ -196,21 +196,24 @@ def _evaluate(
     device: str,
     priors: dict[str, list[float]],
     use_offsets: bool,
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[float]] | None]:
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, list[float]] | None]:
     """Held-out agreement with the level offsets fitted on these pairs' scores (no labels used for them), the same
-    without offsets (plain argmax), and the offsets."""
+    without offsets (plain argmax), the first's bootstrap intervals, and the offsets."""
     from distill.epitome.classifier import EpitomeClassifier
 
     classifier = EpitomeClassifier(model, tokenizer, mechanisms, max_length=max_length, batch_size=64, device=device)
     model.eval()
     logits = classifier.logits([(p.seeker, p.response) for p in data.pairs])
     model.train()
-    plain = agreement(data, classifier.levels(logits), scorer="epitome_classifier")
-    if not use_offsets:
-        return plain, plain, None
-    offsets = {m: prior_offsets(logits[:, k], priors[m]) for k, m in enumerate(mechanisms)}
-    classifier.meta["level_offsets"] = offsets
-    return agreement(data, classifier.levels(logits), scorer="epitome_classifier"), plain, offsets
+    levels = classifier.levels(logits)
+    plain = agreement(data, levels, scorer="epitome_classifier")
+    offsets = None
+    if use_offsets:
+        offsets = {m: prior_offsets(logits[:, k], priors[m]) for k, m in enumerate(mechanisms)}
+        classifier.meta["level_offsets"] = offsets
+        levels = classifier.levels(logits)
+    decoded = agreement(data, levels, scorer="epitome_classifier") if use_offsets else plain
+    return decoded, plain, agreement_intervals(data, levels), offsets
 
 
 def _int8_same_levels(
@@ -384,7 +387,7 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
             "elapsed_s": round(time.monotonic() - started, 1),
         }
         if len(held):
-            entry["held_out"], entry["held_out_argmax"], offsets = _evaluate(
+            entry["held_out"], entry["held_out_argmax"], entry["held_out_intervals"], offsets = _evaluate(
                 model, tokenizer, held, mechanisms, cfg.max_length, device, priors, cfg.level_offsets == "prior"
             )
             score = _mean_f1(entry["held_out"], mechanisms)
@@ -403,6 +406,7 @@ def _fit(data_dir: str | Path, out_dir: Path, base: str, cfg: FitConfig, progres
     metrics = {
         "held_out": history[chosen - 1].get("held_out"),
         "held_out_argmax": history[chosen - 1].get("held_out_argmax"),
+        "held_out_intervals": history[chosen - 1].get("held_out_intervals"),
         "held_out_rows": len(held),
         "train_rows": len(train),
         "epoch_chosen": chosen,
@@ -448,18 +452,15 @@ def _write_folder(
         raise
 
 
-def _figures_table(result: dict[str, Any] | None) -> str:
-    if not result:
+def _figures_table(metrics: dict[str, Any]) -> str:
+    from distill.epitome.provenance import figures_markdown
+
+    if not metrics["held_out"]:
         return (
             "No held-out split (holdout_fraction=0): validate it with `distill scorers validate` on pairs it did "
             "not see.\n"
         )
-    rows = ["| mechanism | accuracy | macro-F1 | Spearman |", "|---|---|---|---|"]
-    for m in MECHANISMS:
-        if m in result:
-            r = result[m]
-            rows.append(f"| {m.replace('_', ' ')} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | {r['spearman']:.3f} |")
-    return "\n".join(rows) + "\n"
+    return figures_markdown(metrics["held_out"], metrics.get("held_out_intervals")) + "\n"
 
 
 def _levels_note(meta: dict[str, Any]) -> str:
@@ -524,7 +525,7 @@ your own judge on your own dialogues carry your judge's and your data's terms in
 
 ## Held-out agreement (epoch {metrics["epoch_chosen"]} of {len(metrics["epochs"])}, chosen on this split)
 
-{_figures_table(metrics["held_out"])}
+{_figures_table(metrics)}
 {_levels_note(meta)}{_int8_note(meta)}
 Fit time: {metrics["fit_seconds"]} s on {metrics["device"]} ({metrics["precision"]}).
 Settings: `{json.dumps(meta["fit"], sort_keys=True)}`

@@ -26,11 +26,7 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 
 def _figures(result: dict[str, Any]) -> dict[str, dict[str, float]]:
-    return {
-        m: {k: result[m][k] for k in ("accuracy", "macro_f1", "spearman")}
-        for m in MECHANISMS
-        if isinstance(result.get(m), dict)
-    }
+    return {m: {k: result[m][k] for k in FIGURES} for m in MECHANISMS if isinstance(result.get(m), dict)}
 
 
 def empathy_provenance(cfg: RunConfig) -> dict[str, Any]:
@@ -51,17 +47,20 @@ def empathy_provenance(cfg: RunConfig) -> dict[str, Any]:
         candidates.append(("the fit's held-out split (metrics.json)", model / "metrics.json", "held_out"))
     for source, path, key in candidates:
         result = _read(path)
-        if result is not None and key is not None:
+        if result is not None and key is not None:  # metrics.json: the held-out figures are one key of it
+            intervals = result.get(f"{key}_intervals")
             rows = result.get("held_out_rows")
             result = result.get(key)
             if isinstance(result, dict):
-                result = {**result, "rows": rows}
+                result = {**result, "rows": rows, "intervals": intervals}
         if isinstance(result, dict) and _figures(result):
-            out["validation"] = {"source": source, "rows": result.get("rows"), "figures": _figures(result)}
+            v = out["validation"] = {"source": source, "rows": result.get("rows"), "figures": _figures(result)}
+            if isinstance(result.get("intervals"), dict):
+                v["intervals"] = result["intervals"]
             if isinstance(result.get("scoring"), dict):
-                out["validation"]["scoring"] = result["scoring"]
-            if isinstance(result.get("trained_on"), int):
-                out["validation"]["trained_on"] = result["trained_on"]
+                v["scoring"] = result["scoring"]
+            if "trained_on" in result:  # validate --model wrote it; None: the folder does not list its pairs
+                v["trained_on"] = result["trained_on"]
             break
     return out
 
@@ -87,6 +86,40 @@ def trained_on_phrase(trained_on: int | None, rows: int | None) -> str:
     )
 
 
+FIGURES = ("accuracy", "macro_f1", "spearman")
+
+
+def figure_cell(figure: float, interval: list[float] | None = None) -> str:
+    """'0.743 (0.71-0.77)': a figure and, when known, its interval."""
+    return f"{figure:.3f}" + (f" ({interval[0]:.2f}-{interval[1]:.2f})" if interval else "")
+
+
+def intervals_phrase(intervals: dict[str, Any] | None, lead: str = "In brackets") -> str | None:
+    """What the intervals shown `lead` are (a sentence, no stop); None when there are none."""
+    if not intervals or not any(isinstance(intervals.get(m), dict) for m in MECHANISMS):
+        return None
+    return (
+        f"{lead}: {intervals['confidence']:.0%} {intervals['method']} ({intervals['resamples']} resamples), "
+        "how far each figure could move on another sample of as many pairs"
+    )
+
+
+def figures_markdown(figures: dict[str, Any], intervals: dict[str, Any] | None = None) -> str:
+    """The per-mechanism table of a model card, a dataset card or the report; with `intervals`
+    (`agreement_intervals`), each figure followed by its interval and a line saying what that is."""
+    intervals = intervals or {}
+    lines = ["| mechanism | accuracy | macro-F1 | Spearman |", "|---|---|---|---|"]
+    for m in MECHANISMS:
+        if isinstance(figures.get(m), dict):
+            f, spans = figures[m], intervals.get(m) or {}
+            cells = " | ".join(figure_cell(f[key], spans.get(key)) for key in FIGURES)
+            lines.append(f"| {m.replace('_', ' ')} | {cells} |")
+    phrase = intervals_phrase(intervals)
+    if phrase:
+        lines += ["", f"{phrase}."]
+    return "\n".join(lines)
+
+
 def provenance_markdown(p: dict[str, Any]) -> str:
     if not p.get("scorer"):
         return "No EPITOME scorer ran in curation."
@@ -101,9 +134,7 @@ def provenance_markdown(p: dict[str, Any]) -> str:
     scoring = v.get("scoring")
     path = f", {scoring_phrase(scoring)}" if scoring else ""
     lines += [f"Agreement with human EPITOME labels ({v['source']}, {v.get('rows') or '?'} pairs{path}):", ""]
-    lines += ["| mechanism | accuracy | macro-F1 | Spearman |", "|---|---|---|---|"]
-    for m, f in v["figures"].items():
-        lines.append(f"| {m.replace('_', ' ')} | {f['accuracy']:.3f} | {f['macro_f1']:.3f} | {f['spearman']:.3f} |")
+    lines.append(figures_markdown(v["figures"], v.get("intervals")))
     if "trained_on" in v:
         lines += ["", f"{trained_on_phrase(v['trained_on'], v.get('rows'))}."]
     return "\n".join(lines)

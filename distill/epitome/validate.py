@@ -4,6 +4,7 @@ With `--model`, the model scores on the path a run with the same config uses (`c
 on a CPU), and the figures are also kept beside the model (`validation.json`, with that path), so the dataset card and
 the report of any run that scores with it can cite them. The folder lists the pairs it trained on (as digests), so the
 figures also say how many of the pairs scored were among them: agreement on those is not agreement on unseen data.
+Every validation also gets 95% bootstrap intervals (console, and `validation.json`), never in the fixed `--json`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from distill.atomic import atomic_write_json
 from distill.epitome import MECHANISMS
-from distill.epitome.agreement import agreement
+from distill.epitome.agreement import agreement, agreement_intervals
 from distill.epitome.data import EpitomeSet, count_trained_on, read_epitome
 from distill.epitome.predictors import build_predictor
 
@@ -32,10 +33,10 @@ def validate(
     model: str | None = None,
     scorer: str | None = None,
     cfg: RunConfig | None = None,
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The agreement JSON (also written to `json_out`) and, with `model`, what is kept beside it: where and in which
-    format it scored (`scoring`) and how many of the pairs it trained on (`trained_on`, None for a folder that does not
-    list them)."""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The agreement JSON (also written to `json_out`) and what goes beside it: the figures' bootstrap `intervals`
+    and, with `model`, where and in which format it scored (`scoring`) and how many of the pairs it trained on
+    (`trained_on`, None for a folder that does not list them); with `model` these are kept in its folder."""
     data = read_epitome(data_dir)
     predictor = build_predictor(scorer, model=model, cfg=cfg)
     try:
@@ -50,9 +51,9 @@ def validate(
     judged = EpitomeSet(data.pairs, tuple(m for m in data.mechanisms if m in covered), data.digest, data.source)
     result = agreement(judged, predictions, scorer=predictor.name if model is None else f"epitome_classifier:{model}")
     atomic_write_json(json_out, result)
-    kept = None
+    kept: dict[str, Any] = {"intervals": agreement_intervals(judged, predictions)}
     if model is not None:
-        kept = {
+        kept |= {
             "data": {"source": str(data.source), "blake2b": data.digest},
             "scoring": {"device": predictor.device, "quantize": predictor.quantize},  # type: ignore[attr-defined]
             "trained_on": count_trained_on(model, data),

@@ -16,7 +16,7 @@ from typing import Any
 
 from distill.atomic import atomic_write_text
 from distill.emotions import EMOTIONS
-from distill.epitome.provenance import scoring_phrase, trained_on_phrase
+from distill.epitome.provenance import FIGURES, figure_cell, intervals_phrase, scoring_phrase, trained_on_phrase
 from distill.report import plots
 from distill.report.inputs import DatasetSummary, dropped_by_reason, funnel_steps, loss_curve, read_dataset, read_json
 from distill.report.page import document, image, missing, table, turns
@@ -207,7 +207,11 @@ def empathy_scorer(run_dir: Path) -> str:
         return head + missing(
             "No validation against human labels was recorded: run `distill scorers validate` (see the README)."
         )
-    rows = [[m.replace("_", " "), f["accuracy"], f["macro_f1"], f["spearman"]] for m, f in v["figures"].items()]
+    spans = v.get("intervals") or {}
+    rows = [
+        [m.replace("_", " "), *(figure_cell(f[k], (spans.get(m) or {}).get(k)) for k in FIGURES)]
+        for m, f in v["figures"].items()
+    ]
     scoring = v.get("scoring")
     path = f", {scoring_phrase(scoring)}" if scoring else ""
     note = (
@@ -216,7 +220,9 @@ def empathy_scorer(run_dir: Path) -> str:
     )
     if "trained_on" in v:
         note += f'<p class="meta">{_esc(trained_on_phrase(v["trained_on"], v.get("rows")))}.</p>'
-    return head + note + table(["mechanism", "accuracy", "macro-F1", "Spearman"], rows)
+    phrase = intervals_phrase(spans)
+    after = f'<p class="meta">{_esc(phrase)}.</p>' if phrase else ""
+    return head + note + table(["mechanism", "accuracy", "macro-F1", "Spearman"], rows) + after
 
 
 def lengths(ds: DatasetSummary | None) -> str:

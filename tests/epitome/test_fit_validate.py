@@ -43,6 +43,13 @@ def test_fit_writes_a_plain_hf_folder_with_metrics_and_card(planted_epitome_mode
     card = (folder / "README.md").read_text()
     assert meta["data"]["blake2b"] in card and "non-commercial" in card and "Held-out agreement" in card
     # The int8 check: how often the int8 CPU path keeps fp32's levels on the held-out split, where auto reads it.
+    # The held-out figures come with their bootstrap intervals, and the card says what those are.
+    spans = metrics["held_out_intervals"]
+    for m in MECHANISMS:
+        for key in ("accuracy", "macro_f1", "spearman"):
+            low, high = spans[m][key]
+            assert low <= metrics["held_out"][m][key] <= high, (m, key)
+    assert "In brackets: 95% percentile bootstrap" in card
     assert 0.0 <= meta["int8_same_levels"] <= 1.0 and metrics["int8_same_levels"] == meta["int8_same_levels"]
     assert int8_same_levels(folder) == meta["int8_same_levels"] and f"{meta['int8_same_levels']:.1%}" in card
     # The pairs it trained on, as digests only (never their text), so validate can tell when it is scored on them.
@@ -85,6 +92,16 @@ def test_validate_json_has_the_fixed_shape_and_the_planted_signal_is_learnt(
     }
     assert f"in {kept['scoring']['quantize']}" in printed
     assert kept["trained_on"] == 0 and "None of these pairs is in the model's training split" in printed
+    # Each figure with its 95% interval on the console and beside the model, never in the fixed --json.
+    spans = kept["intervals"]
+    assert spans["confidence"] == 0.95 and "Under each figure: 95% percentile bootstrap" in printed
+    for m in MECHANISMS:
+        low, high = spans[m]["spearman"]
+        assert low <= result[m]["spearman"] <= high and f"{low:.2f}-{high:.2f}" in printed
+    cfg = load_config(None, ["curate.scorers=[epitome_classifier]", f"curate.epitome_model={model}"])
+    card = provenance_markdown(empathy_provenance(cfg))
+    low, high = spans["explorations"]["macro_f1"]
+    assert f"| explorations | {result['explorations']['accuracy']:.3f}" in card and f"({low:.2f}-{high:.2f})" in card
 
 
 def test_validate_says_how_many_pairs_the_model_trained_on(planted_epitome, planted_epitome_model, tmp_path, capsys):
@@ -115,6 +132,11 @@ def test_validate_says_how_many_pairs_the_model_trained_on(planted_epitome, plan
     assert main(args) == 0
     assert json.loads((model / "validation.json").read_text())["trained_on"] is None
     assert "does not list the pairs it trained on" in capsys.readouterr().out
+    provenance = empathy_provenance(cfg)  # ... and the card and report say it too, rather than nothing
+    assert provenance["validation"]["trained_on"] is None
+    assert "does not list the pairs it trained on" in provenance_markdown(provenance)
+    (run / "stats" / "curate.json").write_text(json.dumps({"info": {"empathy_scorer": provenance}}))
+    assert "does not list the pairs it trained on" in empathy_scorer(run)
 
 
 def test_validate_measures_the_scoring_path_the_config_names(planted_epitome, planted_epitome_model, tmp_path):
@@ -143,7 +165,7 @@ def test_validate_measures_the_scoring_path_the_config_names(planted_epitome, pl
         assert f"validation.json beside the model, 60 pairs, scored on cpu in {weights}" in card
 
 
-def test_lexical_scorer_is_validated_the_same_way(planted_epitome, tmp_path):
+def test_lexical_scorer_is_validated_the_same_way(planted_epitome, tmp_path, capsys):
     out = tmp_path / "lexical.json"
     assert (
         main(
@@ -162,6 +184,7 @@ def test_lexical_scorer_is_validated_the_same_way(planted_epitome, tmp_path):
     )
     result = json.loads(out.read_text())
     assert result["scorer"] == "epitome_lexical" and set(result) == {*MECHANISMS, "scorer", "rows"}
+    assert "Under each figure: 95% percentile bootstrap" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("path", ["int8", "bf16"])
