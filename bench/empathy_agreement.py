@@ -21,6 +21,7 @@ import argparse
 import json
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -207,6 +208,35 @@ def _row(name: str, result: dict[str, Any], note: str) -> str:
     return f"| {name} | " + " | ".join(cells) + f" | {note} |"
 
 
+def _pooled_line(c: dict[str, Any]) -> str | None:
+    """Every pair scored once, by the fold model that did not train on it: the pooled figures and their bootstrap
+    intervals (from the summed confusions, which hold all a bootstrap over the pairs needs)."""
+    from distill.epitome import MECHANISMS
+    from distill.epitome.agreement import mechanism_agreement, mechanism_intervals
+
+    parts = []
+    for m in MECHANISMS:
+        if "confusion" not in c.get(m, {}):
+            continue
+        confusion = c[m]["confusion"]
+        truth = [i for i, row in enumerate(confusion) for j, n in enumerate(row) for _ in range(n)]
+        predicted = [j for row in confusion for j, n in enumerate(row) for _ in range(n)]
+        point, spans = mechanism_agreement(truth, predicted), mechanism_intervals(truth, predicted)
+        parts.append(
+            f"{m.replace('_', ' ')} macro-F1 {point['macro_f1']:.3f} ({spans['macro_f1'][0]:.3f}-"
+            f"{spans['macro_f1'][1]:.3f}), Spearman {point['spearman']:.3f} ({spans['spearman'][0]:.3f}-"
+            f"{spans['spearman'][1]:.3f})"
+        )
+    if not parts:
+        return None
+    return (
+        "Pooled out-of-fold (every pair scored once, by the fold model that did not train on it; in brackets the 95% "
+        "percentile bootstrap interval over the pairs, `distill.epitome.agreement.mechanism_intervals`): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
 def render(report: dict[str, Any], command: str, run_log: Path = RUN_LOG) -> str:
     from distill.epitome import MECHANISMS
 
@@ -286,10 +316,12 @@ def render(report: dict[str, Any], command: str, run_log: Path = RUN_LOG) -> str
                 rho = [fold[m]["spearman"] for fold in c["per_fold"].values() if m in fold]
                 if f1:
                     spread.append(
-                        f"{m.replace('_', ' ')} macro-F1 {min(f1):.3f}-{max(f1):.3f}, Spearman "
-                        f"{min(rho):.3f}-{max(rho):.3f}"
+                        f"{m.replace('_', ' ')} macro-F1 {min(f1):.3f}-{max(f1):.3f} (standard error of the mean "
+                        f"{statistics.stdev(f1) / len(f1) ** 0.5:.3f}), Spearman {min(rho):.3f}-{max(rho):.3f}"
                     )
             lines += ["", "Spread over the folds (fp32): " + "; ".join(spread) + "."]
+            pooled = _pooled_line(c)
+            lines += ["", pooled] if pooled else []
     if "throughput" in report:
         t = report["throughput"]
         lines += [

@@ -90,3 +90,20 @@ def test_a_run_from_before_level_offsets_keeps_its_plain_label_and_rerender_pick
     assert "Machine: x86_64, 2 cores." in page  # no speed run, so nothing said of bf16
     assert "Command: `python -m bench.empathy_agreement --classifier-folds 5`" in page
     assert page.rstrip().endswith("**Other runs** a new entry")
+
+
+def test_render_gives_the_folds_standard_error_and_the_pooled_figures_with_their_intervals():
+    """The 5-fold mean says how far it could move: the folds' standard error, and the pooled out-of-fold figures
+    (from the summed confusions) with bootstrap intervals that a goal can be read against."""
+    classifier = _classifier([0, 1, 2, 3, 4])
+    for k, value in enumerate((0.6, 0.7, 0.7, 0.7, 0.8)):
+        classifier["per_fold"][str(k)]["emotional_reactions"]["macro_f1"] = value
+    classifier["emotional_reactions"]["confusion"] = [[50, 0, 0], [0, 30, 0], [0, 0, 20]]  # every pair right
+    classifier["explorations"]["confusion"] = [[40, 10, 0], [10, 20, 0], [0, 0, 20]]
+    page = render(_report(_cells(0.5), classifier), "python -m bench.empathy_agreement")
+    assert "emotional reactions macro-F1 0.600-0.800 (standard error of the mean 0.032)" in page
+    pooled = next(line for line in page.splitlines() if line.startswith("Pooled out-of-fold"))
+    assert "emotional reactions macro-F1 1.000 (1.000-1.000), Spearman 1.000 (1.000-1.000)" in pooled
+    low, high = (float(v) for v in pooled.split("explorations macro-F1 0.822 (")[1].split(")")[0].split("-"))
+    assert 0.7 < low < 0.822 < high < 0.95  # 100 pairs: a wide interval around the pooled figure
+    assert "interpretations" not in pooled  # no confusion, no pooled figure
