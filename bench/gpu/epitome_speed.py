@@ -171,7 +171,7 @@ def run(args: argparse.Namespace, save: Any = None) -> dict[str, Any]:
     try:
         shape = args.encoder_shape or (CARRY / "minilm-shape")
         if args.tiny and not shape.is_dir():
-            from distill.dedup.semantic import minilm_dir
+            from distill.embedded import minilm_dir
 
             shape = minilm_dir()  # only its config and tokenizer are used
         if args.base:

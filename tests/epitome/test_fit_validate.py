@@ -330,7 +330,7 @@ def test_a_model_fitted_on_one_mechanism_is_validated_on_that_one_only(planted_e
 def test_rationale_spans_become_token_tags_on_the_response_only():
     from transformers import AutoTokenizer
 
-    from distill.dedup.semantic import minilm_dir
+    from distill.embedded import minilm_dir
     from distill.epitome.data import EpitomePair
     from distill.epitome.fit import _token_tags, rationale_mask
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from distill.evaluate.bertscore import bertscore, minilm_dir
+from distill.embedded import minilm_dir
+from distill.evaluate.bertscore import bertscore
 from distill.evaluate.epitome import epitome
 from distill.evaluate.valence import valence
 from distill.text.sentiment import compound

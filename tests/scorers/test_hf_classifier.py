@@ -15,7 +15,7 @@ def classifier_dir(tmp_path_factory):
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from distill.dedup.semantic import minilm_dir
+    from distill.embedded import minilm_dir
 
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("epitome_like")

@@ -51,7 +51,7 @@ def classifier(tmp_path_factory) -> Path:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from distill.dedup.semantic import minilm_dir
+    from distill.embedded import minilm_dir
 
     out = tmp_path_factory.mktemp("emotion-classifier") / "model"
     torch.manual_seed(0)
