@@ -126,7 +126,11 @@ def agreement_intervals(
 ) -> dict[str, Any]:
     """`mechanism_intervals` for every mechanism `agreement` reports, and how they were made. On a few hundred pairs a
     macro-F1 moves by several hundredths between samples, which decides whether two scorers really differ."""
-    out: dict[str, Any] = {"confidence": confidence, "resamples": resamples, "method": "percentile bootstrap, pairs"}
+    out: dict[str, Any] = {
+        "confidence": confidence,
+        "resamples": resamples,
+        "method": "percentile bootstrap over the pairs",
+    }
     for k, (mechanism, (truth, predicted)) in enumerate(_compared(data, predictions).items()):
         spans = mechanism_intervals(truth, predicted, confidence=confidence, resamples=resamples, seed=seed + k)
         if spans:

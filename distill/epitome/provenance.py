@@ -99,8 +99,8 @@ def intervals_phrase(intervals: dict[str, Any] | None, lead: str = "In brackets"
     if not intervals or not any(isinstance(intervals.get(m), dict) for m in MECHANISMS):
         return None
     return (
-        f"{lead}: {intervals['confidence']:.0%} {intervals['method']} ({intervals['resamples']} resamples), "
-        "how far each figure could move on another sample of as many pairs"
+        f"{lead}: its {intervals['confidence']:.0%} interval ({intervals['method']}, {intervals['resamples']} "
+        "resamples), how far it could move on another sample of as many pairs"
     )
 
 

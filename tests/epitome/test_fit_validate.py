@@ -49,7 +49,7 @@ def test_fit_writes_a_plain_hf_folder_with_metrics_and_card(planted_epitome_mode
         for key in ("accuracy", "macro_f1", "spearman"):
             low, high = spans[m][key]
             assert low <= metrics["held_out"][m][key] <= high, (m, key)
-    assert "In brackets: 95% percentile bootstrap" in card
+    assert "In brackets: its 95% interval (percentile bootstrap over the pairs" in card
     assert 0.0 <= meta["int8_same_levels"] <= 1.0 and metrics["int8_same_levels"] == meta["int8_same_levels"]
     assert int8_same_levels(folder) == meta["int8_same_levels"] and f"{meta['int8_same_levels']:.1%}" in card
     # The pairs it trained on, as digests only (never their text), so validate can tell when it is scored on them.
@@ -94,7 +94,10 @@ def test_validate_json_has_the_fixed_shape_and_the_planted_signal_is_learnt(
     assert kept["trained_on"] == 0 and "None of these pairs is in the model's training split" in printed
     # Each figure with its 95% interval on the console and beside the model, never in the fixed --json.
     spans = kept["intervals"]
-    assert spans["confidence"] == 0.95 and "Under each figure: 95% percentile bootstrap" in printed
+    assert (
+        spans["confidence"] == 0.95
+        and "Under each figure: its 95% interval (percentile bootstrap over the pairs" in printed
+    )
     for m in MECHANISMS:
         low, high = spans[m]["spearman"]
         assert low <= result[m]["spearman"] <= high and f"{low:.2f}-{high:.2f}" in printed
@@ -184,7 +187,7 @@ def test_lexical_scorer_is_validated_the_same_way(planted_epitome, tmp_path, cap
     )
     result = json.loads(out.read_text())
     assert result["scorer"] == "epitome_lexical" and set(result) == {*MECHANISMS, "scorer", "rows"}
-    assert "Under each figure: 95% percentile bootstrap" in capsys.readouterr().out
+    assert "Under each figure: its 95% interval (percentile bootstrap over the pairs" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("path", ["int8", "bf16"])
