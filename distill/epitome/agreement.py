@@ -136,3 +136,19 @@ def agreement_intervals(
         if spans:
             out[mechanism] = spans
     return out
+
+
+def mean_agreement(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean of per-fold figures (cross-validation); confusions are summed, so they count every held-out pair once."""
+    first = runs[0]
+    out: dict[str, Any] = {"scorer": first["scorer"], "rows": sum(r["rows"] for r in runs), "folds": len(runs)}
+    for mechanism in MECHANISMS:
+        per = [r[mechanism] for r in runs if mechanism in r]
+        if not per:
+            continue
+        summed = [[sum(p["confusion"][i][j] for p in per) for j in range(len(LEVELS))] for i in range(len(LEVELS))]
+        out[mechanism] = {
+            key: round(sum(p[key] for p in per) / len(per), 4) for key in ("accuracy", "macro_f1", "spearman")
+        }
+        out[mechanism]["confusion"] = summed
+    return out
