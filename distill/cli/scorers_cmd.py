@@ -61,7 +61,7 @@ def figures_table(result: dict[str, Any], title: str, intervals: dict[str, Any] 
     from rich.table import Table
 
     from distill.epitome import MECHANISMS
-    from distill.epitome.provenance import FIGURES
+    from distill.epitome.agreement import FIGURES
 
     table = Table(title=title)
     for column in ("mechanism", "accuracy", "macro-F1", "Spearman", "pairs"):

@@ -16,6 +16,7 @@ from distill.epitome import LEVELS, MECHANISMS
 from distill.epitome.data import UNLABELLED, EpitomeSet
 
 Levels = tuple[int, int, int]  # one predicted level per mechanism, in MECHANISMS order
+FIGURES = ("accuracy", "macro_f1", "spearman")  # each mechanism's figures beside its confusion, in this order
 Pair = tuple[str, str]  # (seeker post or turn, supporter response): what every EPITOME scorer rates
 
 
@@ -147,8 +148,6 @@ def mean_agreement(runs: list[dict[str, Any]]) -> dict[str, Any]:
         if not per:
             continue
         summed = [[sum(p["confusion"][i][j] for p in per) for j in range(len(LEVELS))] for i in range(len(LEVELS))]
-        out[mechanism] = {
-            key: round(sum(p[key] for p in per) / len(per), 4) for key in ("accuracy", "macro_f1", "spearman")
-        }
+        out[mechanism] = {key: round(sum(p[key] for p in per) / len(per), 4) for key in FIGURES}
         out[mechanism]["confusion"] = summed
     return out

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from distill.epitome import MECHANISMS
+from distill.epitome.agreement import FIGURES
 
 if TYPE_CHECKING:
     from distill.config import RunConfig
@@ -84,9 +85,6 @@ def trained_on_phrase(trained_on: int | None, rows: int | None) -> str:
         f"{trained_on} of these {rows or '?'} pairs are in the model's training split: the figures overstate its "
         "agreement on pairs it never saw"
     )
-
-
-FIGURES = ("accuracy", "macro_f1", "spearman")
 
 
 def figure_cell(figure: float, interval: list[float] | None = None) -> str:

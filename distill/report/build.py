@@ -16,7 +16,8 @@ from typing import Any
 
 from distill.atomic import atomic_write_text
 from distill.emotions import EMOTIONS
-from distill.epitome.provenance import FIGURES, figure_cell, intervals_phrase, scoring_phrase, trained_on_phrase
+from distill.epitome.agreement import FIGURES
+from distill.epitome.provenance import figure_cell, intervals_phrase, scoring_phrase, trained_on_phrase
 from distill.report import plots
 from distill.report.inputs import DatasetSummary, dropped_by_reason, funnel_steps, loss_curve, read_dataset, read_json
 from distill.report.page import document, image, missing, table, turns
